@@ -1,0 +1,97 @@
+"""The ``immunopet`` command line: parses options and hands over to the packages.
+
+Every subcommand lives in the ``commands.py`` of the package it belongs to and is attached here by
+that module's ``register(app)``. Exit codes scripts can rely on:
+
+- 0  everything asked for was done;
+- 1  the job ran, but some items (scans, VOIs) failed; they are listed and recorded;
+- 2  the command line itself was wrong (unknown option, missing argument);
+- 3  the input cannot be used (an :class:`ImmunoPETError`: file, attribute and fix are printed).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import typer
+
+from immunopet import __version__
+from immunopet.errors import ImmunoPETError
+from immunopet.logging_setup import configure, console
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="immunopet",
+    help=(
+        "Quantitative immunoPET: multi-day 89Zr PET/CT from DICOM to SUVs, VOI metrics, study "
+        "tables, analyses and a report.\n\n"
+        "Start with `immunopet demo DIR` (simulated trial, whole pipeline) or `immunopet inspect FOLDER`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# (module, what it adds) in the order a scan flows through the system.
+COMMAND_MODULES = (
+    "immunopet.dicom.commands",  # inspect, convert
+    "immunopet.voi.commands",  # measure
+    "immunopet.simulate.commands",  # simulate
+    "immunopet.study.commands",  # run
+    "immunopet.analysis.commands",  # analyze
+    "immunopet.report.commands",  # report, demo
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"immunopet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug messages."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors; no progress bars."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    configure(verbose=verbose, quiet=quiet)
+
+
+for _module in COMMAND_MODULES:
+    try:
+        importlib.import_module(_module).register(app)
+    except ModuleNotFoundError as missing:  # DEVELOPMENT ONLY: made strict once every package exists
+        if missing.name != _module:
+            raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: runs the app, turning :class:`ImmunoPETError` into a message and exit code 3."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except ImmunoPETError as error:
+        console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+        logging.getLogger("immunopet").debug("details", exc_info=True)
+        return EXIT_INPUT
+    except typer.Exit as done:
+        return done.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        console.print("[yellow]interrupted[/]")
+        return 130
+    except Exception as usage:  # click's UsageError and friends
+        import click
+
+        if isinstance(usage, click.ClickException):
+            usage.show()
+            return EXIT_USAGE
+        raise
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Fixtures shared by the whole suite: real reference data and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real scanner DICOM in ``../shared/data`` (read-only). Fails, never skips, if absent."""
+    if not (SHARED_DATA / "README.md").is_file():
+        pytest.fail(
+            f"real reference DICOM not found at {SHARED_DATA}: the tests need the workplace's "
+            "shared/data folder beside the repository (../shared/data)"
+        )
+    return SHARED_DATA
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).parent
+    pytest.fail("PostgreSQL server binaries not found: run `make system-deps` (apt package postgresql)")
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """SQLAlchemy URL of a throw-away PostgreSQL server on 127.0.0.1 (or $IMMUNOPET_TEST_PG_URL).
+
+    The server gets its own data directory and port, runs as the ``postgres`` user when the tests
+    run as root (initdb refuses root), and is stopped when the session ends.
+    """
+    if os.environ.get("IMMUNOPET_TEST_PG_URL"):
+        yield os.environ["IMMUNOPET_TEST_PG_URL"]
+        return
+    bindir = _pg_bin()
+    datadir = Path(tempfile.mkdtemp(prefix="immunopet-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(datadir, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    run = lambda *args: subprocess.run([*as_user, *args], check=True, capture_output=True, text=True)  # noqa: E731
+    run(str(bindir / "initdb"), "-D", str(datadir / "db"), "-A", "trust", "-U", "postgres")
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {datadir} -c fsync=off"
+    run(str(bindir / "pg_ctl"), "-D", str(datadir / "db"), "-o", options, "-l", str(datadir / "log"), "-w", "start")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(datadir / "db"), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(datadir, ignore_errors=True)
