@@ -72,3 +72,16 @@ def pg_url():
             capture_output=True,
         )
         shutil.rmtree(datadir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def quick_study(tmp_path_factory) -> Path:
+    """A small simulated multi-day 89Zr study (``immunopet simulate --quick``), made once per worker.
+
+    Read-only for tests: copy it (``shutil.copytree``) before running anything that writes into it.
+    """
+    from immunopet.simulate import simulate_study
+
+    out = tmp_path_factory.mktemp("quick-study") / "study"
+    simulate_study(out, quick=True, seed=7)
+    return out
