@@ -1,0 +1,58 @@
+"""D. PD-L1 IHC and RNA-seq biomarkers side by side with PET: same analyses, paired AUC comparison."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from immunopet.analysis.comparisons import spearman
+from immunopet.analysis.outcome import PET
+from immunopet.analysis.params import AnalysisParams
+from immunopet.analysis.predictors import analyse_predictor, comparison_row
+from immunopet.analysis.record import Notes
+from immunopet.analysis.roc import paired_auc_difference
+
+
+def biomarkers(patients: pd.DataFrame, pet_block: dict, *, params: AnalysisParams,
+               notes: Notes) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Section D: per-biomarker blocks, the comparison table, paired AUC differences, correlations.
+
+    Biomarkers (``params.biomarkers``) absent from the patient table or empty are listed under
+    ``not_available``. Kaplan-Meier splits of biomarkers are at their own medians (high: > median);
+    Cox hazard ratios are per unit of the biomarker as recorded (IHC score step, log2 expression).
+    """
+    present = {c: label for c, label in params.biomarkers.items()
+               if c in patients.columns and pd.to_numeric(patients[c], errors="coerce").notna().any()}
+    absent = [c for c in params.biomarkers if c not in present]
+    if absent:
+        notes.warn("biomarkers", f"no values for {', '.join(absent)}: not compared")
+    blocks, curves = {}, []
+    for column, label in present.items():
+        blocks[column], curve = analyse_predictor(patients, column, label=label, log2=False, split="median",
+                                                  params=params, notes=notes, section=f"biomarkers.{column}")
+        curves.append(curve)
+    rows = [comparison_row(pet_block)] + [comparison_row(b) for b in blocks.values()]
+    pet = pd.to_numeric(patients[PET], errors="coerce").to_numpy(dtype=float)
+    responder = patients["responder"].to_numpy(dtype=float)
+    paired, correlations = [], []
+    for column in present:
+        values = pd.to_numeric(patients[column], errors="coerce").to_numpy(dtype=float)
+        diff = paired_auc_difference(responder, pet, values, inputs=f"AUC(PET uptake) - AUC({column}), "
+                                     "patients with both", n_boot=params.n_boot, seed=params.seed,
+                                     ci_level=params.ci_level)
+        paired.append({"predictor": column, **diff})
+        rho = spearman(pet, values, inputs=f"PET uptake vs {column}", ci_level=params.ci_level)
+        correlations.append({"predictor": column, **rho})
+    block = {"predictors": blocks, "not_available": absent, "comparison": rows, "auc_vs_pet": paired,
+             "pet_correlation": correlations}
+    tables = {
+        "predictor_comparison": pd.DataFrame(rows),
+        "auc_comparison": pd.DataFrame([{k: r.get(k) for k in ("predictor", "n", "n_responders",
+                                         "n_non_responders", "estimate", "ci_low", "ci_high", "p_value")}
+                                        for r in paired]).rename(columns={"estimate": "auc_difference"}),
+        "pet_biomarker_correlation": pd.DataFrame([{k: r.get(k) for k in ("predictor", "n", "estimate", "ci_low",
+                                                   "ci_high", "p_value")} for r in correlations])
+        .rename(columns={"estimate": "spearman_rho"}),
+    }
+    for name in ("roc", "km", "at_risk"):
+        tables[f"_{name}"] = pd.concat([c[name] for c in curves], ignore_index=True) if curves else pd.DataFrame()
+    return block, tables

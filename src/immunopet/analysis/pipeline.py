@@ -1,0 +1,113 @@
+"""``analyze``: every analysis of a study on its tables (pure: DataFrames in, AnalysisResult out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from immunopet.analysis.biodistribution import biodistribution
+from immunopet.analysis.biomarkers import biomarkers
+from immunopet.analysis.inputs import patient_table
+from immunopet.analysis.outcome import outcome
+from immunopet.analysis.params import AnalysisParams
+from immunopet.analysis.record import Notes, clean
+from immunopet.analysis.result import SCHEMA_VERSION, AnalysisResult
+from immunopet.analysis.tumour import tumour_uptake
+from immunopet.errors import AnalysisError
+
+CURVE_TABLES = {"_roc": "roc_curves", "_km": "km_curves", "_at_risk": "km_at_risk"}
+
+
+def _key(name: str, record: dict | None) -> dict[str, Any]:
+    record = record or {}
+    return {"name": name, "test": record.get("test"), "n": record.get("n"), "estimate": record.get("estimate"),
+            "estimate_label": record.get("estimate_label"), "ci_low": record.get("ci_low"),
+            "ci_high": record.get("ci_high"), "p_value": record.get("p_value")}
+
+
+def key_results(summary: dict) -> list[dict[str, Any]]:
+    """The headline numbers (the command's summary table), each with n, estimate, CI and p."""
+    out = []
+    for fit in summary["biodistribution"].get("blood_clearance", []):
+        out.append(_key(f"blood-pool half-time ({fit.get('group')})", fit))
+    model = summary["tumour_uptake"]["mixed_model"]
+    out.append({**_key("tumour uptake mixed model: ICC (patient)", model), "estimate": model.get("icc"),
+                "estimate_label": "ICC"})
+    pet = summary["outcome"]
+    resp = pet["response"]
+    out += [_key("PET: Kruskal-Wallis across CR/PR, SD, PD", resp["kruskal_wallis"]),
+            _key("PET: trend across PD < SD < CR/PR", resp["trend"]),
+            _key("PET: responders vs non-responders", resp["mann_whitney"]),
+            _key("PET: ROC AUC for response", resp["auc"]),
+            _key("PET vs best % change", pet["pct_change"])]
+    for endpoint, result in pet["survival"].items():
+        out += [_key(f"PET: {endpoint.upper()} log-rank (split {result['logrank'].get('split')})", result["logrank"]),
+                _key(f"PET: {endpoint.upper()} Cox", result["cox"])]
+    out.append(_key("lesion uptake vs lesion size change", pet["lesion_level"]["mixed_model"]))
+    for column, block in summary["biomarkers"]["predictors"].items():
+        out.append(_key(f"{column}: ROC AUC for response", block["response"]["auc"]))
+    for diff in summary["biomarkers"]["auc_vs_pet"]:
+        out.append(_key(f"AUC PET - AUC {diff['predictor']}", diff))
+    return clean(out)
+
+
+def analyze(measurements: Any, patients: pd.DataFrame | None = None, lesions: pd.DataFrame | None = None,
+            params: AnalysisParams | None = None) -> AnalysisResult:
+    """Run every analysis (A-E of ``docs/analyses.md``) on a study's tables.
+
+    Parameters
+    ----------
+    measurements
+        The measurements table (``results/measurements.csv`` columns), or a results object with
+        ``.measurements``, ``.patients``, ``.lesions`` (and ``.config``) attributes.
+    patients
+        The patient table (``patients.csv`` columns).
+    lesions
+        The lesion table (``lesions.csv``), optional.
+    params
+        The analysis choices; default: :meth:`AnalysisParams.from_config` of the results' config.
+
+    Returns
+    -------
+    AnalysisResult
+    """
+    if hasattr(measurements, "measurements"):
+        results = measurements
+        params = params or AnalysisParams.from_config(getattr(results, "config", None))
+        measurements, patients, lesions = results.measurements, results.patients, getattr(results, "lesions", None)
+    if not isinstance(measurements, pd.DataFrame) or not isinstance(patients, pd.DataFrame):
+        raise AnalysisError("analyze needs the measurements and patients tables as DataFrames",
+                            fix="pass results from immunopet.study.load_results or the two tables")
+    params = params or AnalysisParams()
+    notes = Notes()
+    table = patient_table(measurements, patients, day=params.day, metric=params.metric,
+                          responders=params.responders, biomarkers=list(params.biomarkers), notes=notes)
+    if table["pet_uptake"].notna().sum() == 0:
+        raise AnalysisError(f"no patient has lesion {params.metric} on day {params.day:g}", attribute=params.metric,
+                            fix="check the lesion VOIs in vois.csv and the outcome day")
+    bio_block, bio_tables = biodistribution(measurements, params=params, notes=notes)
+    tum_block, tum_tables = tumour_uptake(measurements, table, params=params, notes=notes)
+    with_pet = table[table["pet_uptake"].notna()].reset_index(drop=True)
+    out_block, out_tables = outcome(measurements, with_pet, lesions, params=params, notes=notes)
+    mark_block, mark_tables = biomarkers(with_pet, out_block, params=params, notes=notes)
+    tables = {**bio_tables, **tum_tables}
+    tables.update({k: v for k, v in {**out_tables, **mark_tables}.items() if not k.startswith("_")})
+    for private, name in CURVE_TABLES.items():
+        parts = [t[private] for t in (out_tables, mark_tables) if private in t and not t[private].empty]
+        tables[name] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    summary = {
+        "schema_version": SCHEMA_VERSION,
+        "parameters": params.as_dict(),
+        "inputs": {"n_patients": int(len(table)), "n_patients_with_pet": int(len(with_pet)),
+                   "n_evaluable": int(with_pet["responder"].notna().sum()),
+                   "n_responders": int((with_pet["responder"] == 1).sum()),
+                   "n_measurements": int(len(measurements)),
+                   "n_lesions_on_day": int(with_pet["n_lesions"].sum()),
+                   "days": sorted(float(d) for d in pd.to_numeric(measurements["day"], errors="coerce")
+                                  .dropna().unique())},
+        "biodistribution": bio_block, "tumour_uptake": tum_block, "outcome": out_block, "biomarkers": mark_block,
+    }
+    summary["key_results"] = key_results(summary)
+    summary["warnings"] = list(notes.items)
+    return AnalysisResult(tables=tables, summary=clean(summary))

@@ -1,0 +1,105 @@
+"""How every test and model reports itself, and the collected small-sample warnings.
+
+A *stat record* is a flat JSON-able dict with the same keys for every test or model::
+
+    {"test": ..., "inputs": ..., "n": ..., "estimate": ..., "estimate_label": ...,
+     "ci_low": ..., "ci_high": ..., "ci_level": ..., "p_value": ..., "method": ..., ...}
+
+``n`` is always present (no p-value without its n); fields that do not apply are ``None``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("immunopet.analysis")
+
+
+def clean(value: Any) -> Any:
+    """``value`` as plain JSON types: NaN/inf -> ``None``, numpy scalars -> Python, recursively."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [clean(v) for v in value.tolist()]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if value is None or isinstance(value, (int, str)):
+        return value
+    try:  # pandas NA / NaT
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def stat(test: str, *, inputs: str, n: int, estimate: float | None = None, estimate_label: str | None = None,
+         ci: tuple[float, float] | None = None, ci_level: float | None = None, p_value: float | None = None,
+         method: str | None = None, **extra: Any) -> dict[str, Any]:
+    """One test or model result in the common layout (see the module docstring).
+
+    Parameters
+    ----------
+    test
+        Name of the test or model, e.g. ``"Mann-Whitney U"``.
+    inputs
+        What was compared, in words (columns, groups, day).
+    n
+        Patients (or lesions, as ``inputs`` says) that entered the test.
+    estimate, estimate_label
+        The effect estimate and what it is (e.g. ``"AUC"``, ``"hazard ratio per doubling"``).
+    ci, ci_level
+        Its confidence interval and level.
+    p_value
+        Two-sided p-value, ``None`` when the test could not be run.
+    method
+        How the p-value / interval was obtained (exact, asymptotic, bootstrap ...).
+    extra
+        Further named values (group sizes, statistic, events ...).
+    """
+    low, high = (None, None) if ci is None else ci
+    out = {"test": test, "inputs": inputs, "n": int(n), "estimate": estimate, "estimate_label": estimate_label,
+           "ci_low": low, "ci_high": high, "ci_level": ci_level if ci is not None else None,
+           "p_value": p_value, "method": method}
+    out.update(extra)
+    return clean(out)
+
+
+def not_run(test: str, *, inputs: str, n: int, reason: str, **extra: Any) -> dict[str, Any]:
+    """A stat record for a test that could not be run (all numbers ``None``, ``reason`` given)."""
+    return stat(test, inputs=inputs, n=n, reason=reason, **extra)
+
+
+@dataclass
+class Notes:
+    """Warnings collected while analysing: logged at once and written to ``analysis.json``."""
+
+    items: list[dict[str, str]] = field(default_factory=list)
+
+    def warn(self, analysis: str, message: str) -> None:
+        """Record (and log) that ``analysis`` is weak or was not run, and why."""
+        entry = {"analysis": analysis, "message": message}
+        if entry not in self.items:
+            self.items.append(entry)
+            log.warning("%s: %s", analysis, message)
+
+    def small_groups(self, analysis: str, sizes: dict[str, int], minimum: int) -> bool:
+        """Warn when any group has fewer than ``minimum`` members; True when all are large enough."""
+        small = {k: v for k, v in sizes.items() if v < minimum}
+        if small:
+            text = ", ".join(f"{k}: n={v}" for k, v in small.items())
+            self.warn(analysis, f"fewer than {minimum} patients in a group ({text}); interpret with care")
+        return not small

@@ -1,0 +1,169 @@
+"""Survival analyses on the patient table (lifelines): Kaplan-Meier split, log-rank test, Cox models.
+
+An endpoint ``e`` (``pfs``, ``os``) is the pair of columns ``<e>_months`` and ``<e>_event``
+(1 = event, 0 = censored), as in ``patients.csv``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+from lifelines.statistics import logrank_test
+from lifelines.utils import median_survival_times
+
+from immunopet.analysis.record import Notes, clean, not_run, stat
+
+ENDPOINTS = {"pfs": "progression-free survival", "os": "overall survival"}
+
+
+def endpoint_data(table: pd.DataFrame, endpoint: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Rows with a duration, an event flag and every one of ``columns``; renamed to ``T``, ``E``."""
+    needed = [f"{endpoint}_months", f"{endpoint}_event", *columns]
+    if any(c not in table.columns for c in needed):
+        return pd.DataFrame(columns=["T", "E", *columns])
+    data = table[needed].apply(pd.to_numeric, errors="coerce").dropna()
+    data = data[data[f"{endpoint}_months"] >= 0]
+    return data.rename(columns={f"{endpoint}_months": "T", f"{endpoint}_event": "E"}).astype(float)
+
+
+def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], log2: Sequence[str] = (),
+            ci_level: float = 0.95, notes: Notes | None = None, analysis: str = "cox",
+            min_events_per_covariate: int = 10) -> dict:
+    """Cox proportional-hazards model of ``endpoint`` on ``covariates`` (:class:`lifelines.CoxPHFitter`).
+
+    Parameters
+    ----------
+    table
+        Patient table with ``<endpoint>_months``, ``<endpoint>_event`` and the covariate columns.
+    covariates
+        Columns entered as they are (per unit) ...
+    log2
+        ... except these, entered as log2 (hazard ratio per doubling; values must be > 0).
+    min_events_per_covariate
+        Fewer events per covariate than this records a warning (the model is still fitted).
+
+    Returns
+    -------
+    dict
+        Stat record of the first covariate (estimate = hazard ratio) with ``events``, ``concordance``
+        and ``coefficients``: one entry per covariate with ``coef, se, hazard_ratio, ci_low,
+        ci_high, p_value, scale``. Ties are handled by Efron's method (lifelines' default).
+    """
+    notes = notes if notes is not None else Notes()
+    covariates = list(covariates)
+    label = "hazard ratio per doubling" if covariates and covariates[0] in log2 else "hazard ratio per unit"
+    inputs = f"{ENDPOINTS.get(endpoint, endpoint)} ~ " + " + ".join(
+        f"log2({c})" if c in log2 else c for c in covariates)
+    data = endpoint_data(table, endpoint, covariates)
+    for column in log2:
+        bad = data[column] <= 0
+        if bad.any():
+            notes.warn(analysis, f"{int(bad.sum())} patient(s) with {column} <= 0 left out (log2 undefined)")
+            data = data[~bad]
+        data[column] = np.log2(data[column])
+    n, events = len(data), int(data["E"].sum()) if len(data) else 0
+    base = {"events": events, "covariates": covariates}
+    if events == 0 or n < 2:
+        notes.warn(analysis, f"no events among {n} patient(s): no Cox model, no p-value")
+        return not_run("Cox proportional hazards", inputs=inputs, n=n, reason="no events", **base)
+    constant = [c for c in covariates if data[c].nunique() < 2]
+    if constant:
+        notes.warn(analysis, f"covariate(s) without variation: {', '.join(constant)}; no Cox model")
+        return not_run("Cox proportional hazards", inputs=inputs, n=n, reason="covariate without variation", **base)
+    if events < min_events_per_covariate * len(covariates):
+        notes.warn(analysis, f"{events} events for {len(covariates)} covariate(s) (< {min_events_per_covariate} "
+                             "per covariate): the hazard ratio is imprecise and may be biased")
+    fitter = CoxPHFitter(alpha=1.0 - ci_level)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        try:
+            fitter.fit(data[["T", "E", *covariates]], duration_col="T", event_col="E")
+        except ConvergenceError as failed:
+            notes.warn(analysis, f"Cox model did not converge ({str(failed).splitlines()[0]})")
+            return not_run("Cox proportional hazards", inputs=inputs, n=n, reason="did not converge", **base)
+    for message in {str(w.message).splitlines()[0] for w in caught if issubclass(w.category, ConvergenceWarning)}:
+        notes.warn(analysis, f"lifelines convergence warning: {message}")
+    ci = fitter.confidence_intervals_
+    rows = [{"covariate": c, "scale": "log2" if c in log2 else "unit", "coef": fitter.params_[c],
+             "se": fitter.standard_errors_[c], "hazard_ratio": float(np.exp(fitter.params_[c])),
+             "ci_low": float(np.exp(ci.loc[c].iloc[0])), "ci_high": float(np.exp(ci.loc[c].iloc[1])),
+             "p_value": float(fitter.summary.loc[c, "p"])} for c in covariates]
+    first = rows[0]
+    return stat("Cox proportional hazards", inputs=inputs, n=n, estimate=first["hazard_ratio"],
+                estimate_label=label, ci=(first["ci_low"], first["ci_high"]), ci_level=ci_level,
+                p_value=first["p_value"], method="lifelines CoxPHFitter (Efron ties), Wald test",
+                concordance=float(fitter.concordance_index_), coefficients=clean(rows), **base)
+
+
+def at_risk_counts(kmf: KaplanMeierFitter, times: Sequence[float]) -> list[int]:
+    """Numbers at risk just before each time, from the fitter's event table."""
+    table = kmf.event_table
+    out = []
+    for t in times:
+        later = table[table.index >= t]
+        out.append(int(later["at_risk"].iloc[0]) if len(later) else 0)
+    return out
+
+
+def default_times(durations: np.ndarray, step: float = 6.0) -> list[float]:
+    """0, 6, 12, ... months up to the longest follow-up."""
+    top = float(np.nanmax(durations)) if len(durations) else 0.0
+    return [float(t) for t in np.arange(0.0, top + 1e-9, step)]
+
+
+def km_split(table: pd.DataFrame, *, endpoint: str, column: str, split: str | float, times: Sequence[float] | None,
+             ci_level: float, notes: Notes, analysis: str, min_group: int) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """Kaplan-Meier curves of ``endpoint`` for ``column`` above ("high") vs at or below ("low") the split.
+
+    Returns
+    -------
+    record, curves, at_risk
+        ``record``: the log-rank stat record with ``split_value`` and per-group ``n, events,
+        median, median_ci_low, median_ci_high``; ``curves``: one row per group and time with
+        ``survival, ci_low, ci_high, at_risk, events, censored``; ``at_risk``: numbers at risk at
+        ``times``.
+    """
+    data = endpoint_data(table, endpoint, [column])
+    inputs = f"{ENDPOINTS.get(endpoint, endpoint)} by {column} (high: > split)"
+    if data.empty:
+        return not_run("log-rank test", inputs=inputs, n=0, reason="no patients with data"), pd.DataFrame(), \
+            pd.DataFrame()
+    cut = float(data[column].median()) if split == "median" else float(split)
+    data["group"] = np.where(data[column] > cut, "high", "low")
+    times = list(times) if times is not None else default_times(data["T"].to_numpy())
+    groups, curves, risk = {}, [], []
+    for name, part in data.groupby("group", sort=True):
+        kmf = KaplanMeierFitter(alpha=1.0 - ci_level).fit(part["T"], part["E"], label=name)
+        med_ci = median_survival_times(kmf.confidence_interval_)
+        groups[name] = {"n": len(part), "events": int(part["E"].sum()), "median": float(kmf.median_survival_time_),
+                        "median_ci_low": float(med_ci.iloc[0, 0]), "median_ci_high": float(med_ci.iloc[0, 1])}
+        sf = kmf.survival_function_.iloc[:, 0]
+        band = kmf.confidence_interval_survival_function_
+        ev = kmf.event_table.reindex(sf.index)
+        curves.append(pd.DataFrame({"group": name, "time": sf.index.to_numpy(), "survival": sf.to_numpy(),
+                                    "ci_low": band.iloc[:, 0].to_numpy(), "ci_high": band.iloc[:, 1].to_numpy(),
+                                    "at_risk": ev["at_risk"].to_numpy(), "events": ev["observed"].to_numpy(),
+                                    "censored": ev["censored"].to_numpy()}))
+        risk.append(pd.DataFrame({"group": name, "time": times, "at_risk": at_risk_counts(kmf, times)}))
+    extra = {"split": split if split == "median" else "value", "split_value": cut, "groups": groups,
+             "at_risk_times": times}
+    curve_table = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    risk_table = pd.concat(risk, ignore_index=True) if risk else pd.DataFrame()
+    n = len(data)
+    if len(groups) < 2:
+        notes.warn(analysis, f"all {n} patient(s) fall in one group at split {cut:g}: no log-rank test")
+        return not_run("log-rank test", inputs=inputs, n=n, reason="one group only", **extra), curve_table, risk_table
+    notes.small_groups(analysis, {k: v["n"] for k, v in groups.items()}, min_group)
+    if data["E"].sum() == 0:
+        notes.warn(analysis, f"no events among {n} patients: no log-rank p-value")
+        return not_run("log-rank test", inputs=inputs, n=n, reason="no events", **extra), curve_table, risk_table
+    high, low = data[data["group"] == "high"], data[data["group"] == "low"]
+    result = logrank_test(high["T"], low["T"], event_observed_A=high["E"], event_observed_B=low["E"])
+    return (stat("log-rank test", inputs=inputs, n=n, p_value=float(result.p_value),
+                 method="lifelines logrank_test (chi-square, 1 df)", statistic=float(result.test_statistic),
+                 **extra), curve_table, risk_table)

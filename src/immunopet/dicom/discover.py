@@ -1,0 +1,207 @@
+"""Series discovery: walk a folder, read headers only, group files into series.
+
+Files are found recursively with or without a ``.dcm`` suffix; no DICOMDIR is needed (a DICOMDIR
+file itself is skipped). Only the attributes listed in :data:`HEADER_TAGS` are parsed and pixel data
+are never read, so tens of thousands of files are listed quickly. A file that cannot be read is
+recorded in :attr:`Discovery.unreadable` with the reason; it never stops the walk.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from immunopet.dicom.frames import frames_of
+from immunopet.dicom.geometry import build_grid
+from immunopet.dicom.header import date_time_of, parse_da
+from immunopet.errors import ImmunoPETError
+
+log = logging.getLogger(__name__)
+
+#: Attributes read during discovery (everything else, pixel data included, is skipped).
+HEADER_TAGS = [
+    "SpecificCharacterSet", "SOPClassUID", "Modality", "PatientID", "StudyInstanceUID",
+    "SeriesInstanceUID", "StudyDate", "SeriesDate", "SeriesTime", "SeriesDescription",
+    "FrameOfReferenceUID", "Rows", "Columns", "PixelSpacing", "ImagePositionPatient",
+    "ImageOrientationPatient", "NumberOfFrames", "SliceThickness", "SpacingBetweenSlices",
+    "RescaleSlope", "RescaleIntercept", "SharedFunctionalGroupsSequence",
+    "PerFrameFunctionalGroupsSequence", "InstanceNumber", "Units",
+]
+IMAGE_MODALITIES = {"PT", "CT", "MR", "NM"}
+
+
+@dataclass
+class SeriesInfo:
+    """What discovery knows about one series (header-only).
+
+    ``shape`` is ``(I, J, K)`` (columns, rows, slices), ``spacing`` in mm along those axes,
+    ``orientation`` the six ImageOrientationPatient cosines; all ``None`` for non-image objects
+    (RTSTRUCT, SEG without plane geometry...). ``unreadable`` lists ``(file, reason)`` for files
+    of this series that could not be used; ``geometry_problem`` says why the slices do not form a
+    regular volume (``None`` if they do).
+    """
+
+    modality: str
+    patient_id: str | None
+    study_uid: str | None
+    series_uid: str
+    study_date: date | None
+    series_datetime: datetime | None
+    description: str
+    n_instances: int
+    files: list[Path]
+    frame_of_reference_uid: str | None = None
+    shape: tuple[int, int, int] | None = None
+    spacing: tuple[float, float, float] | None = None
+    orientation: tuple[float, ...] | None = None
+    units: str | None = None
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    geometry_problem: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able summary (paths as strings, dates ISO 8601)."""
+        return {
+            "modality": self.modality, "patient_id": self.patient_id, "study_uid": self.study_uid,
+            "series_uid": self.series_uid,
+            "study_date": self.study_date.isoformat() if self.study_date else None,
+            "series_datetime": self.series_datetime.isoformat() if self.series_datetime else None,
+            "description": self.description, "n_instances": self.n_instances,
+            "frame_of_reference_uid": self.frame_of_reference_uid,
+            "shape": list(self.shape) if self.shape else None,
+            "spacing": [round(s, 6) for s in self.spacing] if self.spacing else None,
+            "orientation": [round(o, 6) for o in self.orientation] if self.orientation else None,
+            "units": self.units, "unreadable": [list(u) for u in self.unreadable],
+            "geometry_problem": self.geometry_problem,
+            "folder": os.path.commonpath([str(f) for f in self.files]) if self.files else None,
+        }
+
+
+@dataclass
+class Discovery:
+    """Result of a folder walk: the series found and the files that could not be read."""
+
+    series: list[SeriesInfo]
+    unreadable: list[tuple[str, str]]
+
+
+def iter_files(path: str | os.PathLike[str]) -> Iterable[Path]:
+    """Every regular file below ``path`` (or ``path`` itself), sorted, DICOMDIR excluded."""
+    root = Path(path)
+    if root.is_file():
+        yield root
+        return
+    for folder, dirs, names in os.walk(root):
+        dirs.sort()
+        for name in sorted(names):
+            if name.upper() != "DICOMDIR" and not name.startswith("."):
+                yield Path(folder) / name
+
+
+def read_header(file: Path, tags: list[str] | None = None) -> Dataset:
+    """Header of one file (no pixel data); raises ``InvalidDicomError``/``OSError`` if unreadable."""
+    try:
+        return pydicom.dcmread(file, stop_before_pixels=True, specific_tags=tags or HEADER_TAGS)
+    except InvalidDicomError:
+        ds = pydicom.dcmread(file, stop_before_pixels=True, specific_tags=tags or HEADER_TAGS, force=True)
+        if "SeriesInstanceUID" not in ds:
+            raise
+        return ds
+
+
+def _read(file: Path) -> tuple[Path, Dataset | None, str | None]:
+    try:
+        ds = read_header(file)
+    except InvalidDicomError:
+        return file, None, "not a DICOM file"
+    except Exception as error:  # noqa: BLE001 - any reader failure is reported, never fatal
+        return file, None, f"cannot be read: {type(error).__name__}: {error}"
+    if not ds.get("SeriesInstanceUID"):
+        return file, None, "DICOM file without SeriesInstanceUID (0020,000E)"
+    return file, ds, None
+
+
+def _summarise(uid: str, items: list[tuple[Path, Dataset]]) -> SeriesInfo:
+    first = items[0][1]
+    info = SeriesInfo(
+        modality=str(first.get("Modality", "") or "UNKNOWN"),
+        patient_id=first.get("PatientID") or None,
+        study_uid=first.get("StudyInstanceUID") or None,
+        series_uid=uid,
+        study_date=parse_da(first.get("StudyDate")),
+        series_datetime=date_time_of(first, "Series"),
+        description=str(first.get("SeriesDescription", "") or ""),
+        n_instances=len(items),
+        files=[f for f, _ in items],
+        frame_of_reference_uid=first.get("FrameOfReferenceUID") or None,
+        units=first.get("Units") or None,
+    )
+    if "Rows" not in first or info.modality in {"RTSTRUCT", "SEG", "SR", "RTPLAN", "RTDOSE"}:
+        return info
+    frames = []
+    for file, ds in items:
+        try:
+            frames.extend(frames_of(ds, str(file)))
+        except ImmunoPETError as error:
+            info.unreadable.append((str(file), error.message))
+    if not frames:
+        return info
+    info.orientation = tuple(float(v) for v in frames[0].orientation)
+    try:
+        grid = build_grid(frames)
+    except ImmunoPETError as error:
+        info.geometry_problem = str(error)
+        first_frame = frames[0]
+        info.shape = (first_frame.columns, first_frame.rows, len(frames))
+        return info
+    spacing = [float(v) for v in (abs(grid.affine[:3, :3]) ** 2).sum(axis=0) ** 0.5]
+    info.shape, info.spacing = grid.shape, tuple(spacing)  # type: ignore[assignment]
+    if grid.warnings:
+        info.geometry_problem = "; ".join(grid.warnings)
+    return info
+
+
+def scan(path: str | os.PathLike[str], *, workers: int = 4) -> Discovery:
+    """Walk ``path`` and group every DICOM file into series (header-only reads)."""
+    if not Path(path).exists():
+        raise ImmunoPETError("path does not exist", file=path, fix="give an existing folder or file")
+    groups: dict[str, list[tuple[Path, Dataset]]] = defaultdict(list)
+    unreadable: list[tuple[str, str]] = []
+    files = list(iter_files(path))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for file, ds, problem in pool.map(_read, files, chunksize=64):
+            if ds is None:
+                unreadable.append((str(file), problem or "unreadable"))
+            else:
+                groups[str(ds.SeriesInstanceUID)].append((file, ds))
+    series = [_summarise(uid, items) for uid, items in groups.items()]
+    series.sort(key=lambda s: (s.patient_id or "", s.series_datetime or datetime.min, s.modality, s.series_uid))
+    for file, reason in unreadable:
+        log.debug("skipped %s: %s", file, reason)
+    return Discovery(series, unreadable)
+
+
+def discover(path: str | os.PathLike[str]) -> list[SeriesInfo]:
+    """Every series below ``path`` (PT, CT, RTSTRUCT, SEG, ...), from headers only.
+
+    Unreadable files are logged; use :func:`scan` to get them listed.
+
+    Examples
+    --------
+    >>> [s.modality for s in discover("../shared/data/tcia-sts-001-ge-fdg")]  # doctest: +SKIP
+    ['PT', 'RTSTRUCT']
+    """
+    found = scan(path)
+    if found.unreadable:
+        log.info("%d file(s) below %s are not readable DICOM (see `immunopet inspect`)", len(found.unreadable), path)
+    return found.series

@@ -1,0 +1,56 @@
+"""Export: an :class:`~immunopet.image.Image` to float32 NIfTI plus a JSON sidecar.
+
+The NIfTI affine comes from :meth:`Image.to_nifti` (LPS -> RAS, sform and qform code 1), which
+ITK-SNAP, 3D Slicer and nibabel all read the same way. The sidecar ``OUT.json`` records units,
+series and, for PET, every SUV input with its source (the :meth:`PetScan.audit` dictionary).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from immunopet.errors import ImmunoPETError
+from immunopet.image import Image
+
+
+def sidecar_path(out: str | os.PathLike[str]) -> Path:
+    """``OUT.json`` beside ``OUT.nii.gz`` / ``OUT.nii``."""
+    out = Path(out)
+    name = out.name
+    for suffix in (".nii.gz", ".nii"):
+        if name.endswith(suffix):
+            return out.with_name(name[: -len(suffix)] + ".json")
+    return out.with_name(name + ".json")
+
+
+def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str, Any] | None = None) -> Path:
+    """Write ``image`` as float32 NIfTI to ``out`` and a JSON sidecar; returns the sidecar path."""
+    out = Path(out)
+    if not (out.name.endswith(".nii.gz") or out.name.endswith(".nii")):
+        raise ImmunoPETError("output must end in .nii.gz or .nii", file=out, fix="name the output like pet_suv.nii.gz")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    float_image = image.with_array(np.asarray(image.array, dtype=np.float32))
+    nifti = float_image.to_nifti()
+    nifti.header["descrip"] = f"immunopet {image.units}"[:79].encode()
+    nifti.header["scl_slope"], nifti.header["scl_inter"] = 1.0, 0.0
+    nifti.to_filename(str(out))
+    record: dict[str, Any] = {
+        "units": image.units,
+        "shape": list(image.shape),
+        "spacing_mm": [float(s) for s in image.spacing],
+        "affine_lps": np.round(image.affine, 6).tolist(),
+        "series_uid": image.meta.get("series_uid"),
+        "frame_of_reference_uid": image.meta.get("frame_of_reference_uid"),
+        "modality": image.meta.get("modality"),
+        "source": image.meta.get("source"),
+    }
+    if sidecar:
+        record.update(sidecar)
+    path = sidecar_path(out)
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return path

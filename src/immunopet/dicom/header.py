@@ -1,0 +1,169 @@
+"""Reading DICOM attributes with their source: values, dates, times and private tags.
+
+DICOM dates (DA), times (TM) and date-times (DT) are parsed here into :class:`datetime.datetime`
+so elapsed times are always computed from full date-times, never from times of day. A value read
+from a header travels as a :class:`Sourced` that names the attribute it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataset import Dataset
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A value and where it came from (``"PatientWeight (0010,1030)"``, ``"override: --weight"``).
+
+    ``note`` records any interpretation made (unit conversion, assumed date).
+    """
+
+    value: Any
+    source: str
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
+        return {"value": value, "source": self.source, "note": self.note}
+
+
+def label(keyword: str) -> str:
+    """``"PatientWeight (0010,1030)"`` for a keyword (the form used in messages and audits)."""
+    tag = tag_for_keyword(keyword)
+    if tag is None:
+        return keyword
+    return f"{keyword} ({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def value_of(ds: Dataset, keyword: str) -> Any:
+    """The attribute's value, or ``None`` when absent or empty."""
+    element = ds.get(keyword)
+    if element is None or element == "" or (hasattr(element, "__len__") and len(element) == 0):
+        return None
+    return element
+
+
+def float_of(ds: Dataset, keyword: str) -> float | None:
+    value = value_of(ds, keyword)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# ----- dates and times -------------------------------------------------------------------------
+_TM = re.compile(r"^(\d{2})(\d{2})?(\d{2})?(?:\.(\d{1,6}))?$")
+_DT = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,6}))?([+-]\d{4})?$")
+
+
+def parse_da(text: Any) -> date | None:
+    """DICOM DA ``YYYYMMDD`` (also the old ``YYYY.MM.DD``) -> date, ``None`` if empty/invalid."""
+    if text is None:
+        return None
+    s = str(text).strip().replace(".", "").replace("-", "")
+    if not re.fullmatch(r"\d{8}", s):
+        return None
+    try:
+        return date(int(s[:4]), int(s[4:6]), int(s[6:8]))
+    except ValueError:
+        return None
+
+
+def parse_tm(text: Any) -> time | None:
+    """DICOM TM ``HH[MM[SS[.FFFFFF]]]`` (also old ``HH:MM:SS``) -> time, ``None`` if invalid."""
+    if text is None:
+        return None
+    s = str(text).strip().replace(":", "")
+    match = _TM.match(s)
+    if not match:
+        return None
+    hh, mm, ss, frac = match.groups()
+    try:
+        micro = int((frac or "0").ljust(6, "0"))
+        return time(int(hh), int(mm or 0), min(int(ss or 0), 59), micro)
+    except ValueError:
+        return None
+
+
+def parse_dt(text: Any) -> datetime | None:
+    """DICOM DT ``YYYYMMDDHHMMSS.FFFFFF&ZZXX`` -> naive datetime (local time of the site).
+
+    A UTC offset, when present, is dropped: every date-time in a series is compared with others
+    written by the same site, which are local times too.
+    """
+    if text is None:
+        return None
+    match = _DT.match(str(text).strip())
+    if not match:
+        return None
+    year, month, day, hh, mm, ss, frac, _offset = match.groups()
+    try:
+        return datetime(
+            int(year), int(month or 1), int(day or 1), int(hh or 0), int(mm or 0),
+            min(int(ss or 0), 59), int((frac or "0").ljust(6, "0")),
+        )
+    except ValueError:
+        return None
+
+
+def combine(day: date | None, clock: time | None) -> datetime | None:
+    """A full date-time from a DA and a TM (``None`` if either is missing)."""
+    if day is None or clock is None:
+        return None
+    return datetime.combine(day, clock)
+
+
+def date_time_of(ds: Dataset, prefix: str) -> datetime | None:
+    """``{prefix}DateTime`` if present, else ``{prefix}Date`` + ``{prefix}Time`` (e.g. Acquisition)."""
+    full = parse_dt(value_of(ds, f"{prefix}DateTime")) if tag_for_keyword(f"{prefix}DateTime") else None
+    if full is not None:
+        return full
+    return combine(parse_da(value_of(ds, f"{prefix}Date")), parse_tm(value_of(ds, f"{prefix}Time")))
+
+
+def seconds_between(start: datetime, end: datetime) -> float:
+    """Elapsed seconds from ``start`` to ``end`` (negative when ``end`` is earlier)."""
+    return (end - start) / timedelta(seconds=1)
+
+
+# ----- private tags ------------------------------------------------------------------------------
+def private_value(ds: Dataset, group: int, creator: str, element: int) -> Any:
+    """Value of a private attribute ``(group, xx<element>)`` in the block reserved by ``creator``.
+
+    Returns ``None`` if the creator or the element is absent or empty. Byte values (VR UN) are
+    decoded as ASCII text.
+    """
+    try:
+        block = ds.private_block(group, creator)
+        value = block[element].value
+    except (KeyError, ValueError):
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("ascii", errors="replace").strip("\x00 ")
+    if value is None or value == "":
+        return None
+    return value
+
+
+def private_float(ds: Dataset, group: int, creator: str, element: int) -> float | None:
+    value = private_value(ds, group, creator, element)
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+#: Private tags used for SUV (creators as in the vendors' conformance statements).
+GE_CREATOR = "GEMS_PETD_01"
+GE_SCAN_DATETIME = (0x0009, GE_CREATOR, 0x0D)  # (0009,100D) PET scan_datetime
+GE_ADMIN_DATETIME = (0x0009, GE_CREATOR, 0x3B)  # (0009,103B) administration datetime
+PHILIPS_CREATOR = "Philips PET Private Group"
+PHILIPS_SUV_SCALE = (0x7053, PHILIPS_CREATOR, 0x00)  # (7053,1000) SUV Scale Factor
+PHILIPS_ACTIVITY_SCALE = (0x7053, PHILIPS_CREATOR, 0x09)  # (7053,1009) Activity Concentration Scale Factor

@@ -1,0 +1,204 @@
+"""A PET series as activity concentration (Bq/mL) with audited SUV inputs: :class:`PetScan`.
+
+Stored values are converted to Bq/mL at the decay-correction reference time:
+
+- BQML: as stored (DecayCorrection NONE: each frame corrected to the scan start);
+- GML / CM2ML (already SUV of SUVType): ``SUV * D_ref / normaliser`` with the header's inputs (the
+  ones the scanner used), so asking for another SUV kind re-normalises correctly;
+- CNTS (Philips): Activity Concentration Scale Factor (7053,1009), else SUV Scale Factor (7053,1000).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from immunopet.dicom.geometry import Frame
+from immunopet.dicom.header import PHILIPS_ACTIVITY_SCALE, PHILIPS_SUV_SCALE, private_float, seconds_between
+from immunopet.dicom.inputs import SUV_TYPES, SuvInputs
+from immunopet.dicom.overrides import SuvOverrides, fix_for
+from immunopet.dicom.read_inputs import read_suv_inputs
+from immunopet.dicom.suv import SUV_KINDS, uncorrected_frame_factor
+from immunopet.dicom.volume import PathOrFiles, Volume, read_volume
+from immunopet.errors import DicomError, ImmunoPETError, SUVError
+from immunopet.image import Image
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class PetScan:
+    """A PET image in Bq/mL (``image``, units ``"BQML"``) and its SUV inputs (``inputs``)."""
+
+    image: Image
+    inputs: SuvInputs
+
+    def suv_factor(self, kind: str = "bw") -> float:
+        """Multiply Bq/mL by this to get SUV of ``kind`` (``bw``, ``lbm``, ``bsa``, ``ibw``)."""
+        if kind not in SUV_KINDS:
+            raise SUVError(f"unknown SUV kind {kind!r}", fix=f"use one of {', '.join(SUV_KINDS)}")
+        return self.inputs.normaliser(kind) / self.injected_bq_at_reference
+
+    def suv(self, kind: str = "bw") -> Image:
+        """The SUV image of ``kind`` (units ``"SUVbw"``, ``"SUVlbm"``, ``"SUVbsa"``, ``"SUVibw"``)."""
+        factor = np.float32(self.suv_factor(kind))
+        return self.image.with_array(self.image.array * factor, units=SUV_KINDS[kind], suv_factor=float(factor))
+
+    @property
+    def injected_bq_at_reference(self) -> float:
+        """Injected activity decayed to the time the image is corrected to (Bq)."""
+        return self.inputs.injected_bq_at_reference()
+
+    @property
+    def uptake_hours(self) -> float:
+        """Hours from injection to the scan start (the decay-correction reference of START/NONE)."""
+        injection = self.inputs.get("injection_datetime")
+        hours = seconds_between(injection, self.inputs.get("scan_datetime")) / 3600.0
+        if hours < 0:
+            raise SUVError(
+                f"injection ({injection.isoformat()}) is after the scan start; uptake time undefined",
+                file=self.inputs.file, attribute=self.inputs.injection_datetime.source, fix=fix_for("injection_datetime"),
+            )
+        return hours
+
+    def audit(self) -> dict[str, Any]:
+        """Every input with value, source and note; overrides, warnings and the SUV factors."""
+        factors: dict[str, Any] = {}
+        for kind in SUV_KINDS:
+            try:
+                factors[kind] = self.suv_factor(kind)
+            except ImmunoPETError as error:
+                factors[kind] = {"error": str(error)}
+        uptake: Any
+        try:
+            uptake = self.uptake_hours
+        except ImmunoPETError as error:
+            uptake = {"error": str(error)}
+        return {
+            "series_uid": self.image.meta.get("series_uid"),
+            "source": self.image.meta.get("source"),
+            "stored_units": self.image.meta.get("stored_units"),
+            "inputs": self.inputs.as_dict(),
+            "reference_datetime": self.inputs.reference_datetime.isoformat(),
+            "injected_bq_at_reference": self.injected_bq_at_reference,
+            "uptake_hours": uptake,
+            "suv_factors": factors,
+            "overrides": {k: (v.as_dict() if v else None) for k, v in self.inputs.replaced.items()},
+            "warnings": list(self.inputs.warnings) + list(self.image.meta.get("geometry_warnings", [])),
+        }
+
+
+def _per_frame(frames: list[Frame], values: list[float]) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32)[None, None, :]
+
+
+def _stored_suv_to_bqml(inputs: SuvInputs) -> float:
+    """Factor from stored SUV (of the header's SUVType) back to Bq/mL, with the header's inputs."""
+    kind, formula = SUV_TYPES[str(inputs.suv_type.value)]
+    for name in ("injected_bq", "weight_kg", "height_cm", "sex"):
+        if name in inputs.replaced and inputs.replaced[name] is None:
+            inputs.warnings.append(
+                f"stored SUV converted back with the override {name} (the header has none): it is "
+                "assumed to be what the scanner used"
+            )
+    return inputs.injected_bq_at_reference(header=True) / inputs.normaliser(kind, header=True, lbm_formula=formula)
+
+
+def to_bqml(array: np.ndarray, frames: list[Frame], inputs: SuvInputs) -> np.ndarray:
+    """Convert rescaled stored values (``array``, frames in k order) to Bq/mL in place."""
+    units = inputs.units.value
+    if units in ("GML", "CM2ML"):
+        array *= np.float32(_stored_suv_to_bqml(inputs))
+    elif units == "CNTS":
+        activity = [private_float(f.ds, *PHILIPS_ACTIVITY_SCALE) for f in frames]
+        suvbw = [private_float(f.ds, *PHILIPS_SUV_SCALE) for f in frames]
+        if all(a is not None and a > 0 for a in activity):
+            array *= _per_frame(frames, activity)  # type: ignore[arg-type]
+            inputs.warnings.append("CNTS converted with Philips Activity Concentration Scale Factor (7053,1009)")
+        elif all(s is not None and s > 0 for s in suvbw):
+            back = inputs.injected_bq_at_reference(header=True) / inputs.normaliser("bw", header=True)
+            array *= _per_frame(frames, [s * back for s in suvbw])  # type: ignore[operator]
+            inputs.warnings.append("CNTS converted with Philips SUV Scale Factor (7053,1000) and header inputs")
+        else:
+            raise SUVError(
+                "Units CNTS without Philips scale factors: counts cannot be turned into Bq/mL",
+                file=inputs.file, attribute="(7053,1009) Activity Concentration Scale Factor / (7053,1000) SUV Scale Factor",
+                fix="export the series from the scanner in BQML or with its Philips private tags",
+            )
+    if inputs.decay_correction.value == "NONE" and units in ("BQML", "CNTS"):
+        array *= _none_factors(frames, inputs)
+    return array
+
+
+def _none_factors(frames: list[Frame], inputs: SuvInputs) -> np.ndarray:
+    """Per-frame decay correction to the scan start for DecayCorrection NONE."""
+    reference = inputs.get("scan_datetime")
+    half_life = float(inputs.get("half_life_s"))
+    factors = []
+    for frame in frames:
+        if frame.acquisition is None or not frame.duration_ms:
+            raise SUVError(
+                "DecayCorrection NONE needs each frame's acquisition time and duration", file=frame.where,
+                attribute="AcquisitionTime (0008,0032) / ActualFrameDuration (0018,1242)",
+                fix="supply a decay-corrected (START) reconstruction",
+            )
+        factors.append(uncorrected_frame_factor(
+            acquisition_offset_s=seconds_between(reference, frame.acquisition),
+            frame_duration_s=frame.duration_ms / 1000.0, half_life_s=half_life,
+        ))
+    inputs.warnings.append("DecayCorrection NONE: each frame decay corrected to the scan start")
+    return _per_frame(frames, factors)
+
+
+def load_pet(
+    path: PathOrFiles, *, series_uid: str | None = None, overrides: SuvOverrides | None = None
+) -> PetScan:
+    """Load a PET series as Bq/mL with its SUV inputs; fails early if SUVbw cannot be trusted.
+
+    Parameters
+    ----------
+    path
+        Folder holding the series (searched recursively), a file, or a list of files.
+    series_uid
+        SeriesInstanceUID to pick when the folder holds several image series.
+    overrides
+        Values replacing the header's (logged, and shown by :meth:`PetScan.audit`).
+
+    Raises
+    ------
+    SUVError
+        Naming the file, attribute and the override that fixes it.
+    """
+    return pet_from_volume(read_volume(path, series_uid=series_uid), overrides=overrides)
+
+
+def pet_from_volume(volume: Volume, *, overrides: SuvOverrides | None = None) -> PetScan:
+    """A :class:`PetScan` from an assembled PET volume (see :func:`load_pet`)."""
+    modality = volume.image.meta.get("modality")
+    if modality != "PT":
+        raise DicomError(f"series is {modality or 'of unknown modality'}, not PET", file=volume.image.meta.get("source"),
+                         attribute="Modality (0008,0060)", fix="point to the PET series (see `immunopet inspect`)")
+    inputs = read_suv_inputs(volume.frames, overrides=overrides)
+    array = to_bqml(volume.image.array, volume.frames, inputs)
+    image = volume.image.with_array(array, units="BQML", stored_units=inputs.units.value)
+    scan = PetScan(image, inputs)
+    scan.suv_factor("bw")  # every series must give a trustworthy SUVbw, or fail here
+    for warning in inputs.warnings:
+        log.warning("%s", warning)
+    return scan
+
+
+def pet_inputs_from_headers(files: list[os.PathLike[str] | str], *, overrides: SuvOverrides | None = None) -> SuvInputs:
+    """SUV inputs of a series from its headers only (no pixel data): used by ``inspect``."""
+    import pydicom
+
+    from immunopet.dicom.frames import frames_of
+
+    frames: list[Frame] = []
+    for file in files:
+        frames.extend(frames_of(pydicom.dcmread(file, stop_before_pixels=True), str(file)))
+    return read_suv_inputs(frames, overrides=overrides)

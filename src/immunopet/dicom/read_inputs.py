@@ -1,0 +1,229 @@
+"""Read the SUV inputs of a PET series from its headers (rules of the IBSI SUV manual).
+
+Units recognised by value as the manual recommends: RadionuclideTotalDose below 10 000 is MBq,
+above 100 000 Bq (between: ambiguous, an error); PatientWeight above 1000 is grams; PatientSize
+above 3 is centimetres. Each choice is written into the input's ``note``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from pydicom.dataset import Dataset
+
+from immunopet.dicom.geometry import Frame
+from immunopet.dicom.header import (
+    GE_ADMIN_DATETIME, Sourced, combine, label, parse_dt, parse_tm, private_value, value_of,
+)
+from immunopet.dicom.inputs import (
+    SUPPORTED_UNITS, SUV_TYPES, SuvInputs, _missing, apply_overrides, read_reference_datetime,
+)
+from immunopet.dicom.overrides import SuvOverrides, fix_for
+from immunopet.errors import ImmunoPETError, SUVError
+from immunopet.nuclides import NUCLIDES, Nuclide, get_nuclide
+
+#: Half-life disagreement (relative) above which a warning is given, and above which it is an error.
+HALF_LIFE_WARN, HALF_LIFE_ERROR = 0.005, 0.05
+#: Nuclides short-lived enough that a time-only injection can be placed on the scan day.
+SAME_DAY_MAX_HALF_LIFE_S = 6 * 3600.0
+_SNOMED = {"C-111A1": "F-18", "C-105A1": "C-11", "C-131A3": "Ga-68"}
+_ELEMENTS = {"zr": "zirconium", "f": "fluorine", "ga": "gallium", "cu": "copper", "i": "iodine", "c": "carbon"}
+
+
+def identify_nuclide(*texts: str | None) -> Nuclide | None:
+    """The nuclide named by a radionuclide code or name (``"C-111A1"``, ``"^89^Zirconium"``,
+    ``"F^18^[^18^Fluorine]"``, ``"18F"``, ``"Zr-89"``), or ``None``."""
+    for text in texts:
+        if not text:
+            continue
+        if text.strip() in _SNOMED:
+            return NUCLIDES[_SNOMED[text.strip()]]
+        lower = text.lower()
+        masses = set(re.findall(r"\d+", lower))
+        words = set(re.findall(r"[a-z]+", lower))
+        for nuclide in NUCLIDES.values():
+            symbol, mass = nuclide.name.lower().split("-")
+            if mass in masses and (symbol in words or _ELEMENTS[symbol] in lower):
+                return nuclide
+        try:
+            return get_nuclide(text)
+        except ImmunoPETError:
+            continue
+    return None
+
+
+def _radiopharmaceutical(ds: Dataset, file: str, warnings: list[str]) -> Dataset | None:
+    seq = ds.get("RadiopharmaceuticalInformationSequence")
+    if not seq:
+        return None
+    if len(seq) > 1:
+        warnings.append(f"{file}: {len(seq)} radiopharmaceuticals listed; the first is used")
+    return seq[0]
+
+
+def _dose(rp: Dataset | None, file: str) -> Sourced | SUVError:
+    where = label("RadionuclideTotalDose")
+    value = value_of(rp, "RadionuclideTotalDose") if rp is not None else None
+    if value is None or float(value) <= 0:
+        return SUVError("injected activity missing or zero", file=file, attribute=where, fix=fix_for("injected_bq"))
+    value = float(value)
+    if value < 1.0e4:
+        return Sourced(value * 1.0e6, where, f"{value:g} read as MBq (value below 10 000)")
+    if value < 1.0e5:
+        return SUVError(f"injected activity {value:g} is neither plausible in Bq nor in MBq", file=file,
+                        attribute=where, fix=fix_for("injected_bq"))
+    return Sourced(value, where, "Bq")
+
+
+def _weight(ds: Dataset, file: str) -> Sourced | SUVError:
+    where = label("PatientWeight")
+    value = value_of(ds, "PatientWeight")
+    if value is None or float(value) <= 0:
+        return SUVError("patient weight missing or zero", file=file, attribute=where, fix=fix_for("weight_kg"))
+    if float(value) > 1000:
+        return Sourced(float(value) / 1000.0, where, f"{float(value):g} read as grams (value above 1000)")
+    return Sourced(float(value), where, "kg")
+
+
+def _height(ds: Dataset, file: str) -> Sourced | SUVError:
+    where = label("PatientSize")
+    value = value_of(ds, "PatientSize")
+    if value is None or float(value) <= 0:
+        return SUVError("patient height missing (needed for SUVlbm, SUVbsa, SUVibw)", file=file,
+                        attribute=where, fix=fix_for("height_cm"))
+    value = float(value)
+    if 0.3 <= value <= 3.0:
+        return Sourced(value * 100.0, where, f"{value:g} m")
+    if 30.0 <= value <= 300.0:
+        return Sourced(value, where, f"{value:g} read as cm (DICOM wants metres)")
+    return SUVError(f"patient height {value:g} is implausible in m and in cm", file=file, attribute=where,
+                    fix=fix_for("height_cm"))
+
+
+def _sex(ds: Dataset, file: str) -> Sourced | SUVError:
+    value = str(value_of(ds, "PatientSex") or "").strip().upper()
+    if value in ("M", "F", "O"):
+        return Sourced(value, label("PatientSex"), "O: mean of male and female formulas" if value == "O" else "")
+    return SUVError(f"patient sex {value!r} not M, F or O (needed for SUVlbm, SUVibw)", file=file,
+                    attribute=label("PatientSex"), fix=fix_for("sex"))
+
+
+def _injection(ds: Dataset, rp: Dataset | None, file: str, scan: datetime | None,
+               half_life_s: float | None, warnings: list[str]) -> Sourced | SUVError:
+    full = parse_dt(value_of(rp, "RadiopharmaceuticalStartDateTime")) if rp is not None else None
+    clock = parse_tm(value_of(rp, "RadiopharmaceuticalStartTime")) if rp is not None else None
+    if full is not None:
+        if clock is not None and abs((datetime.combine(full.date(), clock) - full).total_seconds()) > 1:
+            warnings.append(f"{file}: RadiopharmaceuticalStartTime {clock} disagrees with "
+                            f"RadiopharmaceuticalStartDateTime {full}; the DateTime is used")
+        return Sourced(full, label("RadiopharmaceuticalStartDateTime"))
+    ge = parse_dt(private_value(ds, *GE_ADMIN_DATETIME))
+    if ge is not None:
+        return Sourced(ge, "GE private administration datetime (0009,103B)")
+    where = label("RadiopharmaceuticalStartTime")
+    if clock is None:
+        return SUVError("injection time missing (neither RadiopharmaceuticalStartDateTime nor "
+                        "RadiopharmaceuticalStartTime)", file=file, attribute=label("RadiopharmaceuticalStartDateTime"),
+                        fix=fix_for("injection_datetime"))
+    if scan is None:
+        return SUVError("RadiopharmaceuticalStartTime has no date and the scan date is unknown", file=file,
+                        attribute=where, fix=fix_for("injection_datetime"))
+    if half_life_s is None or half_life_s > SAME_DAY_MAX_HALF_LIFE_S:
+        return SUVError(
+            "only a time of day is recorded for the injection (no date) and the nuclide is long-lived: "
+            "scans may be days after injection, so the date cannot be assumed", file=file, attribute=where,
+            fix=fix_for("injection_datetime", "add RadiopharmaceuticalStartDateTime (0018,1078)"),
+        )
+    injection = combine(scan.date(), clock)
+    note = "date taken from the scan (short-lived nuclide, no RadiopharmaceuticalStartDateTime)"
+    if injection is not None and injection > scan:
+        injection -= timedelta(days=1)
+        note = "time of day after the scan start: injection taken on the day before the scan (midnight crossing)"
+        warnings.append(f"{file}: {note}")
+    return Sourced(injection, f"{where} + scan date", note)
+
+
+def _half_life(rp: Dataset | None, file: str, warnings: list[str]) -> tuple[Sourced, Sourced, SUVError | None]:
+    code = rp.get("RadionuclideCodeSequence") if rp is not None else None
+    item = code[0] if code else None
+    nuclide = identify_nuclide(
+        item.get("CodeValue") if item else None, item.get("CodeMeaning") if item else None,
+        rp.get("Radiopharmaceutical") if rp is not None else None,
+    )
+    nuc = Sourced(nuclide.name if nuclide else None, label("RadionuclideCodeSequence") if nuclide else "absent")
+    header = value_of(rp, "RadionuclideHalfLife") if rp is not None else None
+    where = label("RadionuclideHalfLife")
+    if header is None or float(header) <= 0:
+        if nuclide is None:
+            error = SUVError("half-life and radionuclide both missing", file=file, attribute=where, fix=fix_for("nuclide"))
+            return nuc, Sourced(None, where), error
+        return nuc, Sourced(nuclide.half_life_s, f"immunopet.nuclides ({nuclide.name})", "header half-life missing"), None
+    value = float(header)
+    if nuclide is not None:
+        rel = abs(value - nuclide.half_life_s) / nuclide.half_life_s
+        text = (f"RadionuclideHalfLife {value:g} s disagrees with {nuclide.name} "
+                f"({nuclide.half_life_s:g} s) by {100 * rel:.1f} %")
+        if rel > HALF_LIFE_ERROR:
+            return nuc, Sourced(value, where), SUVError(text, file=file, attribute=where,
+                                                       fix=fix_for("nuclide", "correct the header"))
+        if rel > HALF_LIFE_WARN:
+            warnings.append(f"{file}: {text}; the header value is used")
+    return nuc, Sourced(value, where, "s"), None
+
+
+def read_suv_inputs(frames: list[Frame], *, overrides: SuvOverrides | None = None) -> SuvInputs:
+    """The SUV inputs of the series made of ``frames`` (sorted or not), overrides applied."""
+    ds, file = frames[0].ds, frames[0].file
+    warnings: list[str] = []
+    values: dict[str, Sourced] = {}
+    errors: dict[str, SUVError] = {}
+    units = str(value_of(ds, "Units") or "").upper()
+    if units not in SUPPORTED_UNITS:
+        raise SUVError(f"PET Units {units or '(empty)'!r} cannot be converted to activity concentration",
+                       file=file, attribute=label("Units"),
+                       fix=f"only {', '.join(SUPPORTED_UNITS)} are quantitative; reconstruct the series in BQML")
+    values["units"] = Sourced(units, label("Units"))
+    suv_type = str(value_of(ds, "SUVType") or "").upper()
+    if units in ("GML", "CM2ML") and suv_type and suv_type not in SUV_TYPES:
+        raise SUVError(f"SUVType {suv_type!r} is unknown", file=file, attribute=label("SUVType"),
+                       fix=f"use one of {', '.join(SUV_TYPES)}")
+    if units == "CM2ML":
+        values["suv_type"] = Sourced("BSA", label("Units"), "CM2ML is SUVbsa")
+    else:
+        values["suv_type"] = Sourced(suv_type or "BW", label("SUVType"), "" if suv_type else "empty: BW assumed")
+    values["lbm_formula"] = Sourced(
+        SUV_TYPES.get(suv_type, ("", "janmahasatian"))[1],
+        label("SUVType") if suv_type.startswith("LBM") else "default (Janmahasatian 2005)",
+    )
+    decay = str(value_of(ds, "DecayCorrection") or "").upper()
+    if decay not in ("START", "ADMIN", "NONE"):
+        raise SUVError(f"DecayCorrection {decay or '(empty)'!r} is not START, ADMIN or NONE", file=file,
+                       attribute=label("DecayCorrection"), fix="the decay-correction reference must be known")
+    values["decay_correction"] = Sourced(decay, label("DecayCorrection"))
+    rp = _radiopharmaceutical(ds, file, warnings)
+    values["nuclide"], values["half_life_s"], half_error = _half_life(rp, file, warnings)
+    if half_error is not None:
+        errors["half_life_s"] = half_error
+    half_life = values["half_life_s"].value
+    scan = read_reference_datetime(frames, half_life)
+    readers = {
+        "scan_datetime": scan, "injected_bq": _dose(rp, file), "weight_kg": _weight(ds, file),
+        "height_cm": _height(ds, file), "sex": _sex(ds, file),
+    }
+    scan_value = scan.value if isinstance(scan, Sourced) else None
+    readers["injection_datetime"] = _injection(ds, rp, file, scan_value, half_life, warnings)
+    for name, result in readers.items():
+        if isinstance(result, SUVError):
+            _missing(values, errors, name, result)
+        else:
+            values[name] = result
+    injection, start = values["injection_datetime"].value, values["scan_datetime"].value
+    if injection is not None and start is not None and injection > start:
+        warnings.append(f"{file}: injection {injection.isoformat()} ({values['injection_datetime'].source}) is "
+                        f"after the scan start {start.isoformat()} ({values['scan_datetime'].source})")
+    inputs = SuvInputs(file=file, warnings=warnings, missing=errors, **values)
+    inputs = apply_overrides(inputs, overrides)
+    if "half_life_s" in inputs.missing:  # an inconsistent half-life is fatal unless overridden
+        raise inputs.missing["half_life_s"]
+    return inputs

@@ -1,0 +1,192 @@
+"""Putting the report together: study figures, methods, QA and per-patient sections -> HTML."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from immunopet import __version__
+from immunopet.report import fig_outcome, fig_uptake
+from immunopet.report.figio import PNG_DPI, SavedFigure, save_figure
+from immunopet.report.html import Block, figure_entry, render_report, table_from_frame
+from immunopet.report.imaging import PatientFigures
+from immunopet.report.inputs import ReportInputs
+from immunopet.report.methods import METRIC_PHRASES, methods_parameters, methods_text
+from immunopet.report.qa import QAFindings, qa_findings
+from immunopet.report.statistics import key_results, km_notes, statistics_sentences
+from immunopet.report.tables import lesion_table, patient_table, scan_table, stat_table, suv_inputs_of
+
+log = logging.getLogger(__name__)
+
+
+def _config(inputs: ReportInputs, key: str, default: Any) -> Any:
+    config = inputs.config
+    value = config.get(key) if isinstance(config, dict) else getattr(config, key, None)
+    return default if value is None else value
+
+
+def study_figures(inputs: ReportInputs, figures_dir: Path, *, svg: bool, progress: Callable) -> list[Block]:
+    """The result sections with the study-level figures (each also saved as PNG and SVG)."""
+    m, patients = inputs.measurements, inputs.patients
+    day = float(_config(inputs, "outcome_day", 7.0))
+    metric = str(_config(inputs, "lesion_metric", "suv_max"))
+    responders = tuple(_config(inputs, "responders", ["CR", "PR"]))
+    metric_label = METRIC_PHRASES.get(metric, metric)
+    lesions = m[(m["kind"] == "lesion") & (m["day"] == day)]
+    uptake_label = f"PET uptake (geometric mean lesion {metric_label}, day {day:g})"
+    plans: list[tuple[str, str, Callable[[], Figure], str]] = [
+        ("Biodistribution", "biodistribution", lambda: fig_uptake.biodistribution_figure(m),
+         "Normal-organ SUVmean per nominal scan day: mean over patients, error bars one SD."),
+        ("Tumour uptake and heterogeneity", "lesion_uptake",
+         lambda: fig_uptake.heterogeneity_figure(lesions, value=metric, label=f"lesion {metric_label} (day {day:g})"),
+         f"Lesion {metric_label} on the day-{day:g} scan per patient (dots), grouped by tumour type; black bar: "
+         "the patient's geometric mean."),
+        ("Uptake and response", "uptake_by_response",
+         lambda: fig_uptake.response_figure(patients, label=uptake_label),
+         "Per-patient PET uptake by RECIST 1.1 best overall response (box: quartiles; dots: patients)."),
+        ("Uptake and response", "waterfall",
+         lambda: fig_uptake.waterfall_figure(patients, label=uptake_label),
+         "Best percentage change in the sum of target-lesion diameters, coloured by PET uptake (log scale); "
+         "dashed lines: +20 % and -30 %."),
+        ("Survival", "kaplan_meier",
+         lambda: fig_outcome.km_figure(patients, label="PET uptake", notes=km_notes(inputs.analysis)),
+         "Kaplan-Meier estimates of progression-free and overall survival for patients with PET uptake above "
+         "vs at or below the median; ticks: censored; numbers at risk below."),
+        ("PET, IHC and RNA-seq as predictors of response", "roc",
+         lambda: fig_outcome.roc_figure(patients, responders=responders),
+         f"ROC curves for response ({', '.join(responders)}) of PET uptake, PD-L1 IHC and RNA-seq markers "
+         "(patients with both values)."),
+    ]
+    advance = progress("study figures", len(plans))
+    blocks: dict[str, Block] = {}
+    for title, name, draw, caption in plans:
+        block = blocks.setdefault(title, Block(title))
+        try:
+            saved = save_figure(draw(), figures_dir, name, caption=caption, svg=svg)
+        except (KeyError, ValueError) as error:  # a table without the columns this figure needs
+            log.warning("figure %s not drawn: %s", name, error)
+            block.note = f"{block.note} Figure {name} not drawn: {error}".strip()
+        else:
+            block.figures.append(figure_entry(saved, dpi=PNG_DPI))
+        advance()
+    return list(blocks.values())
+
+
+def qa_section(qa: QAFindings) -> dict[str, Any]:
+    """The QA part of the template context."""
+    overrides = qa.overrides
+    changed = overrides[overrides["header value"] != overrides["value"]] if len(overrides) else overrides
+    same = len(overrides) - len(changed)
+    blocks = [
+        {"title": "Failed scans", "note": "", "table": table_from_frame(qa.failed_scans, empty_text="No scan failed.")},
+        {"title": "Failed VOIs", "note": "", "table": table_from_frame(qa.failed_vois, empty_text="No VOI failed.")},
+        {"title": "Overrides of DICOM header values",
+         "note": (f"{same} further override(s) gave the same value as the header." if same else ""),
+         "table": table_from_frame(changed, empty_text="No override changed a header value.")},
+        {"title": "Uptake times far from the nominal day",
+         "note": "Flagged when |hours p.i. - 24 x day| exceeds min(12 h, max(1 h, 10 % of the nominal time)).",
+         "table": table_from_frame(qa.timing, columns={
+             "scan_id": "scan", "patient_id": "patient", "day": "day", "nominal_h": "nominal (h)",
+             "hours_pi": "hours p.i.", "deviation_h": "deviation (h)", "tolerance_h": "tolerance (h)"},
+             empty_text="Every uptake time is within tolerance of its nominal day.")},
+        {"title": "Missing DICOM attributes", "note": "",
+         "table": table_from_frame(qa.missing, empty_text="No SUV input was missing.")},
+        {"title": "Warnings while reading the images", "note": "",
+         "table": table_from_frame(qa.warnings, empty_text="No warnings.")},
+    ]
+    if qa.n_problems:
+        headline, status = (f"{len(qa.failed_scans)} of {qa.n_scans} scans and {len(qa.failed_vois)} VOIs failed; "
+                            "their results are missing from every table and figure."), "qa-fail"
+    elif qa.n_notes:
+        headline, status = f"All {qa.n_scans} scans were measured; see the notes below.", "qa-warn"
+    else:
+        headline, status = f"All {qa.n_scans} scans were measured without findings.", "qa-ok"
+    return {"headline": headline, "status_class": status, "blocks": blocks}
+
+
+def _summary_items(inputs: ReportInputs, qa: QAFindings) -> list[tuple[str, str]]:
+    m = inputs.measurements
+    days = ", ".join(f"{d:g}" for d in sorted(m["day"].unique()))
+    types = inputs.patients["tumour_type"].value_counts().sort_index() if "tumour_type" in inputs.patients else pd.Series()
+    return [
+        ("Study", str(_config(inputs, "name", ""))),
+        ("Tracer", f"{_config(inputs, 'tracer', '')} ({_config(inputs, 'nuclide', '')})"),
+        ("Patients", f"{inputs.patients['patient_id'].nunique()} ("
+                     + ", ".join(f"{t}: {n}" for t, n in types.items()) + ")"),
+        ("Scans", f"{qa.n_scans} at nominal days {days}; {len(qa.failed_scans)} failed"),
+        ("Lesions", f"{m.loc[m['kind'] == 'lesion', ['patient_id', 'voi_id']].drop_duplicates().shape[0]}"),
+        ("SUV", f"SUV{_config(inputs, 'suv_type', 'bw')}; SUVpeak {_config(inputs, 'suv_peak', 'global')}"),
+        ("Outcome scan day", f"{float(_config(inputs, 'outcome_day', 7)):g}"),
+    ]
+
+
+def patient_sections(inputs: ReportInputs, images: dict[str, PatientFigures], *, identifiers: pd.DataFrame | None,
+                     dpi: int) -> list[dict[str, Any]]:
+    """One context dict per patient: scans (SUV inputs), lesion metrics over days, figures."""
+    audit_col = "suv_audit" if "suv_audit" in inputs.scans.columns else "audit"
+    scan_inputs = {}
+    for row in inputs.scans.itertuples():
+        values = suv_inputs_of(getattr(row, audit_col, None) or {})
+        values["suv_factor"] = getattr(row, "suv_factor", None)
+        scan_inputs[row.scan_id] = values
+    ids = identifiers.set_index("patient_id") if identifiers is not None and not identifiers.empty else None
+    sections = []
+    for p in inputs.patients.sort_values("patient_id").itertuples():
+        pid = str(p.patient_id)
+        figures = images.get(pid, PatientFigures(pid)).figures
+        subtitle = ", ".join(str(v) for v in (getattr(p, "tumour_type", None), getattr(p, "best_response", None))
+                             if isinstance(v, str) and v)
+        ident = ""
+        if ids is not None and pid in ids.index:
+            r = ids.loc[pid]
+            ident = f"Name: {r['PatientName']}; birth date: {r['PatientBirthDate']}; DICOM patient ID: {r['PatientID']}"
+        sections.append({
+            "patient_id": pid, "anchor": re.sub(r"[^A-Za-z0-9_-]", "_", pid), "subtitle": subtitle,
+            "identifiers": ident, "scans": scan_table(inputs.scans, pid, inputs=scan_inputs),
+            "lesions": lesion_table(inputs.measurements, pid),
+            "figures": [figure_entry(f, dpi=dpi) for f in figures],
+        })
+    return sections
+
+
+def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, figures_dir: Path,
+                    identifiers: pd.DataFrame | None, svg: bool, progress: Callable, dpi: int,
+                    generated: str) -> tuple[str, list[SavedFigure]]:
+    """The report HTML and every figure it shows."""
+    audit_col = "suv_audit" if "suv_audit" in inputs.scans.columns else "audit"
+    qa = qa_findings(inputs.scans, failed_vois=inputs.failed_vois, audit_column=audit_col)
+    results = study_figures(inputs, figures_dir, svg=svg, progress=progress)
+    findings = key_results(inputs.analysis)
+    if findings:
+        results.insert(0, Block("Key results", table=stat_table(findings),
+                                text="From analysis/analysis.json (immunopet analyze); every test with its n."))
+    params = methods_parameters(inputs.config, inputs.measurements, scans=_scans_with_mbq(inputs.scans),
+                                statistics=statistics_sentences(inputs.analysis), software_version=__version__)
+    methods = methods_text(params)
+    (figures_dir.parent).mkdir(parents=True, exist_ok=True)
+    (figures_dir.parent / "methods.txt").write_text("\n\n".join(methods) + "\n", encoding="utf-8")
+    html = render_report(
+        study={"name": str(_config(inputs, "name", inputs.study_dir.name)), "tracer": str(_config(inputs, "tracer", ""))},
+        summary=_summary_items(inputs, qa),
+        patient_table=patient_table(inputs.patients, identifiers=identifiers),
+        methods=methods, qa=qa_section(qa), results=results,
+        patients=patient_sections(inputs, images, identifiers=identifiers, dpi=dpi),
+        version=__version__, generated=generated, include_identifiers=identifiers is not None,
+        study_dir_name=inputs.study_dir.name,
+    )
+    figures = [f for p in images.values() for f in p.figures]
+    return html, figures
+
+
+def _scans_with_mbq(scans: pd.DataFrame) -> pd.DataFrame:
+    if "injected_bq" not in scans.columns:
+        return scans
+    audit_col = "suv_audit" if "suv_audit" in scans.columns else "audit"
+    mbq = [suv_inputs_of(a or {}).get("injected_mbq") for a in scans.get(audit_col, [None] * len(scans))]
+    return scans.assign(injected_mbq=mbq)

@@ -1,0 +1,204 @@
+"""``build_report``: results + analyses -> figures (PNG, SVG) and one self-contained report.html."""
+
+from __future__ import annotations
+
+import logging
+import os
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from immunopet.report.figio import PNG_DPI, SavedFigure
+from immunopet.report.imaging import PatientFigures, PatientJob, ScanImageJob, patient_figures
+from immunopet.report.inputs import ReportInputs, dicom_identifiers, read_inputs
+
+log = logging.getLogger(__name__)
+
+#: ``progress(description, total)`` returns ``advance()``; the command line passes Rich bars.
+Progress = Callable[[str, int], Callable[[], None]]
+
+
+def no_progress(description: str, total: int) -> Callable[[], None]:
+    """The silent :data:`Progress`."""
+    return lambda: None
+
+
+@dataclass
+class ReportSummary:
+    """What :func:`write_report` made and what went wrong on the way."""
+
+    path: Path
+    figures_dir: Path
+    figures: list[SavedFigure] = field(default_factory=list)
+    n_failed_scans: int = 0
+    n_failed_vois: int = 0
+    image_problems: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when the pipeline had failed scans or VOIs (the report was still written), else 0."""
+        return 1 if (self.n_failed_scans or self.n_failed_vois) else 0
+
+
+def nice_ceiling(value: float) -> float:
+    """``value`` rounded up to 1, 2, 2.5 or 5 times a power of ten (a readable scale end)."""
+    if not math.isfinite(value) or value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if value <= step * power * (1 + 1e-9):
+            return step * power
+    return 10 * power
+
+
+def mip_scale(measurements: pd.DataFrame) -> float:
+    """The one SUV scale end of every MIP: the 75th percentile of lesion SUVmax over all scans.
+
+    Lesions above it saturate (black); normal organs keep their grey levels. Without lesions the
+    99th percentile of organ SUVmean is used.
+    """
+    lesions = measurements.loc[measurements["kind"] == "lesion", "suv_max"].dropna()
+    if len(lesions):
+        return nice_ceiling(float(np.percentile(lesions, 75)))
+    organs = measurements.loc[measurements["kind"] == "organ", "suv_mean"].dropna()
+    return nice_ceiling(float(np.percentile(organs, 99))) if len(organs) else 10.0
+
+
+def patient_jobs(inputs: ReportInputs, figures_dir: Path, *, svg: bool) -> list[PatientJob]:
+    """One image job per patient: every measured scan, fusion on the outcome day."""
+    from immunopet.study import load_study
+
+    study = load_study(inputs.study_dir)
+    outcome_day = float(getattr(inputs.config, "outcome_day", 7.0))
+    table = study.scans.merge(inputs.scans[["scan_id", "suv_factor", "status"]], on="scan_id", how="left")
+    m = inputs.measurements
+    lesions = m[m["kind"] == "lesion"].groupby("scan_id")["voi_id"].apply(lambda s: tuple(sorted(set(s))))
+    mip_vmax = mip_scale(m)
+    jobs = []
+    for patient_id, scans in table.groupby("patient_id", sort=True):
+        hottest = m.loc[(m["patient_id"] == patient_id) & (m["kind"] == "lesion") & (m["day"] == outcome_day), "suv_max"]
+        items = tuple(
+            ScanImageJob(
+                scan_id=row.scan_id, day=float(row.day), pet=str(study.path(row.pet)),
+                series_uid=_text(getattr(row, "pet_series_uid", None)), suv_factor=_number(row.suv_factor),
+                ct=None if _text(getattr(row, "ct", None)) is None else str(study.path(row.ct)),
+                fusion=bool(np.isclose(row.day, outcome_day)), lesions=lesions.get(row.scan_id, ()),
+            )
+            for row in scans.itertuples()
+            if row.status == "done"
+        )
+        jobs.append(PatientJob(
+            study_dir=str(inputs.study_dir), patient_id=str(patient_id), scans=items, figures_dir=str(figures_dir),
+            mip_vmax=mip_vmax, fusion_vmax=nice_ceiling(float(hottest.max())) if len(hottest.dropna()) else mip_vmax,
+            svg=svg,
+        ))
+    return jobs
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) or value == "" else str(value)
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+@contextmanager
+def _executor(workers: int) -> Iterator[Callable]:
+    """``map``-like runner: in this process for one worker, else a spawned process pool."""
+    if workers <= 1:
+        yield lambda fn, items: (fn(item) for item in items)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        def run(fn, items):
+            for future in as_completed([pool.submit(fn, item) for item in items]):
+                yield future.result()
+
+        yield run
+
+
+def image_figures(jobs: list[PatientJob], *, workers: int, progress: Progress) -> dict[str, PatientFigures]:
+    """Run the per-patient image jobs (process pool when ``workers > 1``), advancing ``progress``."""
+    advance = progress("patient image figures", len(jobs))
+    done: dict[str, PatientFigures] = {}
+    with _executor(min(workers, len(jobs))) as run:
+        for result in run(patient_figures, jobs):
+            done[result.patient_id] = result
+            advance()
+    return done
+
+
+def write_report(study_dir: str | Path, *, out: str | Path | None = None, include_identifiers: bool = False,
+                 workers: int | None = None, db_url: str | None = None, svg: bool = True,
+                 progress: Progress = no_progress) -> ReportSummary:
+    """Make every figure and write the report; see :func:`build_report`.
+
+    Returns
+    -------
+    ReportSummary
+        Paths, figures and the failure counts that set the command's exit code.
+    """
+    from immunopet.report.assemble import assemble_report
+
+    inputs = read_inputs(study_dir, db_url=db_url)
+    path = Path(out) if out is not None else inputs.study_dir / "report" / "report.html"
+    figures_dir = path.parent / "figures"
+    workers = workers or min(2, max(1, os.cpu_count() or 1))
+    per_patient = image_figures(patient_jobs(inputs, figures_dir, svg=svg), workers=workers, progress=progress)
+    identifiers = None
+    if include_identifiers:
+        from immunopet.study import load_study
+
+        study = load_study(inputs.study_dir)
+        firsts = study.scans.sort_values("day").drop_duplicates("patient_id")
+        identifiers = dicom_identifiers({r.patient_id: study.path(r.pet) for r in firsts.itertuples()})
+    html, figures = assemble_report(inputs, per_patient, figures_dir=figures_dir, identifiers=identifiers,
+                                    svg=svg, progress=progress, dpi=PNG_DPI,
+                                    generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    problems = [p for r in per_patient.values() for p in r.problems]
+    return ReportSummary(
+        path=path, figures_dir=figures_dir, figures=figures,
+        n_failed_scans=int((inputs.scans["status"].astype(str) != "done").sum()),
+        n_failed_vois=len(inputs.failed_vois), image_problems=problems,
+    )
+
+
+def build_report(study_dir: str | Path, *, out: str | Path | None = None, include_identifiers: bool = False,
+                 workers: int | None = None, db_url: str | None = None) -> Path:
+    """Write ``report/report.html`` (and ``report/figures/*.png|svg``) for a study that has been run.
+
+    Parameters
+    ----------
+    study_dir
+        The study folder (``immunopet run`` done; the analyses are run first if missing).
+    out
+        The HTML file to write; figures go to ``figures/`` beside it.
+    include_identifiers
+        Show patient names, birth dates and DICOM patient IDs (read from the PET headers).
+    workers
+        Processes for the per-patient image figures (default: up to 2).
+    db_url
+        Results store (default: the study's SQLite file).
+
+    Returns
+    -------
+    Path
+        The report file.
+    """
+    return write_report(study_dir, out=out, include_identifiers=include_identifiers, workers=workers,
+                        db_url=db_url).path

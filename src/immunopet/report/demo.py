@@ -1,0 +1,75 @@
+"""The demo job: simulate the default 89Zr-atezolizumab trial, run it, analyse it, report it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from immunopet.report.build import Progress, ReportSummary, no_progress, write_report
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DAYS = (0.04, 2.0, 4.0, 7.0)
+
+
+@dataclass
+class DemoSummary:
+    """What the demo made and how long each step took (seconds)."""
+
+    study_dir: Path
+    report: ReportSummary
+    run_exit_code: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when the pipeline had failed scans or VOIs (the report was still written), else 0."""
+        return max(self.run_exit_code, self.report.exit_code)
+
+
+def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, seed: int = 0,
+             workers: int | None = None, days: tuple[float, ...] = DEFAULT_DAYS,
+             progress: Progress = no_progress, announce: Any = None) -> DemoSummary:
+    """Simulate -> ``run`` -> ``analyze`` -> ``report`` in ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir
+        Study folder to create (see :func:`immunopet.simulate.simulate_study`).
+    quick
+        Small images and few patients (for tests and a first look).
+    patients, seed, days
+        Passed to the simulator.
+    workers
+        Processes for the measurement and the image figures.
+    progress
+        Progress-bar factory for the report's long steps.
+    announce
+        ``announce(message)`` called before each step (the command line prints it).
+    """
+    from immunopet.analysis import analyze_study
+    from immunopet.simulate import simulate_study
+    from immunopet.study import run_study
+
+    say = announce or log.info
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    say(f"simulating {patients} patients{' (quick)' if quick else ''}, scan days {', '.join(f'{d:g}' for d in days)}")
+    study_dir = Path(simulate_study(out_dir, patients=patients, seed=seed, days=days, quick=quick))
+    seconds["simulate"] = time.perf_counter() - start
+    start = time.perf_counter()
+    say("measuring every scan (immunopet run)")
+    summary = run_study(study_dir, workers=workers)
+    seconds["run"] = time.perf_counter() - start
+    start = time.perf_counter()
+    say("running the analyses (immunopet analyze)")
+    analyze_study(study_dir)
+    seconds["analyze"] = time.perf_counter() - start
+    start = time.perf_counter()
+    say("writing the report (immunopet report)")
+    report = write_report(study_dir, workers=workers, progress=progress)
+    seconds["report"] = time.perf_counter() - start
+    return DemoSummary(study_dir=study_dir, report=report, run_exit_code=int(summary.exit_code), seconds=seconds)

@@ -1,0 +1,112 @@
+"""Creating and saving report figures without pyplot's global state.
+
+Every figure function in this package returns a :class:`matplotlib.figure.Figure` made by
+:func:`new_figure` (an Agg canvas attached, so it renders headless and is garbage-collected as soon
+as it is dropped). :func:`save_figure` writes it as PNG and SVG and hands back the PNG bytes that
+the HTML report embeds.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Resolution of the PNG files and of the images embedded in the report.
+PNG_DPI = 110
+
+#: Colours per tumour type / category, colour-blind safe (Okabe & Ito 2008).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+RC = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+    "svg.fonttype": "none",
+}
+
+
+def styled(function: Callable[P, R]) -> Callable[P, R]:
+    """Decorator: run a figure function inside the report's matplotlib style (:data:`RC`)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        import matplotlib
+
+        with matplotlib.rc_context(RC):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+def new_figure(width_in: float, height_in: float, **kwargs) -> Figure:
+    """A figure of the given size (inches) on its own Agg canvas, constrained layout on."""
+    fig = Figure(figsize=(width_in, height_in), layout=kwargs.pop("layout", "constrained"), **kwargs)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+@dataclass(frozen=True)
+class SavedFigure:
+    """A figure written to disk: its PNG and SVG paths, the PNG bytes and a caption."""
+
+    name: str
+    png: Path
+    svg: Path
+    png_bytes: bytes
+    caption: str = ""
+
+
+def save_figure(fig: Figure, out_dir: Path, name: str, *, caption: str = "", dpi: int = PNG_DPI,
+                svg: bool = True) -> SavedFigure:
+    """Write ``fig`` as ``out_dir/name.png`` and ``.svg``; return them with the PNG bytes.
+
+    Parameters
+    ----------
+    fig
+        The figure (made by :func:`new_figure`).
+    out_dir
+        Folder for the files (created if missing).
+    name
+        File stem, e.g. ``"mip_P01"``.
+    caption
+        Legend text shown under the figure in the report.
+    dpi
+        PNG resolution.
+    svg
+        Also write the vector version.
+    """
+    import matplotlib
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(RC):
+        fig.savefig(buffer, format="png", dpi=dpi)
+        png_path = out_dir / f"{name}.png"
+        png_path.write_bytes(buffer.getvalue())
+        svg_path = out_dir / f"{name}.svg"
+        if svg:
+            fig.savefig(svg_path, format="svg", dpi=dpi)
+    return SavedFigure(name, png_path, svg_path, buffer.getvalue(), caption)
+
+
+def plain_log_ticks(axis) -> None:
+    """Label a log-scaled axis with plain numbers (``2``, ``5``, ``10``) instead of powers."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))

@@ -1,0 +1,106 @@
+"""Reading the analysis summary (``analysis/analysis.json``) for the report.
+
+Every test and model in the summary is a *stat record* (a dict with ``test``, ``inputs``, ``n``,
+``estimate``, ``ci_low``, ``ci_high``, ``p_value``, ``method``; see ``docs/analyses.md``). This
+module finds them wherever they sit, so the methods text names exactly the tests that were run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+#: How the methods text describes each test (by its ``test`` name); unknown tests are named as they are.
+TEST_PHRASES = {
+    "Mann-Whitney U": "Mann-Whitney U tests (responders vs non-responders)",
+    "Kruskal-Wallis H": "Kruskal-Wallis tests (across best-response categories)",
+    "Kendall tau-b trend": "Kendall's tau-b trend tests across ordered response categories",
+    "Spearman correlation": "Spearman rank correlations",
+    "ROC AUC": "receiver-operating-characteristic analysis (AUC with stratified bootstrap confidence intervals)",
+    "paired AUC difference": "paired bootstrap comparisons of AUCs",
+    "log-rank test": "Kaplan-Meier estimates compared by log-rank tests",
+    "Cox proportional hazards": "Cox proportional-hazards models (Efron ties; hazard ratios with Wald confidence intervals)",
+    "linear mixed model": "linear mixed models with a random intercept per patient",
+}
+
+
+def stat_records(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any]]]:
+    """Every stat record in ``node`` (nested dicts and lists), with the keys leading to it."""
+    if isinstance(node, Mapping):
+        if "test" in node and "n" in node:
+            yield path, node
+            return
+        for key, value in node.items():
+            if key in ("parameters", "inputs", "warnings"):
+                continue
+            yield from stat_records(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from stat_records(value, (*path, str(i)))
+
+
+def key_results(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The records under ``key_results`` (a list or a mapping of records), in their order."""
+    return [record for _, record in stat_records(summary.get("key_results", []))]
+
+
+def statistics_sentences(summary: Mapping[str, Any]) -> list[str]:
+    """Methods sentences naming each kind of test run, the CI level, resampling and warnings."""
+    if not summary:
+        return ["No statistical analyses were run."]
+    run, skipped = [], set()
+    for _, record in stat_records(summary):
+        name = str(record["test"])
+        if record.get("p_value") is None and record.get("estimate") is None and record.get("reason"):
+            skipped.add(name)
+            continue
+        if name not in run:
+            run.append(name)
+    params = summary.get("parameters", {}) if isinstance(summary.get("parameters"), Mapping) else {}
+    sentences = []
+    if run:
+        phrases = [TEST_PHRASES.get(name, name) for name in run]
+        sentences.append("Statistics comprised " + _join(phrases) + ".")
+    extras = []
+    if params.get("ci_level"):
+        extras.append(f"confidence intervals are {100 * float(params['ci_level']):g} %")
+    if params.get("n_boot"):
+        extras.append(f"bootstrap intervals used {int(params['n_boot'])} resamples (seed {params.get('seed', 0)})")
+    if params.get("split") is not None:
+        split = params["split"]
+        extras.append("patients were split at the median of each predictor" if split == "median"
+                      else f"PET uptake was split at {split}")
+    if extras:
+        sentences.append("All tests were two-sided; " + "; ".join(extras) + ".")
+    not_run = sorted(skipped - set(run))
+    if not_run:
+        sentences.append("Not computable on these data (reason recorded in analysis.json): " + ", ".join(not_run) + ".")
+    n_warnings = len(summary.get("warnings", []) or [])
+    if n_warnings:
+        sentences.append(f"The analyses recorded {n_warnings} small-sample or model warning(s), listed in analysis.json.")
+    return sentences
+
+
+def km_notes(summary: Mapping[str, Any]) -> dict[str, str]:
+    """Per endpoint (``pfs``, ``os``): the log-rank p and Cox hazard ratio of PET uptake, as text."""
+    notes: dict[str, list[str]] = {}
+    for path, record in stat_records(summary.get("outcome", summary)):
+        inputs = str(record.get("inputs", ""))
+        endpoint = "pfs" if inputs.startswith("progression-free") else "os" if inputs.startswith("overall") else None
+        if endpoint is None or "pet" not in inputs.lower() or record.get("p_value") is None:
+            continue
+        if record["test"] == "log-rank test":
+            notes.setdefault(endpoint, []).append(f"log-rank p = {_p(record['p_value'])}")
+        elif record["test"] == "Cox proportional hazards" and record.get("estimate") is not None and "+" not in inputs:
+            notes.setdefault(endpoint, []).append(
+                f"HR {record['estimate']:.2f} ({record.get('ci_low', float('nan')):.2f}-"
+                f"{record.get('ci_high', float('nan')):.2f}) {record.get('estimate_label', '')}".strip())
+    return {k: "\n".join(dict.fromkeys(v)) for k, v in notes.items()}
+
+
+def _p(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else "; ".join(items[:-1]) + "; and " + items[-1]

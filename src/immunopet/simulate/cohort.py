@@ -1,0 +1,172 @@
+"""The cohort: patients, scan times, true organ and lesion uptake and the clinical table (no images).
+
+Every patient has its own random streams (``numpy.random.SeedSequence([seed, patient, stream])``),
+so a patient's draw does not depend on how many patients come after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from immunopet.simulate.clinical import draw_clinical
+from immunopet.simulate.kinetics import BloodCurve, tissue_suv
+from immunopet.simulate.lesions import draw_lesions
+from immunopet.simulate.params import load_params
+
+PATIENT_COLUMNS = ["patient_id", "tumour_type", "sex", "height_cm", "dose_cohort", "ihc_ic", "ihc_tc",
+                   "rna_cd274", "rna_teff", "best_response", "best_pct_change", "pfs_months", "pfs_event",
+                   "os_months", "os_event"]
+LESION_COLUMNS = ["patient_id", "voi_id", "site", "baseline_diameter_mm", "pct_change"]
+STREAM_ANTHRO, STREAM_KINETICS, STREAM_LESIONS, STREAM_CLINICAL, STREAM_IMAGE = 1, 2, 3, 4, 5
+
+
+def patient_rng(seed: int, index: int, stream: int) -> np.random.Generator:
+    """The random generator of one patient's stream."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(index), int(stream)]))
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The drawn cohort.
+
+    Attributes
+    ----------
+    patients
+        The ``patients.csv`` table.
+    lesions
+        ``lesions.csv`` columns plus true uptake: ``suv_max_outcome`` (nominal outcome day) and
+        ``suv_max_day<d>`` / ``suv_mean_day<d>`` for every scan day, and the kinetic parameters.
+    organs
+        True organ SUVmean per patient and scan (long format, incl. ``blood_pool``).
+    scans
+        One row per scan: ``scan_id, patient_id, day, hours_pi, scan_datetime``.
+    subjects
+        Per-patient hidden truth: weight, injected activity, injection time, blood curve, latent
+        clinical variables (``true_uptake``, ``pet_z``, ``eta``).
+    params
+        The complete parameter set used.
+    """
+
+    patients: pd.DataFrame
+    lesions: pd.DataFrame
+    organs: pd.DataFrame
+    scans: pd.DataFrame
+    subjects: pd.DataFrame
+    params: dict[str, Any]
+
+
+def allocate_types(n: int, proportions: Mapping[str, float]) -> list[str]:
+    """Largest-remainder allocation of ``n`` patients to tumour types (each type >= 1 if n allows)."""
+    names = list(proportions)
+    weights = np.array([float(proportions[k]) for k in names])
+    exact = n * weights / weights.sum()
+    counts = np.floor(exact).astype(int)
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[: n - counts.sum()]] += 1
+    while n >= len(names) and np.any((counts == 0) & (weights > 0)):
+        counts[np.argmax(counts)] -= 1
+        counts[np.argmax((counts == 0) & (weights > 0))] += 1
+    return [name for name, c in zip(names, counts) for _ in range(c)]
+
+
+def scan_label(day: float) -> str:
+    """Scan id suffix: ``D7`` for day 7, ``H1`` for a scan within the first day (0.04 d = 1 h)."""
+    return f"H{round(day * 24):d}" if day < 1 else f"D{day:g}".replace(".", "p")
+
+
+def draw_cohort(n_patients: int, seed: int, *, params: str | Path | Mapping[str, Any] | None = None,
+                days: Sequence[float] = (0.04, 2, 4, 7)) -> Cohort:
+    """Draw the clinical and uptake model of ``n_patients`` patients (fast: no images).
+
+    Parameters
+    ----------
+    n_patients
+        Number of patients (>= 1).
+    seed
+        Random seed; the same seed and parameters give the same cohort.
+    params
+        Parameter overrides (mapping or YAML file); ``None`` uses the packaged defaults.
+    days
+        Nominal scan days after injection.
+
+    Returns
+    -------
+    Cohort
+    """
+    p = load_params(params)
+    cp, kp, sp = p["cohort"], p["kinetics"], p["study"]
+    days = [float(d) for d in days]
+    width = max(2, len(str(n_patients)))
+    types = allocate_types(n_patients, cp["tumour_types"])
+    types = [types[k] for k in np.random.default_rng([int(seed), 0]).permutation(len(types))]
+    first_date = dt.datetime.fromisoformat(sp["first_injection_date"])
+    outcome_hours = 24.0 * float(sp["outcome_day"])
+    patients, lesions, organs, scans, subjects = [], [], [], [], []
+    for index, tumour_type in enumerate(types):
+        pid = f"P{index + 1:0{width}d}"
+        rng = patient_rng(seed, index, STREAM_ANTHRO)
+        sex = "M" if rng.uniform() < cp["male_fraction"][tumour_type] else "F"
+        height = rng.normal(*cp["height_cm"][sex])
+        bmi = float(np.clip(cp["bmi_median"] * np.exp(rng.normal(0, cp["bmi_log_sd"])), *cp["bmi_range"]))
+        weight = round(bmi * (height / 100.0) ** 2, 1)
+        injected_bq = round(rng.normal(*cp["injected_mbq"]), 2) * 1e6
+        cohorts = list(cp["dose_cohorts"])
+        shares = np.array([cp["dose_cohorts"][c] for c in cohorts], dtype=float)
+        dose_cohort = str(rng.choice(cohorts, p=shares / shares.sum()))
+        injected_at = first_date + dt.timedelta(
+            days=int(index * 3 + rng.integers(0, 3)),
+            hours=sp["injection_hour"] + rng.uniform(-1, 1) * sp["injection_jitter_hours"])
+        injected_at = injected_at.replace(microsecond=0)
+        jitter = np.where(np.array(days) >= 1.0, rng.uniform(-1, 1, len(days)) * sp["scan_jitter_hours"],
+                          rng.uniform(-0.1, 0.2, len(days)))
+        hours = np.maximum(np.array(days) * 24.0 + jitter, 0.5)
+        hours = np.round(hours * 3600.0) / 3600.0  # whole seconds
+
+        rng = patient_rng(seed, index, STREAM_KINETICS)
+        effects = kp["dose_cohort_effects"].get(dose_cohort, {})
+        b = kp["blood"]
+        log_b = rng.normal(0.0, kp["blood_log_sd"], 3)
+        blood = BloodCurve(b["a_fast"] * np.exp(log_b[0]), b["t_fast_h"], b["a_slow"] * np.exp(log_b[1]),
+                           b["t_slow_h"] * np.exp(log_b[2]) * effects.get("blood_t_slow", 1.0))
+        for organ, op in kp["organs"].items():
+            mult = np.exp(rng.normal(0.0, kp["organ_log_sd"], 2))
+            v_t, ki = op["v_t"] * mult[0], op["ki"] * mult[1] * effects.get(organ, 1.0)
+            suv = tissue_suv(blood, v_t, ki, hours)
+            organs += [{"patient_id": pid, "organ": organ, "day": d, "hours_pi": h, "suv_mean": s,
+                        "v_t": v_t, "ki": ki} for d, h, s in zip(days, hours, suv)]
+        organs += [{"patient_id": pid, "organ": "blood_pool", "day": d, "hours_pi": h, "suv_mean": s,
+                    "v_t": 1.0, "ki": 0.0} for d, h, s in zip(days, hours, blood.suv(hours))]
+        for d, h in zip(days, hours):
+            scans.append({"scan_id": f"{pid}_{scan_label(d)}", "patient_id": pid, "day": d, "hours_pi": h,
+                          "scan_datetime": (injected_at + dt.timedelta(seconds=round(h * 3600))).isoformat()})
+
+        les = draw_lesions(patient_rng(seed, index, STREAM_LESIONS), patient_id=pid, tumour_type=tumour_type,
+                           blood=blood, hours=hours, outcome_hours=outcome_hours, lp=p["lesions"])
+        clinical, pct = draw_clinical(patient_rng(seed, index, STREAM_CLINICAL), tumour_type=tumour_type,
+                                      lesions=les, cp=p["clinical"])
+        les["pct_change"] = pct
+        lesions.append(les)
+        patients.append({"patient_id": pid, "tumour_type": tumour_type, "sex": sex,
+                         "height_cm": round(float(height), 1), "dose_cohort": dose_cohort,
+                         **{k: v for k, v in clinical.items() if k in PATIENT_COLUMNS}})
+        subjects.append({"patient_id": pid, "index": index, "sex": sex, "height_cm": round(float(height), 1),
+                         "weight_kg": weight, "bmi": bmi, "injected_bq": injected_bq,
+                         "injection_datetime": injected_at.isoformat(), "blood_a_fast": blood.a_fast,
+                         "blood_t_fast_h": blood.t_fast_h, "blood_a_slow": blood.a_slow,
+                         "blood_t_slow_h": blood.t_slow_h,
+                         **{k: v for k, v in clinical.items() if k not in PATIENT_COLUMNS}})
+    lesion_frame = pd.concat(lesions, ignore_index=True)
+    for k, d in enumerate(days):
+        lesion_frame[f"suv_max_day{d:g}"] = [float(v[k]) for v in lesion_frame["suv_max_t"]]
+        lesion_frame[f"suv_mean_day{d:g}"] = [float(v[k]) for v in lesion_frame["suv_mean_t"]]
+    lesion_frame = lesion_frame.drop(columns=["suv_max_t", "suv_mean_t"])
+    first = LESION_COLUMNS + [c for c in lesion_frame.columns if c not in LESION_COLUMNS]
+    return Cohort(pd.DataFrame(patients, columns=PATIENT_COLUMNS), lesion_frame[first], pd.DataFrame(organs),
+                  pd.DataFrame(scans), pd.DataFrame(subjects), p)

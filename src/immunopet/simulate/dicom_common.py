@@ -1,0 +1,134 @@
+"""What every simulated DICOM object shares: deterministic UIDs, dates, patient and study modules,
+and a fast writer that stamps one template dataset per slice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+from immunopet import __version__
+
+
+def make_uid(*parts: object) -> str:
+    """A UID (``2.25.<n>``) derived only from ``parts`` (seed, patient, scan, object, index)."""
+    return generate_uid(prefix=None, entropy_srcs=[str(p) for p in parts])
+
+
+def da(moment: dt.datetime) -> str:
+    return moment.strftime("%Y%m%d")
+
+
+def tm(moment: dt.datetime) -> str:
+    return moment.strftime("%H%M%S")
+
+
+@dataclass(frozen=True)
+class ScanInfo:
+    """Everything the headers of one scan need to know."""
+
+    seed: int
+    patient_id: str
+    scan_id: str
+    sex: str
+    height_cm: float
+    weight_kg: float
+    injected_bq: float
+    injection: dt.datetime
+    start: dt.datetime
+    day: float
+    tracer: str
+
+    def uid(self, *parts: object) -> str:
+        return make_uid("immunopet-simulate", self.seed, self.patient_id, self.scan_id, *parts)
+
+    @property
+    def study_uid(self) -> str:
+        return self.uid("study")
+
+    @property
+    def frame_of_reference_uid(self) -> str:
+        return self.uid("frame-of-reference")
+
+
+def base_dataset(info: ScanInfo, *, modality: str, sop_class_uid: str, series_uid: str, series_number: int,
+                 description: str, series_time: dt.datetime) -> Dataset:
+    """Patient, study, series, equipment and frame-of-reference attributes of a series."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = sop_class_uid
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.SOPClassUID = sop_class_uid
+    ds.StudyDate, ds.StudyTime = da(info.start - dt.timedelta(minutes=10)), tm(info.start - dt.timedelta(minutes=10))
+    ds.SeriesDate, ds.SeriesTime = da(series_time), tm(series_time)
+    ds.AccessionNumber = ""
+    ds.Modality = modality
+    ds.Manufacturer = "immunopet"
+    ds.InstitutionName = "immunopet simulation"
+    ds.ReferringPhysicianName = ""
+    ds.StudyDescription = f"89Zr immunoPET day {info.day:g}"
+    ds.SeriesDescription = description
+    ds.ManufacturerModelName = "immunopet simulate"
+    ds.SoftwareVersions = __version__
+    ds.DeviceSerialNumber = "SIM-0001"
+    ds.PatientName = f"SIM^{info.patient_id}"
+    ds.PatientID = info.patient_id
+    ds.PatientBirthDate = ""
+    ds.PatientSex = info.sex
+    ds.PatientSize = f"{info.height_cm / 100.0:.3f}"
+    ds.PatientWeight = f"{info.weight_kg:.1f}"
+    ds.PatientIdentityRemoved = "YES"
+    ds.DeidentificationMethod = "synthetic data (immunopet simulate)"
+    ds.StudyInstanceUID = info.study_uid
+    ds.SeriesInstanceUID = series_uid
+    ds.StudyID = info.scan_id[:16]
+    ds.SeriesNumber = series_number
+    ds.PatientPosition = "HFS"
+    ds.FrameOfReferenceUID = info.frame_of_reference_uid
+    ds.PositionReferenceIndicator = ""
+    return ds
+
+
+def add_image_plane(ds: Dataset, *, rows: int, columns: int, spacing: float) -> None:
+    """Image plane and pixel module attributes shared by all slices (axial, LPS-aligned)."""
+    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    ds.PixelSpacing = [f"{spacing:g}", f"{spacing:g}"]
+    ds.SliceThickness = f"{spacing:g}"
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows = rows
+    ds.Columns = columns
+
+
+def write_slices(folder: Path, template: Dataset, info: ScanInfo, *, kind: str, pixels: np.ndarray,
+                 affine: np.ndarray, slopes: Sequence[str] | None = None) -> list[str]:
+    """Write one file per slice: ``pixels`` is ``(I, J, K)``; returns the SOP Instance UIDs.
+
+    Each slice gets its own SOP Instance UID, instance number, position and (optionally) rescale
+    slope; everything else comes from ``template``, which is modified in place.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    uids = []
+    for k in range(pixels.shape[2]):
+        uid = info.uid(kind, k)
+        position = affine[:3, :3] @ np.array([0.0, 0.0, k]) + affine[:3, 3]
+        template.SOPInstanceUID = uid
+        template.file_meta.MediaStorageSOPInstanceUID = uid
+        template.InstanceNumber = k + 1
+        if "ImageIndex" in template:  # PET: the slice's index in the series
+            template.ImageIndex = k + 1
+        template.ImagePositionPatient = [f"{v:.4f}" for v in position]
+        template.SliceLocation = f"{position[2]:.4f}"
+        if slopes is not None:
+            template.RescaleSlope = slopes[k]
+        template.PixelData = np.ascontiguousarray(pixels[:, :, k].T).tobytes()
+        pydicom.dcmwrite(folder / f"{k + 1:04d}.dcm", template, enforce_file_format=True)
+        uids.append(uid)
+    return uids

@@ -1,0 +1,118 @@
+"""The simulator's parameters: the packaged defaults (``params.yaml``) merged with a user's file."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from immunopet.errors import ImmunoPETError
+
+#: Top-level sections every parameter set has.
+SECTIONS = ("study", "cohort", "kinetics", "lesions", "clinical", "phantom", "scanner")
+
+
+class SimulationParamsError(ImmunoPETError):
+    """A parameter file for the simulator cannot be read or has unknown keys."""
+
+
+def default_params() -> dict[str, Any]:
+    """The packaged default parameters (a fresh, mutable copy)."""
+    text = resources.files("immunopet.simulate").joinpath("params.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any], where: str, file: str | None) -> None:
+    for key, value in override.items():
+        if key not in base:
+            raise SimulationParamsError(
+                f"unknown parameter {where}{key}",
+                file=file,
+                attribute=f"{where}{key}",
+                fix="check the spelling against the packaged params.yaml (see docs/simulator.md)",
+            )
+        if isinstance(base[key], dict) and isinstance(value, Mapping) and not _is_open_table(where + key):
+            _merge(base[key], value, f"{where}{key}.", file)
+        else:
+            base[key] = copy.deepcopy(value)
+
+
+def _is_open_table(path: str) -> bool:
+    """Tables whose keys are data (tumour types, organs, sites), replaced as a whole."""
+    return path in {
+        "cohort.tumour_types",
+        "cohort.dose_cohorts",
+        "lesions.sites",
+        "kinetics.dose_cohort_effects",
+    }
+
+
+def load_params(params: str | Path | Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Default parameters updated with ``params``.
+
+    Parameters
+    ----------
+    params
+        ``None`` (defaults), a mapping of overrides, or the path of a YAML file of overrides.
+
+    Returns
+    -------
+    dict
+        The complete parameter set.
+
+    Raises
+    ------
+    SimulationParamsError
+        The file is missing or not YAML, or names a parameter that does not exist.
+    """
+    merged = default_params()
+    if params is None:
+        return merged
+    file: str | None = None
+    if isinstance(params, (str, Path)):
+        file = str(params)
+        try:
+            loaded = yaml.safe_load(Path(params).read_text(encoding="utf-8"))
+        except OSError as error:
+            raise SimulationParamsError(
+                f"cannot read the parameter file ({error.strerror})",
+                file=file,
+                fix="give the path of a YAML file such as the packaged params.yaml",
+            ) from error
+        except yaml.YAMLError as error:
+            raise SimulationParamsError(
+                f"not valid YAML: {error}", file=file, fix="correct the YAML syntax"
+            ) from error
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, Mapping):
+            raise SimulationParamsError(
+                "the parameter file must hold a mapping of sections", file=file,
+                fix=f"use top-level sections {', '.join(SECTIONS)}",
+            )
+        params = loaded
+    _merge(merged, params, "", file)
+    _check(merged, file)
+    return merged
+
+
+def _check(params: dict[str, Any], file: str | None) -> None:
+    types = params["cohort"]["tumour_types"]
+    for section, key in (("lesions", "sites"), ("lesions", "ki_median"), ("lesions", "count_mean_extra"),
+                         ("cohort", "male_fraction"), ("clinical", "type_effect")):
+        missing = sorted(set(types) - set(params[section][key]))
+        if missing:
+            raise SimulationParamsError(
+                f"tumour type(s) {missing} have no entry in {section}.{key}",
+                file=file, attribute=f"{section}.{key}",
+                fix="give every tumour type of cohort.tumour_types an entry there",
+            )
+    if any(float(v) < 0 for v in types.values()) or sum(float(v) for v in types.values()) <= 0:
+        raise SimulationParamsError(
+            "cohort.tumour_types must have non-negative counts with a positive sum",
+            file=file, attribute="cohort.tumour_types", fix="give counts or proportions such as 9, 9, 4",
+        )

@@ -1,0 +1,123 @@
+"""Simulate every scan of one patient: activity maps, PET and CT DICOM, label maps, SEG and truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import nibabel
+import numpy as np
+import pandas as pd
+
+from immunopet.image import Image
+from immunopet.nuclides import get_nuclide
+from immunopet.simulate.anatomy import LABELS, LESION_LABEL_OFFSET
+from immunopet.simulate.cohort import STREAM_IMAGE, patient_rng
+from immunopet.simulate.dicom_common import ScanInfo
+from immunopet.simulate.dicom_images import write_ct, write_pet
+from immunopet.simulate.dicom_seg import write_lesion_seg
+from immunopet.simulate.kinetics import activity_bqml
+from immunopet.simulate.phantom import build_phantom
+from immunopet.simulate.scanner import acquire
+
+#: Organ VOIs read from the label map (standard names of docs/study-format.md).
+MASK_ORGANS = ("liver", "spleen", "kidneys", "lungs", "brain", "muscle", "intestine", "lymph_nodes", "tonsils")
+BLOOD_POOL_ML, BONE_MARROW_ML = 2.9, 8.6
+STREAM_SCAN = 6
+
+
+def scan_paths(scan_id: str, patient_id: str) -> dict[str, str]:
+    """Paths (relative to the study folder) of a scan's files."""
+    return {"pet": f"dicom/{patient_id}/{scan_id}/PT", "ct": f"dicom/{patient_id}/{scan_id}/CT",
+            "labels": f"masks/{scan_id}_labels.nii.gz", "seg": f"masks/{scan_id}_lesions_seg.dcm"}
+
+
+def _truth_rows(labels: np.ndarray, activity: np.ndarray, suv: np.ndarray, names: dict[int, tuple[str, str, str]],
+                voxel_ml: float) -> list[dict[str, Any]]:
+    flat = labels.ravel()
+    counts = np.bincount(flat, minlength=256)
+    sums_a = np.bincount(flat, weights=activity.ravel(), minlength=256)
+    sums_s = np.bincount(flat, weights=suv.ravel(), minlength=256)
+    maxima = np.zeros(256)
+    np.maximum.at(maxima, flat, suv.ravel())
+    rows = []
+    for label, (voi_id, kind, site) in names.items():
+        n = int(counts[label])
+        if n == 0:
+            continue
+        rows.append({"voi_id": voi_id, "kind": kind, "site": site, "label": label, "n_voxels": n,
+                     "volume_ml": n * voxel_ml, "true_mean_bqml": sums_a[label] / n,
+                     "true_suv_mean": sums_s[label] / n, "true_suv_max": maxima[label]})
+    return rows
+
+
+def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.DataFrame, organs: pd.DataFrame,
+                     scans: pd.DataFrame, params: dict[str, Any], seed: int, quick: bool) -> dict[str, list[dict]]:
+    """Write all scans of one patient below ``out_dir``; returns rows for scans, vois and truth."""
+    nuclide = get_nuclide(params["study"]["nuclide"])
+    sc = params["scanner"]
+    index, pid = int(subject["index"]), str(subject["patient_id"])
+    phantom = build_phantom(pd.Series(subject), lesions, params, quick=quick, rng=patient_rng(seed, index, STREAM_IMAGE))
+    voxel = float(phantom.affine[0, 0])
+    voxel_ml = voxel**3 / 1000.0
+    lesion_ids, sites = lesions["voi_id"].tolist(), lesions["site"].tolist()
+    names = {v: (k, "organ", k) for k, v in LABELS.items()}
+    names.update({LESION_LABEL_OFFSET + n + 1: (lid, "lesion", site) for n, (lid, site) in enumerate(zip(lesion_ids, sites))})
+    lesion_only = np.where(phantom.labels > LESION_LABEL_OFFSET, phantom.labels - LESION_LABEL_OFFSET, 0).astype(np.uint8)
+    injection = dt.datetime.fromisoformat(subject["injection_datetime"])
+    rows: dict[str, list[dict]] = {"scans": [], "vois": [], "truth": [], "positions": []}
+    for number, scan in enumerate(scans.itertuples(index=False)):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, index, STREAM_SCAN, number]))
+        offset = np.array([rng.uniform(-6, 6), rng.uniform(-6, 6), rng.uniform(-40, 40)])
+        affine = phantom.affine.copy()
+        affine[:3, 3] += offset
+        lut = np.zeros(256, dtype=np.float64)
+        day_organs = organs[organs["day"] == scan.day].set_index("organ")["suv_mean"]
+        for name, value in LABELS.items():
+            lut[value] = day_organs[name]
+        for n, column in enumerate(lesions[f"suv_max_day{scan.day:g}"]):
+            lut[LESION_LABEL_OFFSET + n + 1] = column
+        suv = (lut[phantom.labels] * phantom.profile).astype(np.float32)
+        activity = activity_bqml(suv, injected_bq=float(subject["injected_bq"]), weight_kg=float(subject["weight_kg"]),
+                                 hours=float(scan.hours_pi), half_life_s=nuclide.half_life_s).astype(np.float32)
+        frame_s = 60.0 * float(sc["minutes_per_bed"])
+        pet = acquire(activity, voxel_mm=voxel, frame_s=frame_s, positron_fraction=nuclide.positron_fraction,
+                      psf_fwhm_mm=float(sc["psf_fwhm_mm"]), noise_fwhm_mm=float(sc["noise_kernel_fwhm_mm"]),
+                      sensitivity=float(sc["noise_equivalent_sensitivity"]), rng=rng)
+        info = ScanInfo(seed=seed, patient_id=pid, scan_id=scan.scan_id, sex=str(subject["sex"]),
+                        height_cm=float(subject["height_cm"]), weight_kg=float(subject["weight_kg"]),
+                        injected_bq=float(subject["injected_bq"]), injection=injection,
+                        start=dt.datetime.fromisoformat(scan.scan_datetime), day=float(scan.day),
+                        tracer=str(params["study"]["tracer"]))
+        paths = scan_paths(scan.scan_id, pid)
+        template = write_pet(out_dir / paths["pet"], pet, affine, info, nuclide=nuclide, frame_s=frame_s)
+        write_ct(out_dir / paths["ct"], phantom.hu, affine, info)
+        write_lesion_seg(out_dir / paths["seg"], lesion_only, affine, info, pet_template=template,
+                         lesion_ids=lesion_ids, sites=sites)
+        (out_dir / paths["labels"]).parent.mkdir(parents=True, exist_ok=True)
+        nibabel.save(Image(phantom.labels, affine, "label").to_nifti(), out_dir / paths["labels"])
+        rows["scans"].append({"scan_id": scan.scan_id, "patient_id": pid, "day": scan.day, "pet": paths["pet"],
+                              "ct": paths["ct"]})
+        common = {"scan_id": scan.scan_id, "source": "mask", "path": paths["labels"]}
+        for organ in MASK_ORGANS:
+            rows["vois"].append({**common, "voi_id": organ, "kind": "organ", "site": organ, "label": LABELS[organ]})
+        for organ, landmark, ml in (("blood_pool", "aortic_arch", BLOOD_POOL_ML),
+                                    ("bone_marrow", "lumbar_marrow", BONE_MARROW_ML)):
+            x, y, z = np.asarray(phantom.body.landmarks[landmark]) + offset
+            rows["vois"].append({"scan_id": scan.scan_id, "voi_id": organ, "kind": "organ", "site": organ,
+                                 "source": "sphere", "x_mm": round(x, 2), "y_mm": round(y, 2), "z_mm": round(z, 2),
+                                 "volume_ml": ml})
+        for n, (lid, site) in enumerate(zip(lesion_ids, sites)):
+            rows["vois"].append({**common, "voi_id": lid, "kind": "lesion", "site": site,
+                                 "label": LESION_LABEL_OFFSET + n + 1})
+        for lid, centre, diameter in zip(lesion_ids, phantom.lesion_centres, lesions["baseline_diameter_mm"]):
+            x, y, z = np.asarray(centre) + offset
+            rows["positions"].append({"scan_id": scan.scan_id, "voi_id": lid, "x_mm": round(x, 2),
+                                      "y_mm": round(y, 2), "z_mm": round(z, 2), "diameter_mm": diameter})
+        decay = float(np.exp(-np.log(2) * scan.hours_pi * 3600.0 / nuclide.half_life_s))
+        for row in _truth_rows(phantom.labels, activity, suv, names, voxel_ml):
+            rows["truth"].append({"patient_id": pid, "scan_id": scan.scan_id, "day": scan.day,
+                                  "hours_pi": scan.hours_pi, **row, "injected_bq": float(subject["injected_bq"]),
+                                  "weight_kg": float(subject["weight_kg"]), "decay_factor": decay})
+    return rows

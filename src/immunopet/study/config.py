@@ -1,0 +1,54 @@
+"""``study.yaml``: what the study is and how it is quantified (a pydantic model)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: Lesion metrics that can be summarised per patient (a column of the measurements table).
+LESION_METRICS = (
+    "suv_max", "suv_peak", "suv_peak_local", "suv_mean", "suv_median", "tlu", "tbr_max", "tbr_peak", "tbr_mean",
+)
+RESPONSES = ("CR", "PR", "SD", "PD", "NE")
+
+
+class TableFiles(BaseModel):
+    """File names of the study tables, relative to the study folder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    patients: str = "patients.csv"
+    scans: str = "scans.csv"
+    vois: str = "vois.csv"
+    lesions: str = "lesions.csv"
+
+
+class StudyConfig(BaseModel):
+    """The validated content of ``study.yaml`` (see ``docs/study-format.md``).
+
+    Unknown keys are errors, so that a misspelt key (``suv_tpye: lbm``) cannot silently fall back to
+    a default and change every SUV.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    tracer: str = ""
+    nuclide: str
+    suv_type: Literal["bw", "lbm", "bsa", "ibw"] = "bw"
+    suv_peak: Literal["global", "local"] = "global"
+    outcome_day: float = Field(7.0, ge=0)
+    lesion_metric: Literal[LESION_METRICS] = "suv_max"  # type: ignore[valid-type]
+    responders: list[Literal[RESPONSES]] = Field(default_factory=lambda: ["CR", "PR"])  # type: ignore[valid-type]
+    tables: TableFiles = Field(default_factory=TableFiles)
+
+    @field_validator("nuclide")
+    @classmethod
+    def _known_nuclide(cls, value: str) -> str:
+        from immunopet.nuclides import get_nuclide
+
+        try:
+            return get_nuclide(value).name
+        except Exception as unknown:  # ImmunoPETError from the nuclide table
+            raise ValueError(f"unknown nuclide {value!r} (e.g. Zr-89, F-18)") from unknown

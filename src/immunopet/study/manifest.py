@@ -1,0 +1,138 @@
+"""The study folder as one validated object: :func:`load_study` -> :class:`Study`.
+
+Every problem in ``study.yaml`` and in the tables is collected first and raised together as a
+:class:`~immunopet.study.problems.StudyValidationError` (a :class:`~immunopet.errors.StudyError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from immunopet.errors import StudyError
+from immunopet.study import crosscheck
+from immunopet.study.config import StudyConfig
+from immunopet.study.problems import Problem, StudyValidationError
+from immunopet.study.rows import ROW_MODELS
+from immunopet.study.tables import read_table
+
+STUDY_FILE = "study.yaml"
+
+
+@dataclass(frozen=True, eq=False)
+class Study:
+    """A validated study folder.
+
+    Attributes
+    ----------
+    root
+        The study folder (absolute).
+    config
+        ``study.yaml``.
+    patients, scans, vois, lesions
+        The tables, typed; ``lesions`` is empty when there is no ``lesions.csv``. Each has a ``_row``
+        column with the spreadsheet row number it came from.
+    """
+
+    root: Path
+    config: StudyConfig
+    patients: pd.DataFrame
+    scans: pd.DataFrame
+    vois: pd.DataFrame
+    lesions: pd.DataFrame
+
+    def path(self, relative: str) -> Path:
+        """A path from a table, resolved against the study folder (absolute paths stay)."""
+        path = Path(relative)
+        return path if path.is_absolute() else self.root / path
+
+    def scan(self, scan_id: str) -> dict:
+        """The ``scans.csv`` row of ``scan_id`` as a dict."""
+        found = self.scans[self.scans["scan_id"] == scan_id]
+        if found.empty:
+            raise StudyError(f"scan {scan_id!r} is not in the study", file=self.root / self.config.tables.scans)
+        return found.iloc[0].to_dict()
+
+    def scan_vois(self, scan_id: str) -> pd.DataFrame:
+        """The ``vois.csv`` rows of one scan."""
+        return self.vois[self.vois["scan_id"] == scan_id]
+
+
+def _read_config(root: Path) -> tuple[StudyConfig | None, list[Problem]]:
+    path = root / STUDY_FILE
+    if not path.is_file():
+        return None, [Problem(STUDY_FILE, None, None, f"file not found in {root}")]
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as bad:
+        return None, [Problem(STUDY_FILE, None, None, f"not valid YAML ({bad})")]
+    if not isinstance(data, dict):
+        return None, [Problem(STUDY_FILE, None, None, "expected key: value pairs (name:, nuclide:, ...)")]
+    try:
+        return StudyConfig.model_validate(data), []
+    except ValidationError as invalid:
+        problems = []
+        for error in invalid.errors():
+            key = ".".join(str(part) for part in error["loc"]) or None
+            message = "unknown key (misspelt?)" if error["type"] == "extra_forbidden" else error["msg"]
+            problems.append(Problem(STUDY_FILE, None, key, message))
+        return None, problems
+
+
+def load_study(study_dir: str | Path) -> Study:
+    """Read and validate a study folder (``docs/study-format.md``).
+
+    Parameters
+    ----------
+    study_dir
+        Folder holding ``study.yaml`` and the tables.
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    StudyValidationError
+        Listing every problem found (file, row, column, what is expected).
+    """
+    root = Path(study_dir).resolve()
+    if not root.is_dir():
+        raise StudyError("study folder not found", file=root, fix="give the folder holding study.yaml")
+    config, problems = _read_config(root)
+    names = config.tables if config is not None else StudyConfig.model_fields["tables"].default_factory()
+    tables = {}
+    unread = set()  # tables that could not be read: references to them are not checked
+    for key, model in ROW_MODELS.items():
+        file = getattr(names, key)
+        tables[key], found = read_table(root, file, model, optional=(key == "lesions"))
+        problems += found
+        if any(p.row in (None, 1) for p in found):
+            unread.add(key)
+    patients, scans, vois, lesions = (tables[k] for k in ("patients", "scans", "vois", "lesions"))
+    files = {key: getattr(names, key) for key in ROW_MODELS}
+
+    problems += crosscheck.duplicates(patients, files["patients"], ["patient_id"], "patient_id")
+    problems += crosscheck.duplicates(scans, files["scans"], ["scan_id"], "scan_id")
+    problems += crosscheck.duplicates(vois, files["vois"], ["scan_id", "voi_id"], "VOI of a scan")
+    problems += crosscheck.duplicates(lesions, files["lesions"], ["patient_id", "voi_id"], "lesion of a patient")
+    if "patients" not in unread:
+        problems += crosscheck.references(scans, files["scans"], "patient_id", crosscheck.known_ids(patients, "patient_id"), files["patients"])
+        problems += crosscheck.references(lesions, files["lesions"], "patient_id", crosscheck.known_ids(patients, "patient_id"), files["patients"])
+    if "scans" not in unread:
+        problems += crosscheck.references(vois, files["vois"], "scan_id", crosscheck.known_ids(scans, "scan_id"), files["scans"])
+    problems += crosscheck.scan_problems(scans, root, files["scans"])
+    problems += crosscheck.voi_problems(vois, root, files["vois"])
+    if not unread & {"scans", "vois"}:
+        lesion_vois = vois[vois["kind"] == "lesion"].merge(scans[["scan_id", "patient_id"]], on="scan_id")
+        problems += crosscheck.lesion_problems(
+            lesions, set(zip(lesion_vois["patient_id"], lesion_vois["voi_id"], strict=True)), files["lesions"]
+        )
+    if problems:
+        raise StudyValidationError(problems, study_dir=str(root))
+    assert config is not None  # no problems means study.yaml was read
+    return Study(root, config, patients, scans, vois, lesions)

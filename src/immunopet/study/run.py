@@ -1,0 +1,165 @@
+"""``immunopet run``: measure every scan of a study that needs it and keep the results store current.
+
+Flow: validate the study -> hash every scan's inputs -> measure the scans that changed, in parallel
+(process pool or Dask), committing each scan's rows in one transaction as soon as it arrives (this
+process is the only writer) -> close the run row -> write the tidy exports.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from immunopet.study import store
+from immunopet.study.executors import default_workers, execute
+from immunopet.study.fingerprint import canonical_json, sha256_text
+from immunopet.study.manifest import Study, load_study
+from immunopet.study.planning import ScanPlan, params_hash, plan_scans, run_parameters
+from immunopet.study.schema import METRICS
+from immunopet.study.summary import Outcome, RunSummary
+from immunopet.study.worker import ScanResult
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _progress_bar(total: int, *, enabled: bool) -> Iterator[Any]:
+    """A Rich progress bar on the message console, or a do-nothing stand-in."""
+    from immunopet.logging_setup import console, progress_enabled
+
+    if not (enabled and progress_enabled() and total):
+        yield lambda description: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("measuring scans", total=total)
+        yield lambda description: bar.update(task, advance=1, description=description)
+
+
+def _rows_for(study: Study, plan: ScanPlan, result: ScanResult, *, run_id: int, parameters: dict) -> tuple:
+    """Store rows (scan, VOIs, measurements) of one scan's result."""
+    name = study.config.name
+    scan = study.scan(plan.scan_id)
+    p_hash = params_hash(parameters)
+    scan_row = {
+        "study": name, "scan_id": plan.scan_id, "patient_id": scan["patient_id"], "day": float(scan["day"]),
+        "pet": scan["pet"], "status": result.status, "error": result.error, "pet_hash": plan.pet_hash,
+        "input_hash": plan.input_hash, "params_hash": p_hash, "parameters": parameters,
+        "suv_audit": result.audit, "hours_pi": result.hours_pi, "suv_factor": result.suv_factor,
+        "injected_bq": result.injected_bq, "run_id": run_id,
+    }
+    if result.status != "done":
+        return scan_row, [], []
+    measured = {row["voi_id"]: row for row in result.measurements}
+    voi_rows, measurement_rows = [], []
+    for voi in plan.task.vois:
+        voi_id = voi["voi_id"]
+        definition_hash, mask_hash = plan.voi_hashes[voi_id]
+        error = result.voi_errors.get(voi_id) or (None if voi_id in measured else "not measured")
+        voi_rows.append({
+            "study": name, "scan_id": plan.scan_id, "voi_id": voi_id, "kind": voi["kind"], "site": voi["site"],
+            "source": voi["source"], "definition": {k: v for k, v in voi.items()}, "definition_hash": definition_hash,
+            "mask_hash": mask_hash, "status": "failed" if error else "done", "error": error, "run_id": run_id,
+        })
+        if error:
+            continue
+        metrics = measured[voi_id]
+        measurement_rows.append({
+            "study": name, "scan_id": plan.scan_id, "voi_id": voi_id, "suv_type": parameters["suv_type"],
+            "suv_peak_definition": parameters["suv_peak"], "software_version": parameters["software_version"],
+            "input_hash": sha256_text(canonical_json({"pet": plan.pet_hash, "voi": definition_hash, "mask": mask_hash})),
+            "params_hash": p_hash, "run_id": run_id, **{m: metrics.get(m) for m in METRICS},
+        })
+    return scan_row, voi_rows, measurement_rows
+
+
+def run_study(
+    study_dir: str | Path,
+    *,
+    db_url: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> RunSummary:
+    """Measure every scan and VOI of a study that is new or changed, into the results store.
+
+    Parameters
+    ----------
+    study_dir
+        The study folder (``docs/study-format.md``).
+    db_url
+        SQLAlchemy URL of the store; default ``sqlite:///STUDY/results/immunopet.sqlite``.
+    workers
+        Local worker processes (default ``min(2, CPUs)``; 1 = in this process).
+    scheduler
+        Address of a Dask distributed scheduler; when given, scans run on that cluster.
+    force
+        Measure every scan again, changed or not.
+    progress
+        Draw a progress bar (unless logging is quiet).
+
+    Returns
+    -------
+    RunSummary
+        Done, skipped and failed scans with reasons; ``exit_code`` 1 when something failed.
+
+    Raises
+    ------
+    StudyValidationError
+        When the study folder has problems (all listed); nothing is measured then.
+    """
+    from immunopet import __version__
+    from immunopet.study.exports import write_exports
+
+    started = time.perf_counter()
+    study = load_study(study_dir)
+    url = db_url or store.default_url(study.root)
+    engine = store.open_store(url)
+    try:
+        name = study.config.name
+        parameters = run_parameters(study, version=__version__)
+        stored = store.stored_scans(engine, name)
+        plans = plan_scans(study, stored, parameters=parameters, force=force)
+        run_id = store.begin_run(engine, name, version=__version__, parameters=parameters, n_scans=len(plans))
+        others = store.other_running_runs(engine, name, run_id)
+        if others:
+            log.warning("run(s) %s of this study are still marked running: both write whole scans, last wins",
+                        ", ".join(map(str, others)))
+        store.sync_patients(engine, name, study.patients.drop(columns="_row").to_dict("records"))
+        store.drop_scans(engine, name, sorted(set(stored) - set(study.scans["scan_id"])))
+        summary = RunSummary(run_id, db_url=sa.engine.make_url(url).render_as_string(hide_password=True))
+        summary.skipped = [Outcome(p.scan_id, p.skip_reason or "") for p in plans if p.reason is None]
+        todo = {p.scan_id: p for p in plans if p.reason is not None}
+        status = "interrupted"
+        try:
+            n_workers = workers or default_workers()
+            with _progress_bar(len(todo), enabled=progress) as advance:
+                for result in execute([p.task for p in todo.values()], workers=n_workers, scheduler=scheduler):
+                    plan = todo[result.scan_id]
+                    store.write_scan(engine, *_rows_for(study, plan, result, run_id=run_id, parameters=parameters))
+                    if result.status == "done":
+                        summary.done.append(Outcome(plan.scan_id, plan.reason or ""))
+                        summary.n_vois_measured += len(result.measurements)
+                        summary.failed_vois += [Outcome(f"{plan.scan_id}/{v}", r) for v, r in result.voi_errors.items()]
+                    else:
+                        summary.failed.append(Outcome(plan.scan_id, result.error or "unknown error"))
+                        log.error("scan %s failed: %s", plan.scan_id, result.error)
+                    advance(f"{plan.scan_id} {result.status} ({result.seconds:.1f} s)")
+            status = "partial" if summary.exit_code else "done"
+        finally:
+            summary.status = status
+            summary.seconds = time.perf_counter() - started
+            store.finish_run(engine, run_id, status=status, counts=summary.counts())
+        write_exports(study, engine)
+    finally:
+        engine.dispose()
+    return summary

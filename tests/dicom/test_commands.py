@@ -1,0 +1,88 @@
+"""`immunopet inspect` and `immunopet convert` through immunopet.cli.main."""
+
+from __future__ import annotations
+
+import json
+
+import nibabel
+import numpy as np
+import pydicom
+import pytest
+
+from immunopet.cli import main
+from immunopet.dicom import load_image_series, load_pet
+
+GE_FACTOR = 71.0e3 / (3.88777472e8 * 2 ** (-2711 / 6588.0))
+
+
+def test_inspect_json(shared_data, capsys):
+    assert main(["inspect", str(shared_data), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert len(payload["series"]) == 12
+    assert payload["unreadable"] == [{"file": str(shared_data / "README.md"), "reason": "not a DICOM file"}]
+    ge = next(s for s in payload["series"] if s["patient_id"] == "STS_001" and s["modality"] == "PT")
+    assert ge["suv"]["suv_bw_factor"] == pytest.approx(GE_FACTOR, rel=1e-12)
+    assert ge["suv"]["inputs"]["weight_kg"] == {"value": 71.0, "source": "PatientWeight (0010,1030)", "note": "kg"}
+    assert ge["shape"] == [128, 128, 267]
+    siemens = [s for s in payload["series"] if s["patient_id"].startswith("ACRIN")]
+    assert all("suv_bw_factor" in s["suv"] for s in siemens)
+
+
+def test_inspect_text_shows_override(ge_pet, capsys):
+    assert main(["inspect", str(ge_pet), "--weight-kg", "75"]) == 0
+    captured = capsys.readouterr()
+    assert "override in use: weight_kg" in captured.out
+    assert "override: weight_kg" in captured.out
+    assert f"{75.0e3 / 71.0e3 * GE_FACTOR:.6g}" in captured.out
+    assert "override weight_kg = 75.0 (header PatientWeight (0010,1030): 71.0)" in " ".join(captured.err.split())
+
+
+def test_convert_pet_to_suv_nifti(ge_pet, tmp_path, capsys):
+    out = tmp_path / "ge_suv.nii.gz"
+    assert main(["convert", str(ge_pet), str(out), "--suv", "bw"]) == 0
+    nii = nibabel.load(out)
+    assert nii.get_data_dtype() == np.float32
+    expected = load_pet(ge_pet).image.array * np.float32(GE_FACTOR)
+    np.testing.assert_allclose(np.asanyarray(nii.dataobj), expected, rtol=1e-6)
+    sidecar = json.loads((tmp_path / "ge_suv.json").read_text())
+    assert sidecar["units"] == "SUVbw"
+    assert sidecar["suv"]["suv_factor_used"] == pytest.approx(GE_FACTOR, rel=1e-12)
+    assert sidecar["suv"]["inputs"]["injection_datetime"]["source"].startswith("RadiopharmaceuticalStartTime")
+    assert "wrote" in capsys.readouterr().err
+
+
+def test_convert_bqml_with_overrides_and_series_uid(shared_data, tmp_path):
+    folder = shared_data / "tcia-sts-cropped" / "STS_003"
+    pet_uid = pydicom.dcmread(folder / "pet" / "image" / "000000.dcm", stop_before_pixels=True).SeriesInstanceUID
+    out = tmp_path / "bq.nii.gz"
+    assert main(["convert", str(folder), str(out), "--suv", "none", "--series", pet_uid, "--weight-kg", "81"]) == 0
+    sidecar = json.loads((tmp_path / "bq.json").read_text())
+    assert sidecar["units"] == "BQML"
+    assert sidecar["suv"]["inputs"]["weight_kg"]["source"] == "override: weight_kg"
+    assert sidecar["suv"]["overrides"]["weight_kg"]["value"] == 80.0
+    # stored SUVbw -> Bq/mL uses the header weight the scanner used (80 kg), not the override
+    header = load_pet(folder / "pet" / "image")
+    np.testing.assert_allclose(np.asanyarray(nibabel.load(out).dataobj), header.image.array, rtol=1e-6)
+
+
+def test_convert_ct_in_hu(shared_data, tmp_path):
+    folder = shared_data / "tcia-sts-cropped" / "STS_002" / "ct" / "image"
+    out = tmp_path / "ct.nii.gz"
+    assert main(["convert", str(folder), str(out)]) == 0
+    np.testing.assert_array_equal(np.asanyarray(nibabel.load(out).dataobj), load_image_series(folder).array)
+    assert json.loads((tmp_path / "ct.json").read_text())["units"] == "HU"
+
+
+def test_convert_error_exit_code_3(shared_data, tmp_path, capsys):
+    out = tmp_path / "x.nii.gz"
+    code = main(["convert", str(shared_data / "acrin-flt-siemens" / "2.dcm"), str(out), "--suv", "lbm"])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "error:" in err and "patient height missing" in err and "--height-cm" in err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_convert_several_series_without_uid_exit_code_3(shared_data, tmp_path, capsys):
+    code = main(["convert", str(shared_data / "tcia-sts-cropped" / "STS_002"), str(tmp_path / "x.nii.gz")])
+    assert code == 3
+    assert "--series" in capsys.readouterr().err
