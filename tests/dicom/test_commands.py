@@ -86,3 +86,13 @@ def test_convert_several_series_without_uid_exit_code_3(shared_data, tmp_path, c
     code = main(["convert", str(shared_data / "tcia-sts-cropped" / "STS_002"), str(tmp_path / "x.nii.gz")])
     assert code == 3
     assert "--series" in capsys.readouterr().err
+
+
+def test_convert_rejects_non_nifti_output_before_loading(tmp_path, capsys):
+    assert main(["convert", str(tmp_path / "nothing-here"), str(tmp_path / "out.png")]) == 3
+    assert ".nii.gz" in capsys.readouterr().err
+
+
+def test_inspect_missing_path_exit_code_3(tmp_path, capsys):
+    assert main(["inspect", str(tmp_path / "absent")]) == 3
+    assert "does not exist" in capsys.readouterr().err

@@ -113,7 +113,7 @@ def test_mixed_orientation_is_an_error(ge_subset):
     assert "IM103" in str(caught.value) and "ImageOrientationPatient" in str(caught.value)
 
 
-def test_gantry_tilt_warns_and_keeps_slice_positions(ge_subset, caplog):
+def test_gantry_tilt_warns_and_keeps_slice_positions(ge_subset, tmp_path, caplog):
     positions = {}
     for path in ge_subset.iterdir():
         ds = pydicom.dcmread(path)
@@ -125,6 +125,11 @@ def test_gantry_tilt_warns_and_keeps_slice_positions(ge_subset, caplog):
     assert "gantry tilt" in caplog.text
     for k, z in enumerate(sorted(positions)):
         np.testing.assert_allclose(image.index_to_world([0, 0, k]), positions[z], atol=0.05)
+    write_nifti(image, tmp_path / "tilt.nii.gz")
+    assert "sheared" in caplog.text
+    sform = nibabel.load(tmp_path / "tilt.nii.gz").get_sform()
+    z_last = sorted(positions)[-1]
+    np.testing.assert_allclose((sform @ [0, 0, 9, 1])[:3], positions[z_last] * [-1, -1, 1], atol=0.05)
 
 
 def test_sorted_by_position_not_instance_number(ge_subset):
@@ -185,3 +190,11 @@ def test_folder_with_several_series_needs_a_uid(shared_data):
     assert image.meta["modality"] == "CT" and image.shape[2] == 48
     files = sorted((folder / "ct" / "image").iterdir())
     assert load_image_series(files).same_grid(image)
+
+
+def test_truncated_slice_is_a_dicom_error(ge_subset):
+    data = (ge_subset / "IM105").read_bytes()
+    (ge_subset / "IM105").write_bytes(data[: len(data) - 5000])
+    with pytest.raises(DicomError, match="truncated") as caught:
+        load_image_series(ge_subset)
+    assert "IM105" in str(caught.value)

@@ -68,3 +68,13 @@ def oblique_free_volume() -> tuple[Image, np.ndarray]:
     affine = np.array([[4.0, 0, 0, -80], [0, -3.0, 0, 60], [0, 0, 2.5, -100], [0, 0, 0, 1]])
     image = Image(array, affine, "SUVbw")
     return image, image.index_to_world(np.array([12, 21, 31]))
+
+
+@pytest.fixture(scope="session")
+def demo_quick(tmp_path_factory):
+    """``immunopet demo DIR --quick`` run once through the command line: (exit code, study folder)."""
+    from immunopet.cli import main
+
+    study = tmp_path_factory.mktemp("report-demo") / "demo-study"
+    code = main(["--quiet", "demo", str(study), "--quick", "--workers", "2"])
+    return code, study

@@ -40,7 +40,7 @@ def test_fusion_figure_outlines_the_voi(oblique_free_volume):
     image, hot_lps = oblique_free_volume
     mask = image.array > 1.0
     cut = fusion_slice("L1", image, mask, np.zeros(image.shape, np.float32))
-    fig = fusion_figure("P01 day 7", [cut], vmax=6.0)
+    fig = fusion_figure("P01 day 7", [cut])
     ax = fig.axes[0]
     assert len([a for a in ax.get_images() if isinstance(a, AxesImage)]) == 2  # CT + PET
     contours = [c for c in ax.collections if isinstance(c, QuadContourSet)]

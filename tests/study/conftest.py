@@ -117,3 +117,24 @@ def store_url(request, tmp_path: Path) -> str:
 def analytic_values() -> dict[str, float]:
     """SUVs written into the analytic study's PET for patient 1 (patient p: p times these)."""
     return {"background": BACKGROUND, "liver": LIVER, "L1": LESION, "blood_pool": BLOOD}
+
+
+@pytest.fixture
+def copy_quick_study(quick_study: Path, tmp_path: Path) -> Callable[..., Path]:
+    """Factory: a private copy of the shared quick study, optionally cut down to some patients."""
+    import shutil
+
+    def copy(name: str = "study", *, patients: list[str] | None = None) -> Path:
+        out = tmp_path / name
+        shutil.copytree(quick_study, out, ignore=shutil.ignore_patterns("results"))
+        if patients is not None:
+            scans = pd.read_csv(out / "scans.csv", dtype=str, keep_default_na=False)
+            scans = scans[scans["patient_id"].isin(patients)]
+            scans.to_csv(out / "scans.csv", index=False)
+            for table, key, keep in (("patients", "patient_id", patients), ("lesions", "patient_id", patients),
+                                     ("vois", "scan_id", list(scans["scan_id"]))):
+                frame = pd.read_csv(out / f"{table}.csv", dtype=str, keep_default_na=False)
+                frame[frame[key].isin(keep)].to_csv(out / f"{table}.csv", index=False)
+        return out
+
+    return copy

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from immunopet.cli import main
-from immunopet.voi import masks_from_nifti, measure_masks, measure_scan, sphere_mask
+from immunopet.voi import masks_from_nifti, masks_from_rtstruct, measure_masks, measure_scan, sphere_mask
 
 
 @pytest.fixture()
@@ -88,3 +88,25 @@ def test_input_errors_exit_3(nifti_case, capsys):
     assert main(["measure", str(folder / "bqml.nii.gz"), "--units", "BQML", "--sphere", "0,0,0,17.7"]) == 3
     assert main(["measure", str(folder / "suv.nii.gz"), "--units", "SUVbw", "--sphere", "0,0,17.7"]) == 3
     assert "X,Y,Z,DIAM_MM" in capsys.readouterr().err
+
+
+def test_dicom_pet_with_rtstruct_and_blood_pool(shared_data, ge_pet, capsys):
+    """GE FDG PET from DICOM: SUVbw, %ID and ratios against a hand computation on the pydicom read."""
+    pet_dir = shared_data / "tcia-sts-001-ge-fdg" / "pet"
+    rs = shared_data / "tcia-sts-001-ge-fdg" / "rtstruct" / "1-1.dcm"
+    code = main(["measure", str(pet_dir), "--rtstruct", str(rs), "--roi", "GTV_Mass",
+                 "--sphere", "-20,10,-700,17.7,blood_pool", "--json"])
+    assert code == 0
+    got = pd.DataFrame(json.loads(capsys.readouterr().out)).set_index("voi_id")
+    # README: 388.8 MBq at 10:35:00, series start 11:20:11 (DecayCorrection START), 71 kg, 18F 6586.2 s
+    injected_ref = 388.8e6 * 2 ** (-(45 * 60 + 11) / 6586.2)
+    suv = ge_pet.array * (71000.0 / injected_ref)
+    gtv = masks_from_rtstruct(rs, ge_pet, roi_names=["GTV_Mass"])["GTV_Mass"]
+    blood = sphere_mask(ge_pet, [-20.0, 10.0, -700.0], diameter_mm=17.7)
+    row = got.loc["GTV_Mass"]
+    assert row.suv_max == pytest.approx(suv[gtv].max(), rel=1e-4)
+    assert row.suv_mean == pytest.approx(suv[gtv].mean(), rel=1e-4)
+    assert row.mean_bqml == pytest.approx(ge_pet.array[gtv].mean(), rel=1e-5)
+    assert row.pct_id == pytest.approx(100 * ge_pet.array[gtv].sum() * ge_pet.voxel_volume_ml / injected_ref, rel=1e-4)
+    assert row.tbr_mean == pytest.approx(suv[gtv].mean() / suv[blood].mean(), rel=1e-4)
+

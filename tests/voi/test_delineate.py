@@ -27,7 +27,8 @@ def test_pct_max_recovers_hot_sphere_and_keeps_its_component(two_level):
     # 41 % of 10 = 4.1: both spheres exceed it, but only the component holding the maximum is kept
     assert np.array_equal(delineate(suv, within=everything), hot)
     # a seed in the warm sphere keeps the warm component
-    assert np.array_equal(delineate(suv, within=everything, seed_lps=[90.0, 40.0, 50.0], method="fixed", threshold=3.0), warm)
+    seeded = delineate(suv, within=everything, seed_lps=[90.0, 40.0, 50.0], method="fixed", threshold=3.0)
+    assert np.array_equal(seeded, warm)
 
 
 def test_fixed_threshold_and_seed_search_sphere(two_level):

@@ -104,3 +104,23 @@ def test_kind_and_site_columns(phantom):
     suv, cube, blood = phantom
     table = measure_masks(suv, {"L1": cube}, kinds={"L1": "lesion"}, sites={"L1": "liver"})
     assert list(table.columns[:3]) == ["voi_id", "kind", "site"] and table.loc[0, "site"] == "liver"
+
+
+def test_flat_nonzero_bool_equals_numpy():
+    from immunopet.voi.measure import flat_nonzero_bool
+
+    rng = np.random.default_rng(0)
+    for shape in [(7, 5, 3), (20, 16, 10), (1, 1, 1), (9, 8, 1)]:
+        for p in (0.0, 0.01, 0.5):
+            mask = rng.random(shape) < p
+            assert np.array_equal(flat_nonzero_bool(mask), np.flatnonzero(mask))
+    assert np.array_equal(flat_nonzero_bool(np.asfortranarray(mask)), np.flatnonzero(mask))
+
+
+def test_masks_as_images_on_the_same_grid_only(phantom, aniso_grid):
+    suv, cube, _ = phantom
+    as_image = suv.with_array(cube, units="mask")
+    assert measure_masks(suv, {"c": as_image}).loc[0, "n_voxels"] == 60
+    other = aniso_grid(shape=suv.shape, spacing=(1.0, 1.0, 1.0)).with_array(cube)
+    with pytest.raises(VOIError, match="another grid"):
+        measure_masks(suv, {"c": other})

@@ -97,8 +97,10 @@ def test_label_tables_csv_tsv_json(tmp_path):
 
 
 def test_outside_fov_and_partial_coverage(tmp_path, pet, fine_oblique, caplog):
-    far = write_labels(tmp_path, Image(np.zeros((10, 10, 10), np.uint8), np.diag([1.0, 1.0, 1.0, 1.0]) + np.array(
-        [[0, 0, 0, 500.0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])), {1: (np.array([500, 2, 2]), np.array([505, 7, 7]))})
+    far_affine = np.eye(4)
+    far_affine[0, 3] = 500.0  # a 1 mm grid starting 500 mm to the patient's left
+    far_grid = Image(np.zeros((10, 10, 10), np.uint8), far_affine)
+    far = write_labels(tmp_path, far_grid, {1: (np.array([500, 2, 2]), np.array([505, 7, 7]))})
     with pytest.raises(VOIError, match="entirely outside the PET field of view"):
         masks_from_nifti(far, pet, label=1)
     # a box straddling the PET's x = +29 mm edge (outer voxel edge at x = 29): 1/3 of it outside
@@ -118,3 +120,14 @@ def test_non_integer_mask_and_missing_label(tmp_path, pet):
     box = write_labels(tmp_path, pet, {1: LESION})
     with pytest.raises(VOIError, match="label 4 not present"):
         masks_from_nifti(box, pet, label=4)
+
+
+def test_present_labels_integer_and_float_paths():
+    from immunopet.voi.labelmap import present_labels
+
+    assert present_labels(np.array([[[0, 3, 3, 7]]], np.uint8)) == [3, 7]
+    assert present_labels(np.array([[[2, 5]]], np.int16)) == [2, 5]
+    assert present_labels(np.array([[[0.0, 1.0, 4.0]]], np.float32)) == [1, 4]
+    assert present_labels(np.zeros((2, 2, 2), np.uint8)) == []
+    with pytest.raises(VOIError):
+        present_labels(np.array([[[-1, 2]]], np.int16))

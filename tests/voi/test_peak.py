@@ -79,3 +79,15 @@ def test_uniform_image_peak_is_the_value_even_at_edges():
     image = Image(np.full((6, 7, 5), 3.5, dtype=np.float32), np.diag([4.0, 4.0, 3.0, 1.0]))
     (g, local), = peaks(image.array, image.affine, [np.array([0, 5, image.array.size - 1])])
     assert g == pytest.approx(3.5) and local == pytest.approx(3.5)
+
+
+def test_auto_choice_gives_the_same_means_for_dense_and_sparse_voxel_sets():
+    rng = np.random.default_rng(5)
+    array = rng.random((40, 30, 30))
+    affine = np.diag([2.0, 2.5, 3.0, 1.0])
+    dense = np.argwhere(np.ones(array.shape, bool))  # whole image: correlation is cheaper
+    sparse = dense[rng.choice(len(dense), 50, replace=False)]  # few voxels: gather is cheaper
+    for ijk in (dense, sparse):
+        auto = sphere_means(array, affine, ijk)
+        assert auto == pytest.approx(sphere_means(array, affine, ijk, method="gather"), rel=1e-12)
+        assert auto == pytest.approx(sphere_means(array, affine, ijk, method="correlate"), rel=1e-12)

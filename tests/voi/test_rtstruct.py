@@ -122,7 +122,8 @@ def synthetic_rtstruct(path, contours_by_roi: dict[str, list[np.ndarray]], frame
 
 
 def square(cx, cy, half, z):
-    return np.array([[cx - half, cy - half, z], [cx + half, cy - half, z], [cx + half, cy + half, z], [cx - half, cy + half, z]])
+    corners = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
+    return np.array([[cx + sx * half, cy + sy * half, z] for sx, sy in corners])
 
 
 def test_hole_multiple_contours_and_plane_assignment(tmp_path, aniso_grid, caplog):
@@ -165,3 +166,11 @@ def test_contour_partly_outside_fov_warns(tmp_path, aniso_grid, caplog):
     assert masks["edge"].sum() == 5 * 9 and "44.4 %" in caplog.text
     with pytest.raises(VOIError, match="no voxel inside the PET field of view"):
         masks_from_rtstruct(path, grid, roi_names=["gone"])
+
+
+def test_unreadable_or_wrong_files_raise(tmp_path, ge_pet, shared_data):
+    (tmp_path / "junk.dcm").write_bytes(b"not dicom at all")
+    with pytest.raises(VOIError, match="cannot read DICOM"):
+        masks_from_rtstruct(tmp_path / "junk.dcm", ge_pet)
+    with pytest.raises(VOIError, match="not an RTSTRUCT"):
+        masks_from_rtstruct(shared_data / "tcia-sts-001-ge-fdg" / "pet" / "1-001.dcm", ge_pet)

@@ -26,7 +26,7 @@ def write_seg(path, sources, arrays: dict[str, np.ndarray], *, fractional=False)
     stacked = np.stack(list(arrays.values()), axis=-1)
     seg = hd.seg.Segmentation(
         source_images=sources, pixel_array=stacked.astype(np.float32 if fractional else np.uint8),
-        segmentation_type=hd.seg.SegmentationTypeValues.FRACTIONAL if fractional else hd.seg.SegmentationTypeValues.BINARY,
+        segmentation_type="FRACTIONAL" if fractional else "BINARY",
         segment_descriptions=descriptions, series_instance_uid=hd.UID(), series_number=99,
         sop_instance_uid=hd.UID(), instance_number=1, manufacturer="test", manufacturer_model_name="test",
         software_versions="0", device_serial_number="0",

@@ -17,7 +17,9 @@ from immunopet.voi import masks_from_segmenter
 def organ_folder(tmp_path, aniso_grid):
     """PET grid 4x4x3 mm; 'CT' grid 1 mm; liver and spleen boxes, plus an empty brain file."""
     pet = aniso_grid(shape=(30, 26, 20), spacing=(4.0, 4.0, 3.0), origin=(0.0, 0.0, 0.0))
-    ct = Image(np.zeros((120, 104, 60), np.uint8), np.array([[1.0, 0, 0, -1.5], [0, 1.0, 0, -1.5], [0, 0, 1.0, -1.0], [0, 0, 0, 1]]))
+    ct_affine = np.eye(4)
+    ct_affine[:3, 3] = (-1.5, -1.5, -1.0)
+    ct = Image(np.zeros((120, 104, 60), np.uint8), ct_affine)
     centres = ct.voxel_centres()
     folder = tmp_path / "segmentations"
     folder.mkdir()

@@ -40,7 +40,7 @@ def biomarkers(patients: pd.DataFrame, pet_block: dict, *, params: AnalysisParam
                                      "patients with both", n_boot=params.n_boot, seed=params.seed,
                                      ci_level=params.ci_level)
         paired.append({"predictor": column, **diff})
-        rho = spearman(pet, values, inputs=f"PET uptake vs {column}", ci_level=params.ci_level)
+        rho = spearman(pet, values, inputs=f"PET uptake vs {column}", ci_level=params.ci_level, **params.small_n())
         correlations.append({"predictor": column, **rho})
     block = {"predictors": blocks, "not_available": absent, "comparison": rows, "auc_vs_pet": paired,
              "pet_correlation": correlations}

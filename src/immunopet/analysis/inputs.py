@@ -61,11 +61,14 @@ def patient_pet(measurements: pd.DataFrame, patients: pd.DataFrame, *, day: floa
     -------
     pandas.DataFrame
         One row per patient with lesion data: ``patient_id, n_lesions, pet_uptake`` (geometric mean,
-        :func:`scipy.stats.gmean`), ``pet_min, pet_max, pet_cv`` (SD/mean over lesions, ddof=1) and
-        ``pet_range_ratio`` (max/min). Lesions with a non-positive or missing value are left out (and
-        a warning recorded); patients without any lesion are left out with a warning.
+        :func:`scipy.stats.gmean`, over the patient's lesions; a lesion measured on several scans of
+        ``day`` enters once with the mean of its values), ``pet_min, pet_max, pet_cv`` (SD/mean over
+        lesions, ddof=1) and ``pet_range_ratio`` (max/min). Lesions with a non-positive or missing value
+        are left out (and a warning recorded); patients without any lesion are left out with a warning.
     """
-    lesions = at_day(lesion_rows(measurements, metric), day, what="lesions")
+    rows = at_day(lesion_rows(measurements, metric), day, what="lesions")
+    # a lesion measured on several scans of that day counts once (mean of its values)
+    lesions = rows.groupby(["patient_id", "voi_id"], as_index=False)[metric].mean()
     usable = lesions[np.isfinite(lesions[metric]) & (lesions[metric] > 0)]
     dropped = len(lesions) - len(usable)
     if dropped:

@@ -42,7 +42,8 @@ def lesion_response(measurements: pd.DataFrame, lesions: pd.DataFrame | None, pa
     if model.get("estimate_label"):
         model["estimate_label"] = "change in % diameter change per doubling of lesion uptake"
     rho = spearman(complete["log2_uptake"].to_numpy(), complete["pct_change"].to_numpy(),
-                   inputs=inputs + " (lesions treated as independent)", ci_level=params.ci_level)
+                   inputs=inputs + " (lesions treated as independent)", ci_level=params.ci_level,
+                   **params.small_n())
     block = {"n_lesions": int(len(complete)), "n_patients": int(complete["patient_id"].nunique()),
              "mixed_model": model, "spearman_unclustered": rho}
     return block, complete, fixed_effects_table(model, "pct_change")

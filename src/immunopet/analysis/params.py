@@ -48,7 +48,10 @@ class AnalysisParams:
     min_events_per_covariate
         Events per Cox covariate below which a warning is recorded.
     exact_max_n
-        Mann-Whitney tests with at most this many patients use exact (or permutation) p-values.
+        Rank tests with at most this many patients use exact (Mann-Whitney without ties) or
+        permutation p-values instead of large-sample approximations.
+    n_permutations
+        Resamples of those permutation tests (exact enumeration when there are fewer arrangements).
     clearance_min_hours
         Blood-pool samples before this time are left out of the mono-exponential clearance fit (the
         fast distribution phase).
@@ -67,6 +70,7 @@ class AnalysisParams:
     min_group: int = 3
     min_events_per_covariate: int = 10
     exact_max_n: int = 50
+    n_permutations: int = 9999
     clearance_min_hours: float = 24.0
     suv_type: str | None = None
     biomarkers: dict[str, str] = field(default_factory=lambda: dict(BIOMARKERS))
@@ -116,6 +120,10 @@ class AnalysisParams:
                                 fix=f"use {', '.join(sorted(known))}")
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    def small_n(self) -> dict[str, int]:
+        """Keyword arguments of the rank tests' small-sample p-values."""
+        return {"exact_max_n": self.exact_max_n, "seed": self.seed, "n_permutations": self.n_permutations}
 
     def with_(self, **changes: Any) -> AnalysisParams:
         """A copy with some choices changed."""

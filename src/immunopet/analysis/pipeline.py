@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from immunopet.analysis.biodistribution import biodistribution
 from immunopet.analysis.biomarkers import biomarkers
@@ -80,6 +81,13 @@ def analyze(measurements: Any, patients: pd.DataFrame | None = None, lesions: pd
         raise AnalysisError("analyze needs the measurements and patients tables as DataFrames",
                             fix="pass results from immunopet.study.load_results or the two tables")
     params = params or AnalysisParams()
+    # the models here are small: multi-threaded BLAS only adds contention (seconds per fit on a busy host)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _analyze(measurements, patients, lesions, params)
+
+
+def _analyze(measurements: pd.DataFrame, patients: pd.DataFrame, lesions: pd.DataFrame | None,
+             params: AnalysisParams) -> AnalysisResult:
     notes = Notes()
     table = patient_table(measurements, patients, day=params.day, metric=params.metric,
                           responders=params.responders, biomarkers=list(params.biomarkers), notes=notes)

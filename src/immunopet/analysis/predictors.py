@@ -20,16 +20,17 @@ def response_analyses(table: pd.DataFrame, column: str, *, params: AnalysisParam
     groups = {c: data.loc[data["response_class"] == c, column].to_numpy(dtype=float) for c in RESPONSE_ORDER}
     what = f"{column} by best response"
     kruskal = kruskal_groups(groups, inputs=f"{what} (CR/PR, SD, PD; NE excluded)", notes=notes,
-                             analysis=f"{section}.response_groups", min_group=params.min_group)
+                             analysis=f"{section}.response_groups", min_group=params.min_group,
+                             **params.small_n())
     trend = kendall_trend(data[column].to_numpy(dtype=float), data["response_rank"].to_numpy(dtype=float),
-                          inputs=f"{what}, ordered PD < SD < CR/PR")
+                          inputs=f"{what}, ordered PD < SD < CR/PR", **params.small_n())
     resp = data[data["responder"] == 1][column].to_numpy(dtype=float)
     non = data[data["responder"] == 0][column].to_numpy(dtype=float)
     notes.small_groups(f"{section}.responders", {"responders": resp.size, "non-responders": non.size},
                        params.min_group)
     responders = "/".join(params.responders)
     mw = mann_whitney(resp, non, inputs=f"{column}: responders ({responders}) vs non-responders",
-                      exact_max_n=params.exact_max_n, seed=params.seed)
+                      **params.small_n())
     auc = auc_with_ci(data["responder"].to_numpy(dtype=float), data[column].to_numpy(dtype=float),
                       inputs=f"{column} for response ({responders}); higher value = response",
                       n_boot=params.n_boot, seed=params.seed, ci_level=params.ci_level)
@@ -59,7 +60,8 @@ def analyse_predictor(table: pd.DataFrame, column: str, *, label: str, log2: boo
     block["response"] = response_analyses(data, column, params=params, notes=notes, section=section)
     pct = data["best_pct_change"] if "best_pct_change" in data else pd.Series(np.nan, index=data.index)
     block["pct_change"] = spearman(data[column].to_numpy(dtype=float), pct.to_numpy(dtype=float),
-                                   inputs=f"{column} vs best % change in tumour size", ci_level=params.ci_level)
+                                   inputs=f"{column} vs best % change in tumour size", ci_level=params.ci_level,
+                                   **params.small_n())
     survival, km_tables, risk_tables = {}, [], []
     for endpoint in ENDPOINTS:
         if f"{endpoint}_months" not in data.columns or data[f"{endpoint}_months"].notna().sum() == 0:

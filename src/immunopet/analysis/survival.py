@@ -86,13 +86,16 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
         except ConvergenceError as failed:
             notes.warn(analysis, f"Cox model did not converge ({str(failed).splitlines()[0]})")
             return not_run("Cox proportional hazards", inputs=inputs, n=n, reason="did not converge", **base)
-    for message in {str(w.message).splitlines()[0] for w in caught if issubclass(w.category, ConvergenceWarning)}:
-        notes.warn(analysis, f"lifelines convergence warning: {message}")
+    messages = sorted({str(w.message).splitlines()[0] for w in caught if issubclass(w.category, ConvergenceWarning)})
+    for message in messages:
+        notes.warn(analysis, f"lifelines convergence warning (estimates unreliable): {message}")
     ci = fitter.confidence_intervals_
-    rows = [{"covariate": c, "scale": "log2" if c in log2 else "unit", "coef": fitter.params_[c],
-             "se": fitter.standard_errors_[c], "hazard_ratio": float(np.exp(fitter.params_[c])),
-             "ci_low": float(np.exp(ci.loc[c].iloc[0])), "ci_high": float(np.exp(ci.loc[c].iloc[1])),
-             "p_value": float(fitter.summary.loc[c, "p"])} for c in covariates]
+    with np.errstate(over="ignore"):  # a separated fit gives huge coefficients: exp -> inf -> null
+        rows = [{"covariate": c, "scale": "log2" if c in log2 else "unit", "coef": fitter.params_[c],
+                 "se": fitter.standard_errors_[c], "hazard_ratio": float(np.exp(fitter.params_[c])),
+                 "ci_low": float(np.exp(ci.loc[c].iloc[0])), "ci_high": float(np.exp(ci.loc[c].iloc[1])),
+                 "p_value": float(fitter.summary.loc[c, "p"])} for c in covariates]
+    base["convergence_warnings"] = messages
     first = rows[0]
     return stat("Cox proportional hazards", inputs=inputs, n=n, estimate=first["hazard_ratio"],
                 estimate_label=label, ci=(first["ci_low"], first["ci_high"]), ci_level=ci_level,

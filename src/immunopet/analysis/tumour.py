@@ -73,7 +73,7 @@ def tumour_uptake(measurements: pd.DataFrame, patients: pd.DataFrame, *, params:
                           "gmean": float(stats.gmean(part["pet_uptake"])) if len(part) else None}
     type_test = kruskal_groups({k: g["pet_uptake"].to_numpy() for k, g in with_pet.groupby("tumour_type")},
         inputs=f"patient PET uptake (geometric mean {metric}, day {params.day:g}) across tumour types",
-        notes=notes, analysis="tumour_uptake.by_type", min_group=params.min_group)
+        notes=notes, analysis="tumour_uptake.by_type", min_group=params.min_group, **params.small_n())
     spread_rows = with_pet[with_pet["n_lesions"] >= 2]
     model = uptake_mixed_model(lesions, metric=metric, params=params, notes=notes)
     tables["mixed_uptake_fixed_effects"] = fixed_effects_table(model, f"log({metric})")

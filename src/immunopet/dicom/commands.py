@@ -136,7 +136,7 @@ def convert(
 
     Example: immunopet convert /data/p01/day7/pet p01_day7_suv.nii.gz --suv bw --weight-kg 72
     """
-    from immunopet.dicom.export import write_nifti
+    from immunopet.dicom.export import check_output_name, write_nifti
     from immunopet.dicom.pet import pet_from_volume
     from immunopet.dicom.suv import SUV_KINDS
     from immunopet.dicom.volume import read_volume
@@ -144,6 +144,7 @@ def convert(
 
     if suv not in (*SUV_KINDS, "none"):
         raise ImmunoPETError(f"--suv {suv!r} is not one of bw, lbm, bsa, ibw, none", fix="e.g. --suv bw")
+    check_output_name(out)
     overrides = _overrides(injection_datetime, injected_mbq, weight_kg, height_cm, sex, nuclide)
     volume = read_volume(series, series_uid=series_uid)
     modality = volume.image.meta.get("modality")

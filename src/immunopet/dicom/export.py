@@ -8,6 +8,7 @@ series and, for PET, every SUV input with its source (the :meth:`PetScan.audit` 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import numpy as np
 
 from immunopet.errors import ImmunoPETError
 from immunopet.image import Image
+
+log = logging.getLogger(__name__)
 
 
 def sidecar_path(out: str | os.PathLike[str]) -> Path:
@@ -28,11 +31,21 @@ def sidecar_path(out: str | os.PathLike[str]) -> Path:
     return out.with_name(name + ".json")
 
 
-def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str, Any] | None = None) -> Path:
-    """Write ``image`` as float32 NIfTI to ``out`` and a JSON sidecar; returns the sidecar path."""
+def check_output_name(out: str | os.PathLike[str]) -> Path:
+    """``out`` as a Path, if it names a NIfTI file (``.nii.gz`` or ``.nii``)."""
     out = Path(out)
     if not (out.name.endswith(".nii.gz") or out.name.endswith(".nii")):
         raise ImmunoPETError("output must end in .nii.gz or .nii", file=out, fix="name the output like pet_suv.nii.gz")
+    return out
+
+
+def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str, Any] | None = None) -> Path:
+    """Write ``image`` as float32 NIfTI to ``out`` and a JSON sidecar; returns the sidecar path."""
+    out = check_output_name(out)
+    direction = image.direction
+    if not np.allclose(direction.T @ direction, np.eye(3), atol=1e-4):
+        log.warning("%s: the grid is sheared (gantry tilt); the NIfTI sform keeps it exactly, the qform "
+                    "and ITK-based viewers approximate it: resample the image for those viewers", out)
     out.parent.mkdir(parents=True, exist_ok=True)
     float_image = image.with_array(np.asarray(image.array, dtype=np.float32))
     nifti = float_image.to_nifti()

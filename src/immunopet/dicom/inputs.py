@@ -14,9 +14,12 @@ from typing import Any
 
 from immunopet.dicom import suv as arithmetic
 from immunopet.dicom.geometry import Frame
-from immunopet.dicom.header import Sourced, label, seconds_between
+from immunopet.dicom.header import (
+    GE_SCAN_DATETIME, Sourced, date_time_of, label, parse_dt, private_value, seconds_between,
+)
 from immunopet.dicom.overrides import SuvOverrides, fix_for
 from immunopet.errors import SUVError
+from immunopet.nuclides import get_nuclide
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +122,7 @@ class SuvInputs:
 _FIXABLE = ("injection_datetime", "injected_bq", "weight_kg", "height_cm", "sex", "nuclide")
 
 
-def _missing(inputs: dict[str, Sourced], errors: dict[str, SUVError], name: str, error: SUVError) -> None:
+def record_missing(inputs: dict[str, Sourced], errors: dict[str, SUVError], name: str, error: SUVError) -> None:
     inputs[name] = Sourced(None, error.attribute or "absent", error.message)
     errors[name] = error
 
@@ -128,8 +131,6 @@ def apply_overrides(inputs: SuvInputs, overrides: SuvOverrides | None) -> SuvInp
     """Replace header values by the overrides given; log each replacement."""
     if overrides is None:
         return inputs
-    from immunopet.nuclides import get_nuclide
-
     for name, value in overrides.given().items():
         if name == "nuclide":
             nuclide = get_nuclide(str(value))
@@ -149,8 +150,6 @@ def apply_overrides(inputs: SuvInputs, overrides: SuvOverrides | None) -> SuvInp
 
 def read_reference_datetime(frames: list[Frame], half_life_s: float | None) -> Sourced | SUVError:
     """Acquisition start for DecayCorrection START/NONE, by the order in docs/suv.md."""
-    from immunopet.dicom.header import GE_SCAN_DATETIME, date_time_of, parse_dt, private_value
-
     ds, where = frames[0].ds, frames[0].file
     explicit = parse_dt(ds.get("DecayCorrectionDateTime"))
     if explicit is not None:

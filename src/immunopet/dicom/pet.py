@@ -23,7 +23,7 @@ from immunopet.dicom.inputs import SUV_TYPES, SuvInputs
 from immunopet.dicom.overrides import SuvOverrides, fix_for
 from immunopet.dicom.read_inputs import read_suv_inputs
 from immunopet.dicom.suv import SUV_KINDS, uncorrected_frame_factor
-from immunopet.dicom.volume import PathOrFiles, Volume, read_volume
+from immunopet.dicom.volume import PathOrFiles, Volume, malformed_as_error, read_volume
 from immunopet.errors import DicomError, ImmunoPETError, SUVError
 from immunopet.image import Image
 
@@ -92,7 +92,7 @@ class PetScan:
         }
 
 
-def _per_frame(frames: list[Frame], values: list[float]) -> np.ndarray:
+def _per_frame(values: list[float]) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)[None, None, :]
 
 
@@ -117,11 +117,11 @@ def to_bqml(array: np.ndarray, frames: list[Frame], inputs: SuvInputs) -> np.nda
         activity = [private_float(f.ds, *PHILIPS_ACTIVITY_SCALE) for f in frames]
         suvbw = [private_float(f.ds, *PHILIPS_SUV_SCALE) for f in frames]
         if all(a is not None and a > 0 for a in activity):
-            array *= _per_frame(frames, activity)  # type: ignore[arg-type]
+            array *= _per_frame(activity)  # type: ignore[arg-type]
             inputs.warnings.append("CNTS converted with Philips Activity Concentration Scale Factor (7053,1009)")
         elif all(s is not None and s > 0 for s in suvbw):
             back = inputs.injected_bq_at_reference(header=True) / inputs.normaliser("bw", header=True)
-            array *= _per_frame(frames, [s * back for s in suvbw])  # type: ignore[operator]
+            array *= _per_frame([s * back for s in suvbw])  # type: ignore[operator]
             inputs.warnings.append("CNTS converted with Philips SUV Scale Factor (7053,1000) and header inputs")
         else:
             raise SUVError(
@@ -151,7 +151,7 @@ def _none_factors(frames: list[Frame], inputs: SuvInputs) -> np.ndarray:
             frame_duration_s=frame.duration_ms / 1000.0, half_life_s=half_life,
         ))
     inputs.warnings.append("DecayCorrection NONE: each frame decay corrected to the scan start")
-    return _per_frame(frames, factors)
+    return _per_frame(factors)
 
 
 def load_pet(
@@ -182,8 +182,9 @@ def pet_from_volume(volume: Volume, *, overrides: SuvOverrides | None = None) ->
     if modality != "PT":
         raise DicomError(f"series is {modality or 'of unknown modality'}, not PET", file=volume.image.meta.get("source"),
                          attribute="Modality (0008,0060)", fix="point to the PET series (see `immunopet inspect`)")
-    inputs = read_suv_inputs(volume.frames, overrides=overrides)
-    array = to_bqml(volume.image.array, volume.frames, inputs)
+    with malformed_as_error(volume.image.meta.get("source")):
+        inputs = read_suv_inputs(volume.frames, overrides=overrides)
+        array = to_bqml(volume.image.array, volume.frames, inputs)
     image = volume.image.with_array(array, units="BQML", stored_units=inputs.units.value)
     scan = PetScan(image, inputs)
     scan.suv_factor("bw")  # every series must give a trustworthy SUVbw, or fail here
@@ -199,6 +200,7 @@ def pet_inputs_from_headers(files: list[os.PathLike[str] | str], *, overrides: S
     from immunopet.dicom.frames import frames_of
 
     frames: list[Frame] = []
-    for file in files:
-        frames.extend(frames_of(pydicom.dcmread(file, stop_before_pixels=True), str(file)))
-    return read_suv_inputs(frames, overrides=overrides)
+    with malformed_as_error(str(files[0]) if files else None):
+        for file in files:
+            frames.extend(frames_of(pydicom.dcmread(file, stop_before_pixels=True), str(file)))
+        return read_suv_inputs(frames, overrides=overrides)

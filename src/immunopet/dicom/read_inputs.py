@@ -17,7 +17,7 @@ from immunopet.dicom.header import (
     GE_ADMIN_DATETIME, Sourced, combine, label, parse_dt, parse_tm, private_value, value_of,
 )
 from immunopet.dicom.inputs import (
-    SUPPORTED_UNITS, SUV_TYPES, SuvInputs, _missing, apply_overrides, read_reference_datetime,
+    SUPPORTED_UNITS, SUV_TYPES, SuvInputs, apply_overrides, read_reference_datetime, record_missing,
 )
 from immunopet.dicom.overrides import SuvOverrides, fix_for
 from immunopet.errors import ImmunoPETError, SUVError
@@ -62,12 +62,23 @@ def _radiopharmaceutical(ds: Dataset, file: str, warnings: list[str]) -> Dataset
     return seq[0]
 
 
+def _number(ds: Dataset | None, keyword: str) -> float | None:
+    """The attribute as a number; ``None`` if absent; an SUVError if it is not a number."""
+    value = value_of(ds, keyword) if ds is not None else None
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise SUVError(f"{keyword} {value!r} is not a number", attribute=label(keyword),
+                       fix="correct the header or supply the value as an override") from None
+
+
 def _dose(rp: Dataset | None, file: str) -> Sourced | SUVError:
     where = label("RadionuclideTotalDose")
-    value = value_of(rp, "RadionuclideTotalDose") if rp is not None else None
-    if value is None or float(value) <= 0:
+    value = _number(rp, "RadionuclideTotalDose")
+    if value is None or value <= 0:
         return SUVError("injected activity missing or zero", file=file, attribute=where, fix=fix_for("injected_bq"))
-    value = float(value)
     if value < 1.0e4:
         return Sourced(value * 1.0e6, where, f"{value:g} read as MBq (value below 10 000)")
     if value < 1.0e5:
@@ -78,21 +89,20 @@ def _dose(rp: Dataset | None, file: str) -> Sourced | SUVError:
 
 def _weight(ds: Dataset, file: str) -> Sourced | SUVError:
     where = label("PatientWeight")
-    value = value_of(ds, "PatientWeight")
-    if value is None or float(value) <= 0:
+    value = _number(ds, "PatientWeight")
+    if value is None or value <= 0:
         return SUVError("patient weight missing or zero", file=file, attribute=where, fix=fix_for("weight_kg"))
-    if float(value) > 1000:
-        return Sourced(float(value) / 1000.0, where, f"{float(value):g} read as grams (value above 1000)")
-    return Sourced(float(value), where, "kg")
+    if value > 1000:
+        return Sourced(value / 1000.0, where, f"{value:g} read as grams (value above 1000)")
+    return Sourced(value, where, "kg")
 
 
 def _height(ds: Dataset, file: str) -> Sourced | SUVError:
     where = label("PatientSize")
-    value = value_of(ds, "PatientSize")
-    if value is None or float(value) <= 0:
+    value = _number(ds, "PatientSize")
+    if value is None or value <= 0:
         return SUVError("patient height missing (needed for SUVlbm, SUVbsa, SUVibw)", file=file,
                         attribute=where, fix=fix_for("height_cm"))
-    value = float(value)
     if 0.3 <= value <= 3.0:
         return Sourced(value * 100.0, where, f"{value:g} m")
     if 30.0 <= value <= 300.0:
@@ -152,14 +162,14 @@ def _half_life(rp: Dataset | None, file: str, warnings: list[str]) -> tuple[Sour
         rp.get("Radiopharmaceutical") if rp is not None else None,
     )
     nuc = Sourced(nuclide.name if nuclide else None, label("RadionuclideCodeSequence") if nuclide else "absent")
-    header = value_of(rp, "RadionuclideHalfLife") if rp is not None else None
+    header = _number(rp, "RadionuclideHalfLife")
     where = label("RadionuclideHalfLife")
-    if header is None or float(header) <= 0:
+    if header is None or header <= 0:
         if nuclide is None:
             error = SUVError("half-life and radionuclide both missing", file=file, attribute=where, fix=fix_for("nuclide"))
             return nuc, Sourced(None, where), error
         return nuc, Sourced(nuclide.half_life_s, f"immunopet.nuclides ({nuclide.name})", "header half-life missing"), None
-    value = float(header)
+    value = header
     if nuclide is not None:
         rel = abs(value - nuclide.half_life_s) / nuclide.half_life_s
         text = (f"RadionuclideHalfLife {value:g} s disagrees with {nuclide.name} "
@@ -174,6 +184,15 @@ def _half_life(rp: Dataset | None, file: str, warnings: list[str]) -> tuple[Sour
 
 def read_suv_inputs(frames: list[Frame], *, overrides: SuvOverrides | None = None) -> SuvInputs:
     """The SUV inputs of the series made of ``frames`` (sorted or not), overrides applied."""
+    try:
+        return _read_suv_inputs(frames, overrides)
+    except SUVError as error:
+        if error.file is None:  # name the file for errors raised by the small readers
+            raise SUVError(error.message, file=frames[0].file, attribute=error.attribute, fix=error.fix) from None
+        raise
+
+
+def _read_suv_inputs(frames: list[Frame], overrides: SuvOverrides | None) -> SuvInputs:
     ds, file = frames[0].ds, frames[0].file
     warnings: list[str] = []
     values: dict[str, Sourced] = {}
@@ -215,7 +234,7 @@ def read_suv_inputs(frames: list[Frame], *, overrides: SuvOverrides | None = Non
     readers["injection_datetime"] = _injection(ds, rp, file, scan_value, half_life, warnings)
     for name, result in readers.items():
         if isinstance(result, SUVError):
-            _missing(values, errors, name, result)
+            record_missing(values, errors, name, result)
         else:
             values[name] = result
     injection, start = values["injection_datetime"].value, values["scan_datetime"].value

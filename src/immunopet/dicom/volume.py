@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
 
-from immunopet.dicom.discover import IMAGE_MODALITIES, discover
-from immunopet.dicom.frames import frames_of, is_enhanced
+from immunopet.dicom.discover import IMAGE_MODALITIES, iter_files
+from immunopet.dicom.frames import frames_of
 from immunopet.dicom.geometry import Frame, Grid, build_grid
 from immunopet.errors import DicomError, ImmunoPETError
 from immunopet.image import Image
@@ -42,59 +45,72 @@ class Volume:
         return self.grid.frames
 
 
-def resolve_series(path: PathOrFiles, *, series_uid: str | None = None) -> tuple[list[str], str]:
-    """The files of one image series: ``path`` is a folder, a file or a list of files.
+#: Values larger than this are not read while parsing (pixel data): pydicom reads them from the
+#: file when first accessed, so a folder is parsed once and only the chosen series' pixels are read.
+DEFER_BYTES = 4096
 
-    Returns ``(files, description of the source)``. A folder with several image series needs
-    ``series_uid``; the error lists the candidates.
-    """
-    if isinstance(path, (str, os.PathLike)) and Path(path).is_dir():
-        series = [s for s in discover(path) if s.modality in IMAGE_MODALITIES and s.n_instances]
-        where = str(path)
-    elif isinstance(path, (str, os.PathLike)):
+
+def _read_deferred(file: str) -> tuple[str, Dataset | None, str | None]:
+    try:
+        ds = pydicom.dcmread(file, defer_size=DEFER_BYTES)
+    except InvalidDicomError:
+        return file, None, "not a DICOM file"
+    except Exception as error:  # noqa: BLE001 - reported with the file name, never fatal here
+        return file, None, f"cannot be read: {type(error).__name__}: {error}"
+    return file, ds, None
+
+
+def _candidates(path: PathOrFiles) -> tuple[list[str], str]:
+    if isinstance(path, (str, os.PathLike)):
         if not Path(path).exists():
             raise DicomError("no such file or folder", file=path, fix="check the path")
-        series = [s for s in discover(path) if s.modality in IMAGE_MODALITIES]
-        where = str(path)
-    else:
-        files = [str(f) for f in path]
-        if not files:
-            raise DicomError("empty list of files", fix="pass at least one DICOM image file")
-        if series_uid is None:
-            return files, f"{len(files)} files"
-        series = [s for f in files for s in discover(f) if s.series_uid == series_uid]
-        return [str(f) for s in series for f in s.files], f"{len(files)} files"
+        return [str(f) for f in iter_files(path)], str(path)
+    files = [str(f) for f in path]
+    if not files:
+        raise DicomError("empty list of files", fix="pass at least one DICOM image file")
+    return files, f"{len(files)} files from {os.path.dirname(files[0]) or '.'}"
+
+
+def read_series(path: PathOrFiles, *, series_uid: str | None = None, workers: int = 2) -> tuple[list[tuple[str, Dataset]], str]:
+    """Parse every file once (pixel data deferred) and return the files of one image series.
+
+    ``path`` is a folder (searched recursively), a file or a list of files. A folder with several
+    image series needs ``series_uid``; the error lists the candidates.
+    """
+    files, where = _candidates(path)
+    groups: dict[str, list[tuple[str, Dataset]]] = defaultdict(list)
+    skipped: list[tuple[str, str]] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for file, ds, problem in pool.map(_read_deferred, files, chunksize=32):
+            if ds is None:
+                skipped.append((file, problem or "unreadable"))
+            elif ds.get("Modality") in IMAGE_MODALITIES and ds.get("SeriesInstanceUID"):
+                if "PixelData" in ds:
+                    groups[str(ds.SeriesInstanceUID)].append((file, ds))
+                else:
+                    skipped.append((file, "image without pixel data (truncated?)"))
+    for file, reason in skipped:
+        level = logging.DEBUG if reason == "not a DICOM file" else logging.WARNING
+        log.log(level, "skipped %s: %s", file, reason)
     if series_uid is not None:
-        series = [s for s in series if s.series_uid == series_uid]
-        if not series:
+        groups = {uid: items for uid, items in groups.items() if uid == series_uid}
+        if not groups:
             raise DicomError(
                 f"no image series with SeriesInstanceUID {series_uid}", file=where,
                 attribute="SeriesInstanceUID (0020,000E)", fix="list the series with `immunopet inspect`",
             )
-    if not series:
+    if not groups:
         raise DicomError("no DICOM image series found", file=where, fix="point to a folder holding PET or CT slices")
-    if len(series) > 1:
-        listing = "; ".join(f"{s.modality} {s.series_uid} ({s.n_instances} files, {s.description!r})" for s in series)
+    if len(groups) > 1:
+        listing = "; ".join(
+            f"{items[0][1].get('Modality')} {uid} ({len(items)} files, {str(items[0][1].get('SeriesDescription', ''))!r})"
+            for uid, items in groups.items()
+        )
         raise DicomError(
-            f"{len(series)} image series found: {listing}", file=where,
+            f"{len(groups)} image series found: {listing}", file=where,
             attribute="SeriesInstanceUID (0020,000E)", fix="choose one with --series UID (series_uid=...)",
         )
-    return [str(f) for f in series[0].files], where
-
-
-def _read_full(file: str) -> Dataset:
-    try:
-        return pydicom.dcmread(file)
-    except Exception as error:  # noqa: BLE001 - reported with the file name
-        raise DicomError(f"cannot read DICOM file: {error}", file=file, fix="remove or replace the file") from error
-
-
-def read_datasets(files: Sequence[str], *, workers: int = 4) -> list[Dataset]:
-    """Read every file completely (pixel bytes included), in a small thread pool."""
-    if len(files) < 8 or workers <= 1:
-        return [_read_full(f) for f in files]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_read_full, files, chunksize=16))
+    return next(iter(groups.values())), where
 
 
 def stored_pixels(ds: Dataset, file: str) -> np.ndarray:
@@ -114,6 +130,11 @@ def stored_pixels(ds: Dataset, file: str) -> np.ndarray:
         dtype = np.dtype(f"{'i' if signed else 'u'}{bits // 8}").newbyteorder(
             "<" if syntax.is_little_endian else ">"
         )
+        if len(ds.PixelData) < n * rows * cols * dtype.itemsize:
+            raise DicomError(
+                f"pixel data hold {len(ds.PixelData)} bytes, {n * rows * cols * dtype.itemsize} expected",
+                file=file, attribute="PixelData (7FE0,0010)", fix="the file is truncated: copy it again",
+            )
         data = np.frombuffer(ds.PixelData, dtype=dtype, count=n * rows * cols)
         if stored < bits:
             data = data & ((1 << stored) - 1)
@@ -143,30 +164,45 @@ def assemble(grid: Grid) -> np.ndarray:
             key = id(frame.ds)
             if key not in cache:
                 cache.clear()
-                cache[key] = stored_pixels(frame.ds, frame.file)
+                cache[key] = stored_pixels(frame.ds, frame.file).copy()
+                del frame.ds.PixelData
             block = cache[key][frame.index]
         np.multiply(block, np.float32(frame.slope), out=out[k], casting="unsafe")
         if frame.intercept:
             out[k] += np.float32(frame.intercept)
+        if frame.index is None:  # pixel bytes are no longer needed: keep the header only
+            del frame.ds.PixelData
     return out.transpose(2, 1, 0)
 
 
-def read_volume(path: PathOrFiles, *, series_uid: str | None = None, workers: int = 4) -> Volume:
+def read_volume(path: PathOrFiles, *, series_uid: str | None = None, workers: int = 2) -> Volume:
     """Read, sort, check and rescale one series; ``image.units`` is the stored unit.
 
     PET: the Units (0054,1001) value (``"BQML"``, ``"GML"``, ``"CNTS"``...); CT: ``"HU"``.
+    Malformed headers become a :class:`DicomError`, never a bare exception.
     """
-    files, where = resolve_series(path, series_uid=series_uid)
-    datasets = read_datasets(files, workers=workers)
+    with malformed_as_error(path):
+        return _read_volume(path, series_uid=series_uid, workers=workers)
+
+
+@contextmanager
+def malformed_as_error(path: PathOrFiles | None) -> Iterator[None]:
+    """Turn low-level failures on malformed attribute values into a :class:`DicomError`."""
+    try:
+        yield
+    except ImmunoPETError:
+        raise
+    except (AttributeError, KeyError, ValueError, TypeError, IndexError) as error:
+        where = str(path) if isinstance(path, (str, os.PathLike)) else None
+        raise DicomError(f"malformed DICOM header: {type(error).__name__}: {error}", file=where,
+                         fix="check the files with dciodvfy; fix or remove the offending file") from error
+
+
+def _read_volume(path: PathOrFiles, *, series_uid: str | None, workers: int) -> Volume:
+    items, where = read_series(path, series_uid=series_uid, workers=workers)
     frames: list[Frame] = []
-    for file, ds in zip(files, datasets, strict=True):
+    for file, ds in items:
         frames.extend(frames_of(ds, file))
-    uids = {str(f.ds.get("SeriesInstanceUID", "")) for f in frames}
-    if len(uids) > 1:
-        raise DicomError(
-            f"files of {len(uids)} series were given together", file=where,
-            attribute="SeriesInstanceUID (0020,000E)", fix="pass one series (series_uid=... / --series)",
-        )
     grid = build_grid(frames)
     for message in grid.warnings:
         log.warning("%s", message)
@@ -183,12 +219,9 @@ def read_volume(path: PathOrFiles, *, series_uid: str | None = None, workers: in
         "study_uid": str(first.get("StudyInstanceUID", "")),
         "patient_id": str(first.get("PatientID", "")),
         "source": where,
-        "files": [f.file for f in grid.frames] if not is_enhanced(first) else [grid.frames[0].file],
+        "files": list(dict.fromkeys(f.file for f in grid.frames)),
         "geometry_warnings": list(grid.warnings),
     }
-    for ds in datasets:  # pixel bytes are no longer needed; keep headers only
-        if "PixelData" in ds:
-            del ds.PixelData
     return Volume(Image(array, grid.affine, units, meta), grid)
 
 
@@ -207,10 +240,4 @@ def load_image_series(path: PathOrFiles, *, series_uid: str | None = None) -> Im
     DicomError, GeometryError
         Naming the file and attribute when the series cannot be assembled.
     """
-    try:
-        return read_volume(path, series_uid=series_uid).image
-    except ImmunoPETError:
-        raise
-    except (AttributeError, KeyError, ValueError, TypeError) as error:
-        where = str(path) if isinstance(path, (str, os.PathLike)) else None
-        raise DicomError(f"malformed image header: {error}", file=where, fix="check the files with dciodvfy") from error
+    return read_volume(path, series_uid=series_uid).image

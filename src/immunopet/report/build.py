@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from immunopet.report.figio import PNG_DPI, SavedFigure
+from immunopet.report.figio import PNG_DPI, SavedFigure, nice_ceiling
 from immunopet.report.imaging import PatientFigures, PatientJob, ScanImageJob, patient_figures
 from immunopet.report.inputs import ReportInputs, dicom_identifiers, read_inputs
 
@@ -46,17 +46,6 @@ class ReportSummary:
         return 1 if (self.n_failed_scans or self.n_failed_vois) else 0
 
 
-def nice_ceiling(value: float) -> float:
-    """``value`` rounded up to 1, 2, 2.5 or 5 times a power of ten (a readable scale end)."""
-    if not math.isfinite(value) or value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if value <= step * power * (1 + 1e-9):
-            return step * power
-    return 10 * power
-
-
 def mip_scale(measurements: pd.DataFrame) -> float:
     """The one SUV scale end of every MIP: the 75th percentile of lesion SUVmax over all scans.
 
@@ -82,7 +71,6 @@ def patient_jobs(inputs: ReportInputs, figures_dir: Path, *, svg: bool) -> list[
     mip_vmax = mip_scale(m)
     jobs = []
     for patient_id, scans in table.groupby("patient_id", sort=True):
-        hottest = m.loc[(m["patient_id"] == patient_id) & (m["kind"] == "lesion") & (m["day"] == outcome_day), "suv_max"]
         items = tuple(
             ScanImageJob(
                 scan_id=row.scan_id, day=float(row.day), pet=str(study.path(row.pet)),
@@ -95,8 +83,7 @@ def patient_jobs(inputs: ReportInputs, figures_dir: Path, *, svg: bool) -> list[
         )
         jobs.append(PatientJob(
             study_dir=str(inputs.study_dir), patient_id=str(patient_id), scans=items, figures_dir=str(figures_dir),
-            mip_vmax=mip_vmax, fusion_vmax=nice_ceiling(float(hottest.max())) if len(hottest.dropna()) else mip_vmax,
-            svg=svg,
+            mip_vmax=mip_vmax, svg=svg,
         ))
     return jobs
 

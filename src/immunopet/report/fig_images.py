@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from immunopet.report.figio import new_figure, styled
+from immunopet.report.figio import new_figure, nice_ceiling, styled
 from immunopet.report.projection import FusionSlice, Projections
 
 MIP_CMAP = "gray_r"
@@ -64,8 +64,21 @@ def _width_ratios(rows: Sequence[tuple[str, Projections]]) -> list[float]:
     return [proj.coronal.shape[0] * proj.spacing[0], proj.sagittal.shape[0] * proj.spacing[1]]
 
 
+def voxel_outline(cut: FusionSlice, *, upsample: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The VOI mask of ``cut`` on a finer grid, so that its 0.5 contour follows the voxel edges.
+
+    Returns x (mm), y (mm) and the upsampled mask (shape ``(nx * upsample, ny * upsample)``).
+    """
+    dx = cut.x_mm[1] - cut.x_mm[0] if len(cut.x_mm) > 1 else 1.0
+    dy = cut.y_mm[1] - cut.y_mm[0] if len(cut.y_mm) > 1 else 1.0
+    fine = np.repeat(np.repeat(cut.mask, upsample, axis=0), upsample, axis=1)
+    x = cut.x_mm[0] - dx / 2 + (np.arange(fine.shape[0]) + 0.5) * dx / upsample
+    y = cut.y_mm[0] - dy / 2 + (np.arange(fine.shape[1]) + 0.5) * dy / upsample
+    return x, y, fine
+
+
 @styled
-def fusion_figure(title: str, slices: Sequence[FusionSlice], *, vmax: float, units: str = "SUV",
+def fusion_figure(title: str, slices: Sequence[FusionSlice], *, vmax: float | None = None, units: str = "SUV",
                   ct_window: tuple[float, float] = (-160.0, 240.0)) -> Figure:
     """Axial PET/CT fusion through each lesion with the VOI outline.
 
@@ -76,39 +89,37 @@ def fusion_figure(title: str, slices: Sequence[FusionSlice], *, vmax: float, uni
     slices
         One :class:`FusionSlice` per lesion.
     vmax
-        Upper end of the PET colour scale.
+        Upper end of every panel's PET colour scale; ``None``: each panel ends at its lesion's
+        SUVmax on the slice, rounded up (:func:`~immunopet.report.figio.nice_ceiling`), so small
+        lesions stay visible.
     ct_window
         CT grey window in HU (soft tissue by default).
     """
     n = max(len(slices), 1)
     cols = min(n, 4)
     nrows = int(np.ceil(n / cols))
-    fig = new_figure(2.3 * cols + 0.8, 2.5 * nrows + 0.4)
+    fig = new_figure(2.75 * cols, 2.6 * nrows + 0.4)
     axes = fig.subplots(nrows, cols, squeeze=False)
-    pet_image = None
     for ax, cut in zip(axes.ravel(), slices, strict=False):
         dx = cut.x_mm[1] - cut.x_mm[0] if len(cut.x_mm) > 1 else 1.0
         dy = cut.y_mm[1] - cut.y_mm[0] if len(cut.y_mm) > 1 else 1.0
         extent = (cut.x_mm[0] - dx / 2, cut.x_mm[-1] + dx / 2, cut.y_mm[-1] + dy / 2, cut.y_mm[0] - dy / 2)
+        top = vmax if vmax is not None else nice_ceiling(float(cut.pet[cut.mask].max()) if cut.mask.any() else cut.pet.max())
         if cut.ct is not None:
             ax.imshow(cut.ct.T, origin="upper", extent=extent, cmap="gray", vmin=ct_window[0],
-                      vmax=ct_window[1], interpolation="bilinear")
-            pet_alpha = 0.55
-        else:
-            pet_alpha = 1.0
-        pet_image = ax.imshow(np.ma.masked_less_equal(cut.pet.T, 0.05 * vmax), origin="upper",
-                              extent=extent, cmap=PET_CMAP, vmin=0.0, vmax=vmax, alpha=pet_alpha,
-                              interpolation="bilinear")
+                      vmax=ct_window[1], interpolation="nearest")
+        pet_image = ax.imshow(np.ma.masked_less_equal(cut.pet.T, 0.05 * top), origin="upper", extent=extent,
+                              cmap=PET_CMAP, vmin=0.0, vmax=top, alpha=0.6 if cut.ct is not None else 1.0,
+                              interpolation="nearest")
         if cut.mask.any():
-            ax.contour(cut.x_mm, cut.y_mm, cut.mask.T.astype(float), levels=[0.5], colors="#00FFFF",
-                       linewidths=1.0)
+            x, y, fine = voxel_outline(cut)
+            ax.contour(x, y, fine.T.astype(np.float32), levels=[0.5], colors="#00FFFF", linewidths=1.0)
         ax.set_title(f"{cut.label}  z = {cut.z_mm:.0f} mm")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_aspect("equal")
+        fig.colorbar(pet_image, ax=ax, shrink=0.8, label=units, pad=0.02)
     for ax in axes.ravel()[len(slices):]:
         ax.set_axis_off()
-    if pet_image is not None:
-        fig.colorbar(pet_image, ax=axes, shrink=0.7, label=units)
     fig.suptitle(title)
     return fig

@@ -9,6 +9,7 @@ the HTML report embeds.
 from __future__ import annotations
 
 import functools
+import math
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,3 +111,14 @@ def plain_log_ticks(axis) -> None:
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+
+
+def nice_ceiling(value: float) -> float:
+    """``value`` rounded up to 1, 2, 2.5 or 5 times a power of ten (a readable scale end)."""
+    if not math.isfinite(value) or value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if value <= step * power * (1 + 1e-9):
+            return step * power
+    return 10 * power

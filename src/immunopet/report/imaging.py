@@ -46,7 +46,6 @@ class PatientJob:
     scans: tuple[ScanImageJob, ...]
     figures_dir: str
     mip_vmax: float
-    fusion_vmax: float
     units: str = "SUV"
     svg: bool = True
 
@@ -138,11 +137,11 @@ def patient_figures(job: PatientJob) -> PatientFigures:
                      f"(0-{job.mip_vmax:g} {job.units})."),
         ))
     if cuts and fusion_scan is not None:
-        fig = fusion_figure(f"{job.patient_id}: day {fusion_scan.day:g} PET/CT", cuts, vmax=job.fusion_vmax,
-                            units=job.units)
+        fig = fusion_figure(f"{job.patient_id}: day {fusion_scan.day:g} PET/CT", cuts, units=job.units)
         out.figures.append(save_figure(
             fig, figures_dir, f"fusion_{job.patient_id}", svg=job.svg,
             caption=(f"{job.patient_id}: axial PET/CT fusion through the hottest voxel of each lesion on the "
-                     f"day-{fusion_scan.day:g} scan ({fusion_scan.scan_id}); cyan line: the lesion VOI."),
+                     f"day-{fusion_scan.day:g} scan ({fusion_scan.scan_id}); cyan line: the lesion VOI (voxel edges); each "
+                     "panel's colour scale ends at the lesion's SUVmax rounded up."),
         ))
     return out

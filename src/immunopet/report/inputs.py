@@ -54,7 +54,9 @@ def read_analysis(study_dir: Path, *, run_if_missing: bool = True) -> tuple[dict
     for csv in sorted(folder.glob("*.csv")):
         try:
             tables[csv.stem] = pd.read_csv(csv)
-        except (pd.errors.EmptyDataError, pd.errors.ParserError) as error:
+        except pd.errors.EmptyDataError:  # an analysis that could not run writes an empty table
+            tables[csv.stem] = pd.DataFrame()
+        except pd.errors.ParserError as error:
             log.warning("%s: not read (%s)", csv, error)
     return summary, tables
 

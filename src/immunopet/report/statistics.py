@@ -92,9 +92,11 @@ def km_notes(summary: Mapping[str, Any]) -> dict[str, str]:
         if record["test"] == "log-rank test":
             notes.setdefault(endpoint, []).append(f"log-rank p = {_p(record['p_value'])}")
         elif record["test"] == "Cox proportional hazards" and record.get("estimate") is not None and "+" not in inputs:
-            notes.setdefault(endpoint, []).append(
-                f"HR {record['estimate']:.2f} ({record.get('ci_low', float('nan')):.2f}-"
-                f"{record.get('ci_high', float('nan')):.2f}) {record.get('estimate_label', '')}".strip())
+            ci = ""
+            if record.get("ci_low") is not None and record.get("ci_high") is not None:
+                ci = f" ({record['ci_low']:.2f}-{record['ci_high']:.2f})"
+            label = record.get("estimate_label") or "hazard ratio"
+            notes.setdefault(endpoint, []).append(f"HR {record['estimate']:.2f}{ci}, {label}")
     return {k: "\n".join(dict.fromkeys(v)) for k, v in notes.items()}
 
 

@@ -96,12 +96,14 @@ def stat_table(records: list[Mapping[str, Any]]) -> Table:
         if r.get("ci_low") is not None and r.get("ci_high") is not None:
             ci = f"{_fmt(r['ci_low'])} to {_fmt(r['ci_high'])}"
         rows.append({
-            "test": r.get("test", ""), "inputs": r.get("inputs", ""), "n": r.get("n"),
+            "test": r.get("name") or r.get("test", ""), "inputs": r.get("inputs", ""), "n": r.get("n"),
             "estimate": "" if estimate is None else f"{r.get('estimate_label') or ''} {_fmt(estimate)}".strip(),
             "ci": ci, "p": _p(r.get("p_value")), "note": r.get("reason") or r.get("method") or "",
         })
     frame = pd.DataFrame(rows, columns=["test", "inputs", "n", "estimate", "ci", "p", "note"])
-    return table_from_frame(frame, columns={"test": "test", "inputs": "inputs", "n": "n", "estimate": "estimate",
+    if not frame["inputs"].astype(bool).any():
+        frame = frame.drop(columns="inputs")
+    return table_from_frame(frame, columns={"test": "result", "inputs": "inputs", "n": "n", "estimate": "estimate",
                                             "ci": "95% CI", "p": "p", "note": "method / note"})
 
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from immunopet import __version__
+from immunopet.simulate.slice_writer import SliceWriter
 
 
 def make_uid(*parts: object) -> str:
@@ -90,7 +90,7 @@ def base_dataset(info: ScanInfo, *, modality: str, sop_class_uid: str, series_ui
     ds.SeriesInstanceUID = series_uid
     ds.StudyID = info.scan_id[:16]
     ds.SeriesNumber = series_number
-    ds.PatientPosition = "HFS"
+    ds.BodyPartExamined = "WHOLEBODY"
     ds.FrameOfReferenceUID = info.frame_of_reference_uid
     ds.PositionReferenceIndicator = ""
     return ds
@@ -112,23 +112,24 @@ def write_slices(folder: Path, template: Dataset, info: ScanInfo, *, kind: str, 
     """Write one file per slice: ``pixels`` is ``(I, J, K)``; returns the SOP Instance UIDs.
 
     Each slice gets its own SOP Instance UID, instance number, position and (optionally) rescale
-    slope; everything else comes from ``template``, which is modified in place.
+    slope and PET image index; everything else comes from ``template``.
     """
     folder.mkdir(parents=True, exist_ok=True)
+    template.SOPInstanceUID = info.uid(kind, 0)
+    template.file_meta.MediaStorageSOPInstanceUID = template.SOPInstanceUID
+    varying = ["SOPInstanceUID", "InstanceNumber", "ImagePositionPatient", "PixelData"]
+    varying += ["RescaleSlope"] if slopes is not None else []
+    varying += ["ImageIndex"] if "ImageIndex" in template else []
+    template.PixelData = b""
+    writer = SliceWriter(template, varying)
     uids = []
     for k in range(pixels.shape[2]):
-        uid = info.uid(kind, k)
         position = affine[:3, :3] @ np.array([0.0, 0.0, k]) + affine[:3, 3]
-        template.SOPInstanceUID = uid
-        template.file_meta.MediaStorageSOPInstanceUID = uid
-        template.InstanceNumber = k + 1
-        if "ImageIndex" in template:  # PET: the slice's index in the series
-            template.ImageIndex = k + 1
-        template.ImagePositionPatient = [f"{v:.4f}" for v in position]
-        template.SliceLocation = f"{position[2]:.4f}"
-        if slopes is not None:
-            template.RescaleSlope = slopes[k]
-        template.PixelData = np.ascontiguousarray(pixels[:, :, k].T).tobytes()
-        pydicom.dcmwrite(folder / f"{k + 1:04d}.dcm", template, enforce_file_format=True)
-        uids.append(uid)
+        values = {"SOPInstanceUID": info.uid(kind, k), "InstanceNumber": k + 1, "ImageIndex": k + 1,
+                  "ImagePositionPatient": [f"{v:.4f}" for v in position],
+                  "RescaleSlope": slopes[k] if slopes is not None else "1",
+                  "PixelData": np.ascontiguousarray(pixels[:, :, k].T).tobytes()}
+        writer.write(folder / f"{k + 1:04d}.dcm", values)
+        uids.append(values["SOPInstanceUID"])
+    del template.PixelData
     return uids

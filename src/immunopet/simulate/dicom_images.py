@@ -89,6 +89,7 @@ def write_ct(folder: Path, hu: np.ndarray, affine: np.ndarray, info: ScanInfo) -
     ds = base_dataset(info, modality="CT", sop_class_uid=CTImageStorage, series_uid=info.uid("ct-series"),
                       series_number=2, description="CT low dose (attenuation correction)", series_time=start)
     ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+    ds.PatientPosition = "HFS"  # PET states it in its orientation code sequences instead
     ds.AcquisitionDate, ds.AcquisitionTime = da(start), tm(start)
     ds.ContentDate, ds.ContentTime = da(start), tm(start)
     ds.AcquisitionNumber = 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import highdicom as hd
@@ -13,19 +12,26 @@ from pydicom.sr.codedict import codes
 from immunopet.simulate.dicom_common import ScanInfo, da, make_uid, tm
 
 
+#: What a SEG needs of each source image (patient, study, series, geometry).
+SOURCE_KEYWORDS = (
+    "SOPClassUID", "StudyDate", "StudyTime", "AccessionNumber", "Modality", "ReferringPhysicianName",
+    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "SeriesInstanceUID",
+    "StudyID", "SeriesNumber", "FrameOfReferenceUID", "ImageOrientationPatient", "PixelSpacing",
+    "SliceThickness", "SamplesPerPixel", "PhotometricInterpretation", "Rows", "Columns", "BitsAllocated",
+)
+
+
 def _source_images(template: Dataset, info: ScanInfo, affine: np.ndarray, n_slices: int) -> list[Dataset]:
-    """Header-only copies of the PET slices (what the SEG needs to reference them)."""
-    base = copy.deepcopy(template)
-    if "PixelData" in base:
-        del base.PixelData
+    """Header-only stand-ins of the PET slices (what the SEG needs to reference them)."""
     images = []
     for k in range(n_slices):
-        ds = copy.deepcopy(base)
+        ds = Dataset()
+        for keyword in SOURCE_KEYWORDS:
+            ds.add(template[keyword])
         position = affine[:3, :3] @ np.array([0.0, 0.0, k]) + affine[:3, 3]
         ds.SOPInstanceUID = info.uid("pet", k)
         ds.InstanceNumber = k + 1
         ds.ImagePositionPatient = [f"{v:.4f}" for v in position]
-        ds.RescaleSlope = "1"
         images.append(ds)
     return images
 

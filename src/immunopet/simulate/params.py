@@ -26,29 +26,32 @@ def default_params() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+#: Tables replaced as a whole by an override (their entries are proportions of one population).
+REPLACED = {"cohort.tumour_types", "cohort.dose_cohorts"}
+#: Tables keyed by data (tumour types, sites, dose cohorts): overrides may add keys.
+OPEN = {"cohort.male_fraction", "kinetics.dose_cohort_effects", "lesions.count_mean_extra", "lesions.sites",
+        "lesions.first_site", "lesions.max_diameter_by_site", "lesions.ki_median", "lesions.ki_site_log_effect",
+        "clinical.type_effect"}
+
+
 def _merge(base: dict[str, Any], override: Mapping[str, Any], where: str, file: str | None) -> None:
+    table = where.rstrip(".")
     for key, value in override.items():
+        path = f"{where}{key}"
         if key not in base:
+            if table in OPEN:
+                base[key] = copy.deepcopy(value)
+                continue
             raise SimulationParamsError(
-                f"unknown parameter {where}{key}",
+                f"unknown parameter {path}",
                 file=file,
-                attribute=f"{where}{key}",
+                attribute=path,
                 fix="check the spelling against the packaged params.yaml (see docs/simulator.md)",
             )
-        if isinstance(base[key], dict) and isinstance(value, Mapping) and not _is_open_table(where + key):
-            _merge(base[key], value, f"{where}{key}.", file)
+        if isinstance(base[key], dict) and isinstance(value, Mapping) and path not in REPLACED:
+            _merge(base[key], value, f"{path}.", file)
         else:
             base[key] = copy.deepcopy(value)
-
-
-def _is_open_table(path: str) -> bool:
-    """Tables whose keys are data (tumour types, organs, sites), replaced as a whole."""
-    return path in {
-        "cohort.tumour_types",
-        "cohort.dose_cohorts",
-        "lesions.sites",
-        "kinetics.dose_cohort_effects",
-    }
 
 
 def load_params(params: str | Path | Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 import nibabel
 import numpy as np
 import pandas as pd
+from scipy import ndimage
 
 from immunopet.image import Image
 from immunopet.nuclides import get_nuclide
@@ -39,8 +40,9 @@ def _truth_rows(labels: np.ndarray, activity: np.ndarray, suv: np.ndarray, names
     counts = np.bincount(flat, minlength=256)
     sums_a = np.bincount(flat, weights=activity.ravel(), minlength=256)
     sums_s = np.bincount(flat, weights=suv.ravel(), minlength=256)
+    present = np.flatnonzero(counts)
     maxima = np.zeros(256)
-    np.maximum.at(maxima, flat, suv.ravel())
+    maxima[present] = ndimage.maximum(suv, labels, index=present)
     rows = []
     for label, (voi_id, kind, site) in names.items():
         n = int(counts[label])
@@ -67,6 +69,9 @@ def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.Data
     lesion_only = np.where(phantom.labels > LESION_LABEL_OFFSET, phantom.labels - LESION_LABEL_OFFSET, 0).astype(np.uint8)
     injection = dt.datetime.fromisoformat(subject["injection_datetime"])
     rows: dict[str, list[dict]] = {"scans": [], "vois": [], "truth": [], "positions": []}
+    # the lesion SEG is written for the outcome-day scan (else the last scan): highdicom is slow
+    outcome_day = float(params["study"]["outcome_day"])
+    seg_day = outcome_day if outcome_day in set(scans["day"]) else float(scans["day"].max())
     for number, scan in enumerate(scans.itertuples(index=False)):
         rng = np.random.default_rng(np.random.SeedSequence([seed, index, STREAM_SCAN, number]))
         offset = np.array([rng.uniform(-6, 6), rng.uniform(-6, 6), rng.uniform(-40, 40)])
@@ -93,8 +98,9 @@ def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.Data
         paths = scan_paths(scan.scan_id, pid)
         template = write_pet(out_dir / paths["pet"], pet, affine, info, nuclide=nuclide, frame_s=frame_s)
         write_ct(out_dir / paths["ct"], phantom.hu, affine, info)
-        write_lesion_seg(out_dir / paths["seg"], lesion_only, affine, info, pet_template=template,
-                         lesion_ids=lesion_ids, sites=sites)
+        if scan.day == seg_day:
+            write_lesion_seg(out_dir / paths["seg"], lesion_only, affine, info, pet_template=template,
+                             lesion_ids=lesion_ids, sites=sites)
         (out_dir / paths["labels"]).parent.mkdir(parents=True, exist_ok=True)
         nibabel.save(Image(phantom.labels, affine, "label").to_nifti(), out_dir / paths["labels"])
         rows["scans"].append({"scan_id": scan.scan_id, "patient_id": pid, "day": scan.day, "pet": paths["pet"],

@@ -55,7 +55,7 @@ def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed:
     params
         Parameter overrides: a YAML file or a mapping (see the packaged ``params.yaml``).
     workers
-        Processes (default: number of CPUs; 1 runs in this process).
+        Processes (default: 1 with ``quick``, else the number of CPUs; 1 runs in this process).
 
     Returns
     -------
@@ -80,7 +80,9 @@ def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed:
                           organs=cohort.organs[cohort.organs.patient_id == pid],
                           scans=cohort.scans[cohort.scans.patient_id == pid], params=resolved, seed=seed, quick=quick))
     out.mkdir(parents=True, exist_ok=True)
-    workers = min(len(tasks), os.cpu_count() or 1) if workers is None else max(1, int(workers))
+    if workers is None:  # quick studies run in-process: tests call them from pytest-xdist workers
+        workers = 1 if quick else min(len(tasks), os.cpu_count() or 1)
+    workers = max(1, int(workers))
     results = _run(tasks, workers)
     rows: dict[str, list[dict]] = {key: [r for result in results for r in result[key]] for key in results[0]}
     write_tables(out, cohort, rows, seed=seed, quick=quick)

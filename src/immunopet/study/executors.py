@@ -75,7 +75,9 @@ def dask_cluster(tasks: Sequence[ScanTask], *, scheduler: str) -> Iterator[ScanR
     try:
         for task in tasks:
             futures[client.submit(quantify_scan, task, pure=False, key=f"immunopet-scan-{task.scan_id}-{uuid.uuid4().hex}")] = task
-        for future in as_completed(list(futures)):
+        with client.as_current():
+            finished = as_completed(list(futures))
+        for future in finished:
             try:
                 yield future.result()
             except Exception as error:  # a worker died, or the task could not run there

@@ -15,22 +15,33 @@ def register(app: typer.Typer) -> None:
     @app.command("measure")
     def measure(
         pet: Path = typer.Argument(..., help="PET DICOM series folder, or a NIfTI PET (then give --units)."),
+        series_uid: str | None = typer.Option(
+            None, "--series-uid", help="PET series to use when the folder holds several."
+        ),
         mask: list[Path] = typer.Option([], "--mask", help="NIfTI label map or binary mask (repeatable)."),
-        labels: Path | None = typer.Option(None, "--labels", help="Label names for --mask: CSV/TSV label,name or JSON."),
+        labels: Path | None = typer.Option(
+            None, "--labels", help="Label names for --mask: CSV/TSV label,name or JSON."
+        ),
         rtstruct: list[Path] = typer.Option([], "--rtstruct", help="DICOM RTSTRUCT file (repeatable)."),
         roi: list[str] = typer.Option([], "--roi", help="RTSTRUCT ROI name to take (repeatable; default all)."),
         seg: list[Path] = typer.Option([], "--seg", help="DICOM SEG file (repeatable)."),
         sphere: list[str] = typer.Option([], "--sphere", help="X,Y,Z,DIAM_MM[,NAME]: sphere in LPS mm (repeatable)."),
-        segmenter: list[Path] = typer.Option([], "--segmenter", help="TotalSegmentator/MOOSE folder: one NIfTI per organ."),
+        segmenter: list[Path] = typer.Option(
+            [], "--segmenter", help="TotalSegmentator/MOOSE folder: one NIfTI per organ."
+        ),
         partial_volume: bool = typer.Option(False, "--partial-volume", help="NIfTI masks as partial-volume fractions."),
         suv: str = typer.Option("bw", "--suv", help="SUV kind for DICOM PET: bw, lbm, bsa or ibw."),
-        units: str | None = typer.Option(None, "--units", help="Units of a NIfTI PET: BQML, SUVbw, SUVlbm, SUVbsa, SUVibw."),
+        units: str | None = typer.Option(
+            None, "--units", help="Units of a NIfTI PET: BQML, SUVbw, SUVlbm, SUVbsa, SUVibw."
+        ),
         injected_mbq: float | None = typer.Option(
             None, "--injected-mbq",
             help="Injected activity (MBq). NIfTI PET: decayed to the image reference time (for %ID and SUV "
             "from BQML). DICOM: overrides the header's administered activity.",
         ),
-        weight_kg: float | None = typer.Option(None, "--weight-kg", help="Patient weight (kg), for SUV from a BQML NIfTI."),
+        weight_kg: float | None = typer.Option(
+            None, "--weight-kg", help="Patient weight (kg), for SUV from a BQML NIfTI."
+        ),
         blood_pool: str = typer.Option("blood_pool", "--blood-pool", help="VOI name used for tumour-to-blood ratios."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON records to stdout."),
         as_csv: bool = typer.Option(False, "--csv", help="Print CSV to stdout."),
@@ -51,7 +62,8 @@ def register(app: typer.Typer) -> None:
         if suv not in ("bw", "lbm", "bsa", "ibw"):
             raise typer.BadParameter(f"--suv must be bw, lbm, bsa or ibw, not {suv!r}")
         table = measure_scan(
-            pet, suv=suv, units=units, injected_mbq=injected_mbq, weight_kg=weight_kg, blood_pool=blood_pool,
+            pet, series_uid=series_uid, suv=suv, units=units, injected_mbq=injected_mbq, weight_kg=weight_kg,
+            blood_pool=blood_pool,
             masks=[str(m) for m in mask], labels=str(labels) if labels else None, rtstructs=[str(r) for r in rtstruct],
             rois=list(roi) or None, segs=[str(s) for s in seg], spheres=list(sphere),
             segmenters=[str(d) for d in segmenter], fractional=partial_volume,
@@ -74,15 +86,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_table(table) -> None:
+    """A Rich table with one column per VOI and one row per metric (fits a terminal)."""
     from rich.console import Console
     from rich.table import Table
 
     out = Table(title=f"VOI metrics ({table.attrs.get('suv_units', 'SUV')})")
-    columns = list(table.columns)
-    for column in columns:
-        out.add_column(column, justify="left" if column in ("voi_id", "kind", "site") else "right")
-    for row in table.itertuples(index=False):
-        out.add_row(*[_fmt(v) for v in row])
+    out.add_column("metric")
+    for name in table["voi_id"]:
+        out.add_column(str(name), justify="right")
+    for column in table.columns[1:]:
+        out.add_row(column, *[_fmt(v) for v in table[column]])
     Console().print(out)
 
 

@@ -39,7 +39,9 @@ def _component(above: np.ndarray, start: tuple[int, ...]) -> np.ndarray:
     return labels == labels[start]
 
 
-def shell_background(suv: Image, lesion: np.ndarray, *, inner_mm: float = SHELL_MM[0], outer_mm: float = SHELL_MM[1]) -> float:
+def shell_background(
+    suv: Image, lesion: np.ndarray, *, inner_mm: float = SHELL_MM[0], outer_mm: float = SHELL_MM[1]
+) -> float:
     """Median SUV of the voxels between ``inner_mm`` and ``outer_mm`` outside ``lesion`` (edge distance)."""
     distance = ndimage.distance_transform_edt(~lesion, sampling=suv.spacing)
     shell = (distance > inner_mm) & (distance <= outer_mm)
@@ -64,7 +66,10 @@ def delineate(
         raise VOIError(f"unknown delineation method {method!r}", attribute="delineation", fix=f"use one of {METHODS}")
     if within is None and seed_lps is None:
         raise VOIError("delineation needs a VOI to search in (within=) or a seed point (seed_lps=)")
-    region = within.astype(bool) if within is not None else sphere_mask(suv, seed_lps, diameter_mm=search_mm, name="seed")
+    if within is not None:
+        region = within.astype(bool)
+    else:
+        region = sphere_mask(suv, seed_lps, diameter_mm=search_mm, name="seed")
     if region.shape != suv.shape:
         raise VOIError(f"search VOI shape {region.shape} differs from the image {suv.shape}")
     if not region.any():
@@ -99,7 +104,8 @@ def delineate(
         if inside and above[seed]:
             start = seed
         else:
-            log.warning("seed %s is below the threshold %.3f: kept the component of the hottest voxel", list(seed_lps), level)
+            log.warning("seed %s is below the threshold %.3f: kept the component of the hottest voxel",
+                        list(seed_lps), level)
     if not above[start]:
         raise VOIError(f"no voxel reaches the threshold {level:.3f} (SUVmax in the region {suv_max:.3f})",
                        attribute="threshold", fix="lower the threshold")

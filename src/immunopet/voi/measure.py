@@ -22,10 +22,21 @@ COLUMNS = [
 ]
 
 
+def flat_nonzero_bool(mask: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero`` of a boolean 3-D mask, scanning only the slab of first-axis rows it touches."""
+    block = np.ascontiguousarray(mask).reshape(mask.shape[0], -1)
+    words = block.view(np.uint64) if block.shape[1] % 8 == 0 else block
+    rows = np.flatnonzero(words.any(axis=1))
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.int64)
+    first, last = rows[0], rows[-1]
+    return np.flatnonzero(block[first : last + 1]) + first * block.shape[1]
+
+
 def support_and_weights(mask: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Flat indices of the voxels with weight > 0 and their weights (None for a 0/1 mask)."""
     if mask.dtype == np.bool_:
-        return np.flatnonzero(mask), None
+        return flat_nonzero_bool(mask), None
     if not np.issubdtype(mask.dtype, np.number):
         raise VOIError(f"mask {name!r} has dtype {mask.dtype}; expected bool or fractions", attribute=name)
     flat = mask.ravel()
@@ -55,7 +66,8 @@ def measure_masks(
     suv
         SUV image (any SUV kind; the metrics are in its units).
     masks
-        VOI name -> mask on ``suv``'s grid: bool, or float partial-volume fractions in 0..1.
+        VOI name -> mask on ``suv``'s grid (array or :class:`Image`): bool, or float partial-volume
+        fractions in 0..1.
     activity
         Activity concentration image (Bq/mL) on the same grid, for ``mean_bqml`` and ``pct_id``.
     injected_bq
@@ -80,8 +92,14 @@ def measure_masks(
     voxel_ml = suv.voxel_volume_ml
     supports = {}
     for name, mask in masks.items():
+        if isinstance(mask, Image):
+            if not mask.same_grid(suv):
+                raise VOIError(f"mask {name!r} is on another grid than the image: map it onto the PET grid first",
+                               attribute=name)
+            mask = mask.array
         if mask.shape != suv.shape:
-            raise VOIError(f"mask {name!r} has shape {mask.shape}, the image {suv.shape}: map it onto the PET grid first",
+            raise VOIError(f"mask {name!r} has shape {mask.shape}, the image {suv.shape}: "
+                           "map it onto the PET grid first",
                            attribute=name)
         supports[name] = support_and_weights(mask, name)
         if len(supports[name][0]) == 0:
@@ -99,7 +117,8 @@ def measure_masks(
         row["n_voxels"] = int(len(idx))
         row["volume_ml"] = volume_ml(weights, len(idx), voxel_ml) if len(idx) else np.nan
         row["tlu"] = row["suv_mean"] * row["volume_ml"]
-        row.update(activity_metrics(None if activity_flat is None else activity_flat[idx], weights, voxel_ml, injected_bq))
+        activity_values = None if activity_flat is None else activity_flat[idx]
+        row.update(activity_metrics(activity_values, weights, voxel_ml, injected_bq))
         rows.append(row)
     table = pd.DataFrame(rows)
     blood_mean = None

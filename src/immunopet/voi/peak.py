@@ -41,19 +41,29 @@ def sphere_offsets(affine: np.ndarray, diameter_mm: float = PEAK_DIAMETER_MM) ->
 
 
 def _means_by_gather(array: np.ndarray, offsets: np.ndarray, ijk: np.ndarray) -> np.ndarray:
+    """Sphere means by gathering each kernel offset; voxels near the image edge get a bounds check."""
     shape = np.asarray(array.shape)
     flat = array.ravel()
     strides = np.array([shape[1] * shape[2], shape[2], 1])
+    reach = np.abs(offsets).max(axis=0)
     base = ijk @ strides
-    total = np.zeros(len(ijk), dtype=np.float64)
-    count = np.zeros(len(ijk), dtype=np.int32)
-    for off in offsets:  # loop over the kernel (tens of offsets), vectorised over voxels
-        moved = ijk + off
+    interior = np.all((ijk >= reach) & (ijk < shape - reach), axis=1)
+    means = np.empty(len(ijk), dtype=np.float64)
+    inner = base[interior]
+    total = np.zeros(len(inner), dtype=np.float64)
+    for step in offsets @ strides:  # loop over the kernel (tens of offsets), vectorised over voxels
+        total += flat[inner + step]
+    means[interior] = total / len(offsets)
+    edge, edge_base = ijk[~interior], base[~interior]
+    total = np.zeros(len(edge), dtype=np.float64)
+    count = np.zeros(len(edge), dtype=np.int64)
+    for off in offsets:
+        moved = edge + off
         valid = np.all((moved >= 0) & (moved < shape), axis=1)
-        values = flat[np.where(valid, base + off @ strides, 0)]
-        total += np.where(valid, values, 0.0)
+        total += np.where(valid, flat[np.where(valid, edge_base + off @ strides, 0)], 0.0)
         count += valid
-    return total / count
+    means[~interior] = total / count
+    return means
 
 
 def _means_by_correlation(array: np.ndarray, offsets: np.ndarray, ijk: np.ndarray) -> np.ndarray:
@@ -100,8 +110,8 @@ def peaks(
     sets = [np.asarray(v, dtype=np.int64) for v in voxel_sets]
     if not sets or sum(len(v) for v in sets) == 0:
         return [(np.nan, np.nan)] * len(sets)
-    union, inverse = np.unique(np.concatenate(sets), return_inverse=True)
-    means = sphere_means(array, affine, np.stack(np.unravel_index(union, array.shape), axis=-1),
+    every = np.concatenate(sets)  # overlapping VOIs repeat voxels: cheaper than sorting for a union
+    means = sphere_means(array, affine, np.stack(np.unravel_index(every, array.shape), axis=-1),
                          diameter_mm=diameter_mm)
     flat = array.ravel()
     out = []
@@ -110,7 +120,7 @@ def peaks(
         if len(voxels) == 0:
             out.append((np.nan, np.nan))
             continue
-        mine = means[inverse[start : start + len(voxels)]]
+        mine = means[start : start + len(voxels)]
         start += len(voxels)
         values = flat[voxels]
         hottest = values == values.max()

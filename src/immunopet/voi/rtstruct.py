@@ -43,7 +43,11 @@ def read_rtstruct(path: str | Path):
     except Exception as bad:
         raise VOIError(f"cannot read DICOM file ({bad})", file=path) from bad
     if getattr(ds, "Modality", None) != "RTSTRUCT":
-        raise VOIError(f"not an RTSTRUCT (Modality {getattr(ds, 'Modality', None)!r})", file=path, attribute="Modality (0008,0060)")
+        raise VOIError(f"not an RTSTRUCT (Modality {getattr(ds, 'Modality', None)!r})", file=path,
+                       attribute="Modality (0008,0060)")
+    if "StructureSetROISequence" not in ds:
+        raise VOIError("RTSTRUCT has no ROIs", file=path, attribute="StructureSetROISequence (3006,0020)",
+                       fix="export the structure set again with its ROIs")
     return ds
 
 
@@ -92,7 +96,8 @@ def _rasterise(contours: list[np.ndarray], grid: Image, name: str) -> tuple[np.n
         nearest = positions[np.argmin(np.abs(positions - k))]
         distance = abs(nearest - k)
         between = positions[0] <= k <= positions[-1]
-        if (between and distance > reach + 1e-6) or (not between and distance > 0.5 + 1e-6 and distance >= reach - 1e-6):
+        beyond_ends = distance > 0.5 + 1e-6 and distance >= reach - 1e-6
+        if (between and distance > reach + 1e-6) or (not between and beyond_ends):
             continue
         if nearest not in rasters:
             rasters[nearest] = _raster_plane(planes[nearest], grid.shape[:2])

@@ -37,7 +37,7 @@ def is_nifti(path: str | Path) -> bool:
 
 
 def load_pet_input(
-    path: str | Path, *, suv: str = "bw", units: str | None = None,
+    path: str | Path, *, series_uid: str | None = None, suv: str = "bw", units: str | None = None,
     injected_mbq: float | None = None, weight_kg: float | None = None,
 ) -> PetInput:
     """Read the PET as SUV (+ Bq/mL and injected activity when known). See module docstring."""
@@ -49,7 +49,7 @@ def load_pet_input(
         from immunopet.dicom import SuvOverrides, load_pet
 
         overrides = SuvOverrides(injected_bq=injected_bq, weight_kg=weight_kg) if (injected_bq or weight_kg) else None
-        scan = load_pet(path, overrides=overrides)
+        scan = load_pet(path, series_uid=series_uid, overrides=overrides)
         return PetInput(scan.suv(suv), scan.image, float(scan.injected_bq_at_reference))
     if units is None:
         raise VOIError("a NIfTI PET needs its units", file=path, attribute="--units",
@@ -122,15 +122,18 @@ def collect_masks(
     return found, errors
 
 
-def measure_scan(pet: str | Path, *, suv: str = "bw", units: str | None = None, injected_mbq: float | None = None,
-                 weight_kg: float | None = None, blood_pool: str = "blood_pool", **sources) -> pd.DataFrame:
+def measure_scan(
+    pet: str | Path, *, series_uid: str | None = None, suv: str = "bw", units: str | None = None,
+    injected_mbq: float | None = None, weight_kg: float | None = None, blood_pool: str = "blood_pool", **sources,
+) -> pd.DataFrame:
     """Metrics of every VOI of one PET (``sources``: the keyword arguments of :func:`collect_masks`).
 
     ``DataFrame.attrs["errors"]`` lists the VOI sources that failed; ``attrs["notes"]`` what was left empty.
     """
     from immunopet.voi.measure import measure_masks
 
-    data = load_pet_input(pet, suv=suv, units=units, injected_mbq=injected_mbq, weight_kg=weight_kg)
+    data = load_pet_input(pet, series_uid=series_uid, suv=suv, units=units, injected_mbq=injected_mbq,
+                          weight_kg=weight_kg)
     masks, errors = collect_masks(data.suv, **sources)
     if not masks:
         raise VOIError("no VOI could be made" + (f": {'; '.join(errors)}" if errors else ""),

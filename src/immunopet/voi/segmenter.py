@@ -26,10 +26,12 @@ def organ_files(folder: str | Path) -> dict[str, Path]:
     """Organ name (file stem) -> NIfTI file, for every ``*.nii``/``*.nii.gz`` in ``folder``."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise VOIError("segmenter output folder not found", file=folder, fix="give the folder holding liver.nii.gz etc.")
+        raise VOIError("segmenter output folder not found", file=folder,
+                       fix="give the folder holding liver.nii.gz etc.")
     files = {file_stem(p): p for p in sorted(folder.iterdir()) if p.name.lower().endswith((".nii", ".nii.gz"))}
     if not files:
-        raise VOIError("no NIfTI files in the segmenter output folder", file=folder, fix="point at the per-organ output")
+        raise VOIError("no NIfTI files in the segmenter output folder", file=folder,
+                       fix="point at the per-organ output")
     return files
 
 

@@ -1,0 +1,45 @@
+"""Parameter files: defaults, overrides, and errors that name the file and the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from immunopet.simulate import SimulationParamsError, default_params, draw_cohort, load_params
+
+
+def test_defaults_have_every_section():
+    params = default_params()
+    assert {"study", "cohort", "kinetics", "lesions", "clinical", "phantom", "scanner"} <= set(params)
+    assert params["scanner"]["psf_fwhm_mm"] == 6.5 and params["phantom"]["voxel_mm"] == 4.0
+
+
+def test_a_yaml_file_overrides_only_what_it_names(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("scanner:\n  psf_fwhm_mm: 8.0\ncohort:\n  tumour_types: {bladder: 1}\n")
+    params = load_params(path)
+    assert params["scanner"]["psf_fwhm_mm"] == 8.0
+    assert params["scanner"]["minutes_per_bed"] == default_params()["scanner"]["minutes_per_bed"]
+    assert params["cohort"]["tumour_types"] == {"bladder": 1}  # a data table is replaced as a whole
+    assert set(draw_cohort(4, 0, params=path).patients["tumour_type"]) == {"bladder"}
+
+
+def test_unknown_key_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("scanner:\n  psf_fwhm: 8.0\n")
+    with pytest.raises(SimulationParamsError) as error:
+        load_params(path)
+    assert "scanner.psf_fwhm" in str(error.value) and str(path) in str(error.value)
+
+
+def test_missing_and_broken_files_are_errors(tmp_path):
+    with pytest.raises(SimulationParamsError, match="cannot read"):
+        load_params(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scanner: [unclosed\n")
+    with pytest.raises(SimulationParamsError, match="YAML"):
+        load_params(bad)
+
+
+def test_a_tumour_type_without_sites_is_an_error():
+    with pytest.raises(SimulationParamsError, match="lesions.sites"):
+        load_params({"cohort": {"tumour_types": {"melanoma": 1}, "male_fraction": {"melanoma": 0.5}}})

@@ -1,0 +1,40 @@
+"""The fast slice writer writes exactly what pydicom.dcmwrite writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import numpy as np
+import pydicom
+from pydicom.uid import PositronEmissionTomographyImageStorage
+
+from immunopet.simulate.dicom_common import ScanInfo, add_image_plane, base_dataset
+from immunopet.simulate.slice_writer import SliceWriter
+
+
+def test_bytes_equal_pydicom_dcmwrite():
+    info = ScanInfo(seed=1, patient_id="P01", scan_id="P01_D7", sex="M", height_cm=170.0, weight_kg=70.0,
+                    injected_bq=37e6, injection=dt.datetime(2017, 1, 2, 10), start=dt.datetime(2017, 1, 9, 10),
+                    day=7.0, tracer="89Zr-atezolizumab")
+    ds = base_dataset(info, modality="PT", sop_class_uid=PositronEmissionTomographyImageStorage,
+                      series_uid=info.uid("s"), series_number=3, description="d", series_time=info.start)
+    add_image_plane(ds, rows=3, columns=4, spacing=4.0)
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+    ds.RescaleIntercept, ds.ImageIndex, ds.InstanceNumber = "0", 1, 1
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = info.uid("x")
+    ds.ImagePositionPatient, ds.RescaleSlope, ds.PixelData = [0, 0, 0], "1", b""
+    writer = SliceWriter(ds, ["SOPInstanceUID", "InstanceNumber", "ImagePositionPatient", "RescaleSlope",
+                              "ImageIndex", "PixelData"])
+    values = {"SOPInstanceUID": info.uid("pet", 5), "InstanceNumber": 6, "ImageIndex": 6,
+              "ImagePositionPatient": ["-10.5000", "3.2500", "-700.0000"], "RescaleSlope": "0.0123456789",
+              "PixelData": np.arange(12, dtype=np.int16).tobytes()}
+    fast = writer.encode(values)
+    for keyword, value in values.items():
+        setattr(ds, keyword, value)
+    ds.file_meta.MediaStorageSOPInstanceUID = values["SOPInstanceUID"]
+    reference = io.BytesIO()
+    pydicom.dcmwrite(reference, ds, enforce_file_format=True)
+    assert fast == reference.getvalue()
+    back = pydicom.dcmread(io.BytesIO(fast))
+    assert back.InstanceNumber == 6 and np.array_equal(back.pixel_array.ravel(), np.arange(12))
