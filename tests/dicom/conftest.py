@@ -9,6 +9,8 @@ from typing import Any
 
 import pydicom
 import pytest
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +56,53 @@ def craft(tmp_path: Path, siemens_wb: Path) -> Callable[..., Path]:
         return folder
 
     return make
+
+
+@pytest.fixture(scope="session")
+def make_enhanced() -> Callable[..., Path]:
+    """Build one enhanced (multi-frame) PET file from a folder of classic slices.
+
+    Frames are written in reverse order; orientation and pixel measures are shared, position and
+    rescale per frame. ``real_world=True`` moves the rescale and units into a Real World Value
+    Mapping and states decay correction as DecayCorrected + DecayCorrectionDateTime, as enhanced PET
+    does, removing the classic Units, DecayCorrection and Rescale attributes.
+    """
+
+    def build(classic: Path, folder: Path, *, real_world: bool = False) -> Path:
+        datasets = [pydicom.dcmread(p) for p in sorted(classic.iterdir())][::-1]
+        ds = datasets[0].copy()
+        ds.NumberOfFrames = len(datasets)
+        ds.PixelData = b"".join(d.PixelData for d in datasets)
+        shared, orient, measures = Dataset(), Dataset(), Dataset()
+        orient.ImageOrientationPatient = datasets[0].ImageOrientationPatient
+        measures.PixelSpacing = datasets[0].PixelSpacing
+        measures.SliceThickness = datasets[0].SliceThickness
+        shared.PlaneOrientationSequence, shared.PixelMeasuresSequence = Sequence([orient]), Sequence([measures])
+        ds.SharedFunctionalGroupsSequence = Sequence([shared])
+        items = []
+        for d in datasets:
+            item, plane, transform = Dataset(), Dataset(), Dataset()
+            plane.ImagePositionPatient = d.ImagePositionPatient
+            item.PlanePositionSequence = Sequence([plane])
+            if real_world:
+                units, mapping = Dataset(), Dataset()
+                units.CodeValue, units.CodingSchemeDesignator, units.CodeMeaning = "Bq/ml", "UCUM", "Becquerels/milliliter"
+                mapping.MeasurementUnitsCodeSequence = Sequence([units])
+                mapping.RealWorldValueSlope, mapping.RealWorldValueIntercept = float(d.RescaleSlope), 0.0
+                item.RealWorldValueMappingSequence = Sequence([mapping])
+            else:
+                transform.RescaleSlope, transform.RescaleIntercept = d.RescaleSlope, d.RescaleIntercept
+                item.PixelValueTransformationSequence = Sequence([transform])
+            items.append(item)
+        ds.PerFrameFunctionalGroupsSequence = Sequence(items)
+        for keyword in ("ImagePositionPatient", "ImageOrientationPatient", "RescaleSlope", "RescaleIntercept"):
+            delattr(ds, keyword)
+        if real_world:
+            del ds.Units, ds.DecayCorrection
+            ds.DecayCorrected = "YES"
+            ds.DecayCorrectionDateTime = f"{ds.SeriesDate}{ds.SeriesTime}"
+        folder.mkdir()
+        ds.save_as(folder / "multiframe.dcm")
+        return folder
+
+    return build

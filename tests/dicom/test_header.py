@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from immunopet.dicom.header import combine, parse_da, parse_dt, parse_tm, seconds_between
-from immunopet.dicom.read_inputs import identify_nuclide
+from immunopet.dicom.radionuclide import identify_nuclide
 
 
 def test_parse_forms():

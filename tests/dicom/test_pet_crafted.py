@@ -69,6 +69,7 @@ def test_none_corrects_each_frame_to_the_scan_start(craft):
     expected = LAM * duration / (1 - math.exp(-LAM * duration)) * math.exp(LAM * 300.0)
     np.testing.assert_allclose(pet.image.array[..., 0], stored_times_slope(folder) * expected, rtol=1e-5)
     assert pet.suv_factor() == pytest.approx(bw_factor(), rel=1e-9)
+    assert "corrected to the scan start" in pet.inputs.decay_correction.note
 
 
 def test_injection_datetime_beats_time(craft):
@@ -123,12 +124,14 @@ def test_philips_activity_concentration_scale_factor(craft):
     folder = _philips(craft, "acsf", 0x09, "2.5")
     pet = load_pet(folder)
     np.testing.assert_allclose(pet.image.array[..., 0], stored_times_slope(folder) * 2.5, rtol=1e-6)
+    assert "(7053,1009)" in pet.inputs.units.note
 
 
 def test_philips_suv_scale_factor(craft):
     folder = _philips(craft, "suvsf", 0x00, "0.0004")
     pet = load_pet(folder)
     np.testing.assert_allclose(pet.suv("bw").array[..., 0], stored_times_slope(folder) * 0.0004, rtol=1e-5, atol=1e-7)
+    assert "(7053,1000)" in pet.inputs.units.note
 
 
 def test_cnts_without_factors_fails(craft):
@@ -231,3 +234,11 @@ def test_non_numeric_weight_names_attribute(craft):
     with pytest.raises(SUVError, match="not a number") as caught:
         load_pet(folder)
     assert "slice.dcm" in str(caught.value) and "PatientWeight (0010,1030)" in str(caught.value)
+
+
+def test_admin_without_injection_time_still_gives_suv(craft):
+    pet = load_pet(craft(DecayCorrection="ADMIN", **{"rp.RadiopharmaceuticalStartTime": None}))
+    assert pet.suv_factor() == pytest.approx(W_KG * 1000 / DOSE_BQ, rel=1e-12)
+    audit = pet.audit()
+    assert "RadiopharmaceuticalStartDateTime" in audit["uptake_hours"]["error"]
+    assert "--injection-datetime" in audit["reference_datetime"]["error"]

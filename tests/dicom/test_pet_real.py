@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
 
@@ -28,6 +29,10 @@ def test_ge_discovery_st_suv_factor(ge_pet):
     bmi = 71 / 1.63**2
     lbm = 9270 * 71 / (6680 + 216 * bmi)  # male, Janmahasatian
     assert pet.suv_factor("lbm") == pytest.approx(expected * lbm / 71, rel=1e-12)
+    audit = pet.audit()
+    assert json.loads(json.dumps(audit))["suv_factors"]["bw"] == pytest.approx(expected, rel=1e-12)
+    assert audit["inputs"]["weight_kg"]["source"] == "PatientWeight (0010,1030)"
+    assert audit["uptake_hours"] == pytest.approx(uptake_s / 3600)
     suv_img = pet.suv("bw")
     assert suv_img.units == "SUVbw"
     np.testing.assert_allclose(suv_img.array, pet.image.array * np.float32(expected), rtol=1e-6)
@@ -73,3 +78,21 @@ def test_sts002_injection_after_scan_is_flagged(shared_data):
     with pytest.raises(SUVError, match="after the scan start"):
         pet.uptake_hours
     assert "error" in pet.audit()["uptake_hours"]
+
+
+def test_enhanced_pet_with_real_world_value_mapping(ge_pet, tmp_path, make_enhanced):
+    """GE slices rebuilt as one enhanced PET file (units and slopes in Real World Value Mappings)."""
+    import shutil
+
+    classic = tmp_path / "classic"
+    classic.mkdir()
+    for n in range(120, 130):
+        shutil.copy(ge_pet / f"1-{n:03d}.dcm", classic / f"{n}.dcm")
+    folder = make_enhanced(classic, tmp_path / "enhanced", real_world=True)
+    pet = load_pet(folder)
+    reference = load_pet(classic)
+    assert pet.inputs.get("units") == "BQML" and pet.inputs.get("decay_correction") == "START"
+    assert pet.inputs.scan_datetime.source.startswith("DecayCorrectionDateTime")
+    assert pet.suv_factor("bw") == pytest.approx(71.0e3 / (3.88777472e8 * 2 ** (-2711 / 6588.0)), rel=1e-12)
+    assert pet.image.same_grid(reference.image)
+    np.testing.assert_allclose(pet.image.array, reference.image.array, rtol=1e-6)

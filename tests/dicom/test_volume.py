@@ -11,7 +11,6 @@ import pydicom
 import pytest
 import SimpleITK as sitk
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
 
 from immunopet.dicom import load_image_series, write_nifti
@@ -140,32 +139,9 @@ def test_sorted_by_position_not_instance_number(ge_subset):
     np.testing.assert_allclose(image.array, expected, rtol=1e-6, atol=1e-3)
 
 
-def test_enhanced_multiframe_equals_classic(ge_subset, tmp_path):
+def test_enhanced_multiframe_equals_classic(ge_subset, make_enhanced, tmp_path):
     classic = load_image_series(ge_subset)
-    datasets = [pydicom.dcmread(p) for p in sorted(ge_subset.iterdir())][::-1]  # frames in reverse order
-    ds = datasets[0].copy()
-    ds.NumberOfFrames = len(datasets)
-    ds.PixelData = b"".join(d.PixelData for d in datasets)
-    shared = Dataset()
-    orient, measures = Dataset(), Dataset()
-    orient.ImageOrientationPatient = datasets[0].ImageOrientationPatient
-    measures.PixelSpacing = datasets[0].PixelSpacing
-    measures.SliceThickness = datasets[0].SliceThickness
-    shared.PlaneOrientationSequence, shared.PixelMeasuresSequence = Sequence([orient]), Sequence([measures])
-    ds.SharedFunctionalGroupsSequence = Sequence([shared])
-    items = []
-    for d in datasets:
-        item, plane, transform = Dataset(), Dataset(), Dataset()
-        plane.ImagePositionPatient = d.ImagePositionPatient
-        transform.RescaleSlope, transform.RescaleIntercept = d.RescaleSlope, d.RescaleIntercept
-        item.PlanePositionSequence, item.PixelValueTransformationSequence = Sequence([plane]), Sequence([transform])
-        items.append(item)
-    ds.PerFrameFunctionalGroupsSequence = Sequence(items)
-    for keyword in ("ImagePositionPatient", "ImageOrientationPatient", "RescaleSlope", "RescaleIntercept"):
-        delattr(ds, keyword)
-    folder = tmp_path / "enhanced"
-    folder.mkdir()
-    ds.save_as(folder / "multiframe.dcm")
+    folder = make_enhanced(ge_subset, tmp_path / "enhanced")
     enhanced = load_image_series(folder)
     assert enhanced.same_grid(classic)
     np.testing.assert_array_equal(enhanced.array, classic.array)

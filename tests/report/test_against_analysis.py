@@ -20,8 +20,9 @@ def _line(fig, gid):
     return next(line for ax in fig.axes for line in ax.get_lines() if line.get_gid() == gid)
 
 
-def test_roc_area_equals_analysis_auc(analysed):
-    table = analysed.tables["patient_uptake"]
+def test_roc_area_equals_analysis_auc(analysed, synthetic_patients):
+    uptake = analysed.tables["patient_uptake"][["patient_id", "pet_uptake"]]
+    table = synthetic_patients.drop(columns="pet_uptake").merge(uptake, on="patient_id")
     fig = roc_figure(table)
     aucs = {r["name"].split(":")[0]: r["estimate"] for r in analysed.summary["key_results"]
             if r["name"].endswith("ROC AUC for response")}

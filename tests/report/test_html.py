@@ -40,3 +40,11 @@ def test_render_escapes_and_embeds(tmp_path):
     uri = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
     assert base64.b64decode(uri) == saved.png.read_bytes()
     assert entry.width == round(2 * 110 * 96 / 110)  # 2 inch figure shown at 96 px per inch
+
+
+def test_public_api_resolves_lazily():
+    import immunopet.report as report
+
+    assert sorted(report.__all__) == sorted(report._HOME)
+    for name in report.__all__:
+        assert getattr(report, name) is not None

@@ -132,3 +132,14 @@ def test_organ_kinetics_show_blood_clearance_and_antigen_sinks(large):
     spleen = large.organs.query("organ == 'spleen' and day == 7").merge(large.patients, on="patient_id")
     by_dose = spleen.groupby("dose_cohort")["suv_mean"].median()
     assert by_dose["1mg"] > by_dose["10mg"]
+
+
+def test_balanced_selection_covers_types_and_response_classes():
+    for seed in range(5):
+        picked = draw_cohort(5, seed, balanced=True).patients
+        assert len(picked) == 5 and set(picked["tumour_type"]) == {"bladder", "NSCLC", "TNBC"}
+        groups = picked["best_response"].replace({"CR": "resp", "PR": "resp"})
+        assert (groups == "resp").sum() >= 2 and {"PD"} <= set(groups) and "NE" not in set(groups)
+        pool = draw_cohort(40, seed).patients.set_index("patient_id")
+        same = pool.loc[picked["patient_id"]].reset_index()
+        pd.testing.assert_frame_equal(same, picked)  # the selection keeps each patient's draw

@@ -138,3 +138,17 @@ def copy_quick_study(quick_study: Path, tmp_path: Path) -> Callable[..., Path]:
         return out
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def measured(tmp_path_factory, quick_study):
+    """The whole quick study run once with the default process pool: (folder, summary, results
+    snapshot taken right after the run; tests may change the folder afterwards)."""
+    import shutil
+
+    from immunopet.study import load_results, run_study
+
+    study = tmp_path_factory.mktemp("quick-run") / "study"
+    shutil.copytree(quick_study, study)
+    summary = run_study(study, workers=2, progress=False)
+    return study, summary, load_results(study)

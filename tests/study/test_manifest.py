@@ -125,3 +125,13 @@ def test_an_invalid_row_does_not_cause_follow_on_errors(analytic_study):
         load_study(analytic_study)
     assert [(p.file, p.row, p.column) for p in raised.value.problems] == [("scans.csv", 2, "day")]
     assert "found 'x'" in raised.value.problems[0].message
+
+
+def test_nifti_pet_must_be_in_the_study_suv(analytic_study):
+    text = (analytic_study / "study.yaml").read_text()
+    (analytic_study / "study.yaml").write_text(text.replace("suv_type: bw", "suv_type: lbm"))
+    with pytest.raises(StudyValidationError) as raised:
+        load_study(analytic_study)
+    problems = raised.value.problems
+    assert len(problems) == 6 and {(p.column, p.row) for p in problems} == {("pet_units", r) for r in range(2, 8)}
+    assert "SUVlbm" in problems[0].message

@@ -12,25 +12,21 @@ from immunopet.study import load_results, load_study, run_study
 
 pytestmark = pytest.mark.slow
 
-#: Organs large enough for the <= 6 % repeatability of large organs (Jauw et al. MIB 2018); the brain
-#: is large but takes up so little that spill-in from the skull adds up to ~7 % (hence 10 %).
-LARGE_ORGANS = {"liver": 0.06, "spleen": 0.06, "kidneys": 0.06, "muscle": 0.06, "intestine": 0.06, "lungs": 0.06,
-                "bone_marrow": 0.06, "brain": 0.10}
+#: Organs measured from the simulator's label map (large enough for the <= 6 % repeatability of
+#: large organs, Jauw et al. MIB 2018).
+LARGE_ORGANS = ("liver", "spleen", "kidneys", "muscle", "intestine", "lungs", "bone_marrow", "brain")
 
 
-@pytest.fixture(scope="module")
-def measured(tmp_path_factory, quick_study):
-    """The whole quick study run once with the default process pool."""
-    import shutil
-
-    study = tmp_path_factory.mktemp("quick-run") / "study"
-    shutil.copytree(quick_study, study)
-    summary = run_study(study, workers=2, progress=False)
-    return study, summary
+def expected_deviation(joined: pd.DataFrame) -> pd.Series:
+    """What a correct measurement may differ from the truth by: 4 standard errors of the VOI mean
+    (image noise), 5 % (partial volume at the organ's edge) and 0.01 SUV (spill-in into organs of
+    very low uptake such as the brain on day 7)."""
+    standard_error = joined["suv_sd"] / np.sqrt(joined["n_voxels"])
+    return 4 * standard_error + 0.05 * joined["true_suv_mean"] + 0.01
 
 
 def test_every_voi_is_measured_and_agrees_with_the_ground_truth(measured):
-    study, summary = measured
+    study, summary, _ = measured
     vois = pd.read_csv(study / "vois.csv")
     assert summary.exit_code == 0 and len(summary.done) == len(pd.read_csv(study / "scans.csv"))
     results = load_results(study)
@@ -44,10 +40,11 @@ def test_every_voi_is_measured_and_agrees_with_the_ground_truth(measured):
     ratio = joined["suv_mean"] / joined["true_suv_mean"]
     large = joined["voi_id"].isin(LARGE_ORGANS)
     assert large.sum() == len(results.scans) * len(LARGE_ORGANS)
-    assert (np.abs(ratio[large] - 1) < joined.loc[large, "voi_id"].map(LARGE_ORGANS)).all()
+    deviation = (joined["suv_mean"] - joined["true_suv_mean"]).abs()
+    assert (deviation[large] <= expected_deviation(joined)[large]).all()
     assert abs(ratio[large].mean() - 1) < 0.02  # no overall bias (decay, dose or weight errors show here)
-    blood = joined["voi_id"] == "blood_pool"
-    assert np.abs(ratio[blood] - 1).max() < 0.15  # 2.9 mL sphere: a few noisy voxels
+    blood = joined["voi_id"] == "blood_pool"  # a 2.9 mL sphere: a few noisy voxels
+    assert blood.sum() == len(results.scans) and (deviation[blood] <= expected_deviation(joined)[blood]).all()
     # hours after injection from the DICOM times equal the simulator's
     np.testing.assert_allclose(joined["hours_pi"], joined["hours_pi_true"], atol=1e-6)
     # %ID re-computed independently: mean Bq/mL x volume / injected activity at the reference time
@@ -58,7 +55,7 @@ def test_every_voi_is_measured_and_agrees_with_the_ground_truth(measured):
 
 
 def test_patient_uptake_is_recomputed_from_the_lesion_rows(measured):
-    study, _ = measured
+    study, _, _ = measured
     results = load_results(study)
     config = load_study(study).config
     lesions = results.measurements.query("kind == 'lesion' and day == @config.outcome_day")
@@ -71,7 +68,7 @@ def test_patient_uptake_is_recomputed_from_the_lesion_rows(measured):
 
 
 def test_rerun_measures_nothing_then_only_the_edited_scan(measured):
-    study, first = measured
+    study, first, _ = measured
     second = run_study(study, workers=2, progress=False)
     assert second.done == [] and second.n_vois_measured == 0 and len(second.skipped) == len(first.done)
     before = load_results(study).measurements
@@ -92,11 +89,11 @@ def test_rerun_measures_nothing_then_only_the_edited_scan(measured):
 def test_dask_cluster_gives_the_same_table_as_the_process_pool(measured, copy_quick_study):
     from distributed import LocalCluster
 
-    study = copy_quick_study("dask", patients=["P01", "P02"])
+    study = copy_quick_study("dask", patients=["P01"])
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
         summary = run_study(study, scheduler=cluster.scheduler_address, progress=False)
-    assert summary.exit_code == 0 and len(summary.done) == 8
-    reference = load_results(measured[0]).measurements.query("patient_id in ['P01', 'P02']").reset_index(drop=True)
+    assert summary.exit_code == 0 and len(summary.done) == 4
+    reference = measured[2].measurements.query("patient_id == 'P01'").reset_index(drop=True)
     pd.testing.assert_frame_equal(load_results(study).measurements, reference)
 
 

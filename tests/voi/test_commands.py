@@ -110,3 +110,27 @@ def test_dicom_pet_with_rtstruct_and_blood_pool(shared_data, ge_pet, capsys):
     assert row.pct_id == pytest.approx(100 * ge_pet.array[gtv].sum() * ge_pet.voxel_volume_ml / injected_ref, rel=1e-4)
     assert row.tbr_mean == pytest.approx(suv[gtv].mean() / suv[blood].mean(), rel=1e-4)
 
+
+
+def test_suvbw_nifti_with_dose_and_weight_recovers_bqml(nifti_case):
+    folder, suv = nifti_case
+    from_suv = measure_scan(folder / "suv.nii.gz", units="SUVbw", injected_mbq=175, weight_kg=70,
+                            masks=[str(folder / "lesions.nii.gz")], labels=str(folder / "lesions.csv"))
+    from_bq = measure_scan(folder / "bqml.nii.gz", units="BQML", injected_mbq=175, weight_kg=70,
+                           masks=[str(folder / "lesions.nii.gz")], labels=str(folder / "lesions.csv"))
+    # bqml.nii.gz holds 2500 x SUV and 175 MBq / 70 kg = 2500 Bq/g: both routes give the same numbers
+    for column in ("suv_mean", "mean_bqml", "pct_id"):
+        assert from_suv[column].to_numpy() == pytest.approx(from_bq[column].to_numpy(), rel=1e-6)
+    assert from_suv.loc[0, "mean_bqml"] == pytest.approx(2500 * from_suv.loc[0, "suv_mean"], rel=1e-6)
+
+
+def test_default_table_shows_the_same_numbers(nifti_case, capsys):
+    folder, suv = nifti_case
+    code = main(["measure", str(folder / "suv.nii.gz"), "--units", "SUVbw", "--mask", str(folder / "lesions.nii.gz"),
+                 "--labels", str(folder / "lesions.csv")])
+    out = capsys.readouterr().out
+    want = expected(suv, folder).set_index("voi_id")
+    assert code == 0 and "L1" in out and "liver" in out
+    for metric in ("suv_max", "suv_peak", "suv_mean", "volume_ml"):
+        line = next(row for row in out.splitlines() if f" {metric} " in row)
+        assert f"{want.loc['L1', metric]:.4g}" in line and f"{want.loc['liver', metric]:.4g}" in line

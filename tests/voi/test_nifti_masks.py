@@ -28,16 +28,16 @@ def pet(aniso_grid):
 
 @pytest.fixture()
 def fine_oblique(rotation):
-    """A 0.5 mm 'CT' grid, rotated 25 degrees about z and flipped along two axes, covering the PET box."""
+    """A 0.75 mm 'CT' grid, rotated 25 degrees about z and flipped along two axes, covering the PET box."""
     direction = rotation(2, 25.0) @ np.diag([-1.0, 1.0, -1.0])
     affine = np.eye(4)
-    affine[:3, :3] = direction * 0.5
+    affine[:3, :3] = direction * 0.75
     affine[:3, 3] = direction @ -np.array([45.0, 45.0, 45.0]) + [-5.0, -5.0, -5.0]  # centre near (-5,-5,-5)
-    return Image(np.zeros((180, 180, 180), dtype=np.uint8), affine, "label")
+    return Image(np.zeros((120, 120, 120), dtype=np.uint8), affine, "label")
 
 
 # box faces halfway between PET voxel centres: every PET centre is >= 1 mm from a face, more than the
-# 0.43 mm half-diagonal of a 0.5 mm source voxel, so nearest neighbour is exact
+# 0.65 mm half-diagonal of a 0.75 mm source voxel, so nearest neighbour is exact
 LESION = (np.array([-21.0, -16.5, -22.0]), np.array([-9.0, 5.5, 2.0]))
 ORGAN = (np.array([1.0, -4.5, -10.0]), np.array([13.0, 13.5, 14.0]))
 

@@ -72,3 +72,18 @@ def test_fractional_seg_keeps_fractions(tmp_path, ge_pet, gtv_and_sources):
     got = masks_from_seg(path, ge_pet)["GTV"]
     assert got.dtype == np.float32
     assert np.allclose(got, weights, atol=1 / 255)  # fractions stored as 8-bit (MaximumFractionalValue 255)
+
+
+@pytest.mark.filterwarnings("ignore:The string")
+def test_seg_on_ct_grid_maps_onto_pet_grid(tmp_path, shared_data, read_series):
+    """A SEG made on the CT slices (0.98 mm pixels) lands on the PET grid (5.47 mm) by position."""
+    root = shared_data / "tcia-sts-cropped" / "STS_002"
+    ct, pet = read_series(root / "ct" / "image"), read_series(root / "pet" / "image")
+    ct_rs = str(root / "ct" / "mask" / "RS.dcm")
+    on_ct = masks_from_rtstruct(ct_rs, ct)["GTV_Mass_CT"]
+    sources = [pydicom.dcmread(f) for f in ct.meta["files"]]
+    path = write_seg(tmp_path / "ct_seg.dcm", sources, {"GTV": on_ct.transpose(2, 1, 0)})
+    on_pet = masks_from_seg(path, pet)["GTV"]
+    direct = masks_from_rtstruct(ct_rs, pet)["GTV_Mass_CT"]
+    assert 2 * (on_pet & direct).sum() / (on_pet.sum() + direct.sum()) > 0.9
+    assert on_pet.sum() * pet.voxel_volume_ml == pytest.approx(on_ct.sum() * ct.voxel_volume_ml, rel=0.1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
+from threadpoolctl import threadpool_limits
 
 from immunopet.analysis.inputs import numeric, require_columns
 from immunopet.analysis.params import AnalysisParams
@@ -49,7 +50,8 @@ def log_linear_fit(rows: pd.DataFrame, *, inputs: str, ci_level: float) -> tuple
     rows = rows[rows["suv_mean"] > 0].assign(log_suv=lambda d: np.log(d["suv_mean"]))
     multi = rows["patient_id"].nunique() > 1
     formula = "log_suv ~ t_days" + (" + C(patient_id)" if multi else "")
-    fit = smf.ols(formula, rows).fit(method="qr")  # QR: fast with one dummy per patient
+    with threadpool_limits(limits=1, user_api="blas"):  # one dummy per patient: threads only contend
+        fit = smf.ols(formula, rows).fit(method="qr")
     ci = fit.conf_int(alpha=1.0 - ci_level).loc["t_days"]
     info = {"formula": formula, "n_patients": int(rows["patient_id"].nunique()), "df_resid": float(fit.df_resid)}
     return info, float(fit.params["t_days"]), (float(ci.iloc[0]), float(ci.iloc[1])), float(fit.pvalues["t_days"])

@@ -17,6 +17,7 @@ Reads the results of `immunopet run`. Biodistribution, tumour uptake, PET uptake
 Examples:
   immunopet analyze demo-study
   immunopet analyze /data/ZR-ATEZO --day 4 --metric suv_peak --split 8.5 --json > analysis.json
+  immunopet analyze demo-study --at-risk 0,3,6,12,24 --n-boot 5000 --seed 42
 """
 
 
@@ -54,6 +55,19 @@ def print_summary(summary: dict[str, Any]) -> None:
                       "converged): logged above and listed under \"warnings\" in analysis.json", highlight=False)
 
 
+def parse_times(text: str | None) -> tuple[float, ...] | None:
+    """``"0,6,12"`` -> ``(0.0, 6.0, 12.0)``; ``None`` stays ``None``."""
+    if text is None:
+        return None
+    try:
+        return tuple(sorted(float(t) for t in text.split(",") if t.strip()))
+    except ValueError:
+        from immunopet.errors import AnalysisError
+
+        raise AnalysisError(f"{text!r} is not a comma-separated list of months", attribute="--at-risk",
+                            fix="e.g. --at-risk 0,6,12,18") from None
+
+
 def register(app: typer.Typer) -> None:
     """Add ``analyze`` to the command line."""
 
@@ -70,13 +84,15 @@ def register(app: typer.Typer) -> None:
                                                                "value."),
         n_boot: int | None = typer.Option(None, "--n-boot", help="Bootstrap resamples (default 2000)."),
         seed: int | None = typer.Option(None, "--seed", help="Seed of the resampling (default 0)."),
+        at_risk: str | None = typer.Option(None, "--at-risk", help="Months of the numbers-at-risk tables, e.g. "
+                                                                   "0,6,12,18 (default: every 6 months)."),
         out: Path | None = typer.Option(None, "--out", help="Output folder (default STUDY_DIR/analysis)."),
         as_json: bool = typer.Option(False, "--json", help="Print analysis.json to stdout."),
     ) -> None:
         from immunopet.analysis.study_io import analyze_study
 
         result = analyze_study(study_dir, db_url=db, out_dir=out, day=day, metric=metric, split=split,
-                               n_boot=n_boot, seed=seed)
+                               n_boot=n_boot, seed=seed, at_risk_times=parse_times(at_risk))
         if as_json:
             typer.echo(result.to_json())
         else:

@@ -44,9 +44,11 @@ def uptake_mixed_model(lesions: pd.DataFrame, *, metric: str, params: AnalysisPa
     """log(metric) ~ tumour type + site + day (categorical) + (1 | patient), over all scan days."""
     data = lesions[np.isfinite(lesions[metric]) & (lesions[metric] > 0)].copy()
     data["log_uptake"] = np.log(data[metric])
-    data["day_f"] = data["day"].map(lambda d: f"{d:g}")
+    levels = [f"{d:g}" for d in sorted(data["day"].unique())]  # numeric order; the first day is the reference
+    data["day_f"] = pd.Categorical(data["day"].map(lambda d: f"{d:g}"), categories=levels)
     analysis = "tumour_uptake.mixed_model"
-    terms = categorical_terms(data, ["tumour_type", "site", "day_f"], notes=notes, analysis=analysis) if len(data) else []
+    terms = categorical_terms(data, ["tumour_type", "site", "day_f"], notes=notes, analysis=analysis) \
+        if len(data) else []
     return fit_mixed(data, response="log_uptake", terms=terms, group="patient_id", notes=notes, analysis=analysis,
                      inputs=f"log({metric}) of every lesion on every scan day", ci_level=params.ci_level)
 

@@ -58,8 +58,9 @@ def _print_listing(found: Any, pet: dict[str, dict[str, Any]]) -> None:
 
     out = Console(highlight=False, soft_wrap=True)
     table = Table(title=f"{len(found.series)} series", show_lines=False)
-    for column in ("modality", "patient", "series date-time", "description", "n", "grid (I,J,K)", "spacing mm", "series UID"):
+    for column in ("modality", "patient", "series date-time", "description", "n", "grid (I,J,K)", "spacing mm"):
         table.add_column(column)
+    table.add_column("series UID", overflow="fold")  # never truncated: it is what --series takes
     for s in found.series:
         spacing = "x".join(f"{v:.3g}" for v in s.spacing) if s.spacing else "-"
         table.add_row(s.modality, _fmt(s.patient_id), _fmt(s.series_datetime), s.description, str(s.n_instances),

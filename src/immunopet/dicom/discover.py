@@ -203,5 +203,5 @@ def discover(path: str | os.PathLike[str]) -> list[SeriesInfo]:
     """
     found = scan(path)
     if found.unreadable:
-        log.info("%d file(s) below %s are not readable DICOM (see `immunopet inspect`)", len(found.unreadable), path)
+        log.debug("%d file(s) below %s are not readable DICOM (see `immunopet inspect`)", len(found.unreadable), path)
     return found.series

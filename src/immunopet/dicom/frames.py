@@ -13,7 +13,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from immunopet.dicom.geometry import IOP, IPP, PIXEL_SPACING, Frame
-from immunopet.dicom.header import date_time_of, float_of, parse_dt
+from immunopet.dicom.header import date_time_of, float_of, floats_of, parse_dt
 from immunopet.errors import DicomError
 
 
@@ -27,16 +27,16 @@ def _required(value: Any, file: str, attribute: str) -> Any:
 
 
 def _classic_frame(ds: Dataset, file: str) -> Frame:
-    position = _required(ds.get("ImagePositionPatient"), file, IPP)
-    orientation = _required(ds.get("ImageOrientationPatient"), file, IOP)
-    spacing = _required(ds.get("PixelSpacing"), file, PIXEL_SPACING)
+    position = _required(floats_of(ds, "ImagePositionPatient"), file, IPP)
+    orientation = _required(floats_of(ds, "ImageOrientationPatient"), file, IOP)
+    spacing = _required(floats_of(ds, "PixelSpacing"), file, PIXEL_SPACING)
     slope = float_of(ds, "RescaleSlope")
     intercept = float_of(ds, "RescaleIntercept")
     return Frame(
         file=file, index=None, ds=ds,
-        position=np.asarray([float(v) for v in position]),
-        orientation=np.asarray([float(v) for v in orientation]),
-        pixel_spacing=(float(spacing[0]), float(spacing[1])),
+        position=np.asarray(position, dtype=np.float64),
+        orientation=np.asarray(orientation, dtype=np.float64),
+        pixel_spacing=(spacing[0], spacing[1]),
         rows=int(_required(ds.get("Rows"), file, "Rows (0028,0010)")),
         columns=int(_required(ds.get("Columns"), file, "Columns (0028,0011)")),
         slope=1.0 if slope is None else slope,
@@ -53,6 +53,17 @@ def _group(item: Dataset | None, shared: Dataset | None, sequence: str) -> Datas
         if source is not None and sequence in source and len(source[sequence].value):
             return source[sequence].value[0]
     return None
+
+
+def _real_world(item: Dataset | None, shared: Dataset | None) -> Dataset | None:
+    """A Real World Value Mapping item as a rescale (RealWorldValueSlope/Intercept), if any."""
+    mapping = _group(item, shared, "RealWorldValueMappingSequence")
+    if mapping is None or "RealWorldValueSlope" not in mapping:
+        return None
+    rescale = Dataset()
+    rescale.RescaleSlope = mapping.RealWorldValueSlope
+    rescale.RescaleIntercept = mapping.get("RealWorldValueIntercept", 0.0)
+    return rescale
 
 
 def _enhanced_frames(ds: Dataset, file: str) -> list[Frame]:
@@ -72,7 +83,7 @@ def _enhanced_frames(ds: Dataset, file: str) -> list[Frame]:
         plane = _group(item, shared, "PlanePositionSequence")
         orient = _group(item, shared, "PlaneOrientationSequence")
         measures = _group(item, shared, "PixelMeasuresSequence")
-        transform = _group(item, shared, "PixelValueTransformationSequence")
+        transform = _group(item, shared, "PixelValueTransformationSequence") or _real_world(item, shared)
         content = _group(item, shared, "FrameContentSequence")
         position = _required(plane.get("ImagePositionPatient") if plane else None, where, IPP)
         orientation = _required(orient.get("ImageOrientationPatient") if orient else None, where, IOP)

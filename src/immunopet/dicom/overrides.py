@@ -61,6 +61,9 @@ class SuvOverrides:
                     attribute="injection_datetime", fix="write it like 2024-05-01T09:30:00",
                 ) from error
             object.__setattr__(self, "injection_datetime", parsed.replace(tzinfo=None))
+        elif isinstance(self.injection_datetime, datetime) and self.injection_datetime.tzinfo is not None:
+            # headers hold local times without offset: compare like with like
+            object.__setattr__(self, "injection_datetime", self.injection_datetime.replace(tzinfo=None))
         checks: dict[str, tuple[float, float]] = {
             "injected_bq": (1.0e3, 1.0e11), "weight_kg": (0.5, 500.0), "height_cm": (30.0, 300.0),
         }

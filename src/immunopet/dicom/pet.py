@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from immunopet.dicom.geometry import Frame
-from immunopet.dicom.header import PHILIPS_ACTIVITY_SCALE, PHILIPS_SUV_SCALE, private_float, seconds_between
+from immunopet.dicom.header import PHILIPS_ACTIVITY_SCALE, PHILIPS_SUV_SCALE, Sourced, private_float, seconds_between
 from immunopet.dicom.inputs import SUV_TYPES, SuvInputs
 from immunopet.dicom.overrides import SuvOverrides, fix_for
 from immunopet.dicom.read_inputs import read_suv_inputs
@@ -74,16 +74,21 @@ class PetScan:
             except ImmunoPETError as error:
                 factors[kind] = {"error": str(error)}
         uptake: Any
+        reference: Any
         try:
             uptake = self.uptake_hours
         except ImmunoPETError as error:
             uptake = {"error": str(error)}
+        try:
+            reference = self.inputs.reference_datetime.isoformat()
+        except ImmunoPETError as error:
+            reference = {"error": str(error)}
         return {
             "series_uid": self.image.meta.get("series_uid"),
             "source": self.image.meta.get("source"),
             "stored_units": self.image.meta.get("stored_units"),
             "inputs": self.inputs.as_dict(),
-            "reference_datetime": self.inputs.reference_datetime.isoformat(),
+            "reference_datetime": reference,
             "injected_bq_at_reference": self.injected_bq_at_reference,
             "uptake_hours": uptake,
             "suv_factors": factors,
@@ -96,10 +101,14 @@ def _per_frame(values: list[float]) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)[None, None, :]
 
 
-def _stored_suv_to_bqml(inputs: SuvInputs) -> float:
-    """Factor from stored SUV (of the header's SUVType) back to Bq/mL, with the header's inputs."""
-    kind, formula = SUV_TYPES[str(inputs.suv_type.value)]
-    for name in ("injected_bq", "weight_kg", "height_cm", "sex"):
+def _stored_suv_to_bqml(inputs: SuvInputs, suv_type: str) -> float:
+    """Factor from stored SUV of DICOM ``suv_type`` back to Bq/mL, with the header's inputs."""
+    kind, formula = SUV_TYPES[suv_type]
+    used = ["injected_bq", "weight_kg"]
+    used += ["height_cm"] if kind != "bw" else []
+    used += ["sex"] if kind in ("lbm", "ibw") else []
+    used += ["injection_datetime"] if inputs.decay_correction.value != "ADMIN" else []
+    for name in used:
         if name in inputs.replaced and inputs.replaced[name] is None:
             inputs.warnings.append(
                 f"stored SUV converted back with the override {name} (the header has none): it is "
@@ -111,25 +120,27 @@ def _stored_suv_to_bqml(inputs: SuvInputs) -> float:
 def to_bqml(array: np.ndarray, frames: list[Frame], inputs: SuvInputs) -> np.ndarray:
     """Convert rescaled stored values (``array``, frames in k order) to Bq/mL in place."""
     units = inputs.units.value
+    activity_values = units == "BQML"  # values proportional to activity (not yet normalised to SUV)
     if units in ("GML", "CM2ML"):
-        array *= np.float32(_stored_suv_to_bqml(inputs))
+        array *= np.float32(_stored_suv_to_bqml(inputs, str(inputs.suv_type.value)))
     elif units == "CNTS":
         activity = [private_float(f.ds, *PHILIPS_ACTIVITY_SCALE) for f in frames]
         suvbw = [private_float(f.ds, *PHILIPS_SUV_SCALE) for f in frames]
         if all(a is not None and a > 0 for a in activity):
             array *= _per_frame(activity)  # type: ignore[arg-type]
-            inputs.warnings.append("CNTS converted with Philips Activity Concentration Scale Factor (7053,1009)")
+            activity_values = True
+            inputs.units = Sourced(units, inputs.units.source, "to Bq/mL by Philips Activity Concentration Scale Factor (7053,1009)")
         elif all(s is not None and s > 0 for s in suvbw):
-            back = inputs.injected_bq_at_reference(header=True) / inputs.normaliser("bw", header=True)
+            back = _stored_suv_to_bqml(inputs, "BW")
             array *= _per_frame([s * back for s in suvbw])  # type: ignore[operator]
-            inputs.warnings.append("CNTS converted with Philips SUV Scale Factor (7053,1000) and header inputs")
+            inputs.units = Sourced(units, inputs.units.source, "to SUVbw by Philips SUV Scale Factor (7053,1000), to Bq/mL with the header inputs")
         else:
             raise SUVError(
                 "Units CNTS without Philips scale factors: counts cannot be turned into Bq/mL",
                 file=inputs.file, attribute="(7053,1009) Activity Concentration Scale Factor / (7053,1000) SUV Scale Factor",
                 fix="export the series from the scanner in BQML or with its Philips private tags",
             )
-    if inputs.decay_correction.value == "NONE" and units in ("BQML", "CNTS"):
+    if inputs.decay_correction.value == "NONE" and activity_values:
         array *= _none_factors(frames, inputs)
     return array
 
@@ -150,7 +161,8 @@ def _none_factors(frames: list[Frame], inputs: SuvInputs) -> np.ndarray:
             acquisition_offset_s=seconds_between(reference, frame.acquisition),
             frame_duration_s=frame.duration_ms / 1000.0, half_life_s=half_life,
         ))
-    inputs.warnings.append("DecayCorrection NONE: each frame decay corrected to the scan start")
+    inputs.decay_correction = Sourced("NONE", inputs.decay_correction.source,
+                                      "not decay corrected: each frame corrected to the scan start here")
     return _per_frame(factors)
 
 

@@ -7,11 +7,11 @@ above 3 is centimetres. Each choice is written into the input's ``note``.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from pydicom.dataset import Dataset
 
+from immunopet.dicom.enhanced import decay_correction_of, units_of
 from immunopet.dicom.geometry import Frame
 from immunopet.dicom.header import (
     GE_ADMIN_DATETIME, Sourced, combine, label, parse_dt, parse_tm, private_value, value_of,
@@ -20,39 +20,13 @@ from immunopet.dicom.inputs import (
     SUPPORTED_UNITS, SUV_TYPES, SuvInputs, apply_overrides, read_reference_datetime, record_missing,
 )
 from immunopet.dicom.overrides import SuvOverrides, fix_for
-from immunopet.errors import ImmunoPETError, SUVError
-from immunopet.nuclides import NUCLIDES, Nuclide, get_nuclide
+from immunopet.errors import SUVError
+from immunopet.dicom.radionuclide import identify_nuclide
 
 #: Half-life disagreement (relative) above which a warning is given, and above which it is an error.
 HALF_LIFE_WARN, HALF_LIFE_ERROR = 0.005, 0.05
 #: Nuclides short-lived enough that a time-only injection can be placed on the scan day.
 SAME_DAY_MAX_HALF_LIFE_S = 6 * 3600.0
-_SNOMED = {"C-111A1": "F-18", "C-105A1": "C-11", "C-131A3": "Ga-68"}
-_ELEMENTS = {"zr": "zirconium", "f": "fluorine", "ga": "gallium", "cu": "copper", "i": "iodine", "c": "carbon"}
-
-
-def identify_nuclide(*texts: str | None) -> Nuclide | None:
-    """The nuclide named by a radionuclide code or name (``"C-111A1"``, ``"^89^Zirconium"``,
-    ``"F^18^[^18^Fluorine]"``, ``"18F"``, ``"Zr-89"``), or ``None``."""
-    for text in texts:
-        if not text:
-            continue
-        if text.strip() in _SNOMED:
-            return NUCLIDES[_SNOMED[text.strip()]]
-        lower = text.lower()
-        masses = set(re.findall(r"\d+", lower))
-        words = set(re.findall(r"[a-z]+", lower))
-        for nuclide in NUCLIDES.values():
-            symbol, mass = nuclide.name.lower().split("-")
-            if mass in masses and (symbol in words or _ELEMENTS[symbol] in lower):
-                return nuclide
-        try:
-            return get_nuclide(text)
-        except ImmunoPETError:
-            continue
-    return None
-
-
 def _radiopharmaceutical(ds: Dataset, file: str, warnings: list[str]) -> Dataset | None:
     seq = ds.get("RadiopharmaceuticalInformationSequence")
     if not seq:
@@ -197,7 +171,7 @@ def _read_suv_inputs(frames: list[Frame], overrides: SuvOverrides | None) -> Suv
     warnings: list[str] = []
     values: dict[str, Sourced] = {}
     errors: dict[str, SUVError] = {}
-    units = str(value_of(ds, "Units") or "").upper()
+    units = units_of(ds)
     if units not in SUPPORTED_UNITS:
         raise SUVError(f"PET Units {units or '(empty)'!r} cannot be converted to activity concentration",
                        file=file, attribute=label("Units"),
@@ -215,7 +189,7 @@ def _read_suv_inputs(frames: list[Frame], overrides: SuvOverrides | None) -> Suv
         SUV_TYPES.get(suv_type, ("", "janmahasatian"))[1],
         label("SUVType") if suv_type.startswith("LBM") else "default (Janmahasatian 2005)",
     )
-    decay = str(value_of(ds, "DecayCorrection") or "").upper()
+    decay = decay_correction_of(ds)
     if decay not in ("START", "ADMIN", "NONE"):
         raise SUVError(f"DecayCorrection {decay or '(empty)'!r} is not START, ADMIN or NONE", file=file,
                        attribute=label("DecayCorrection"), fix="the decay-correction reference must be known")

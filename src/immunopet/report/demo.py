@@ -30,6 +30,11 @@ class DemoSummary:
         return max(self.run_exit_code, self.report.exit_code)
 
 
+def is_simulated_study(folder: Path) -> bool:
+    """Whether ``folder`` holds a study written by the simulator (``study.yaml`` and ``truth/``)."""
+    return (folder / "study.yaml").is_file() and (folder / "truth").is_dir()
+
+
 def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, seed: int = 0,
              workers: int | None = None, days: tuple[float, ...] = DEFAULT_DAYS,
              progress: Progress = no_progress, announce: Any = None) -> DemoSummary:
@@ -38,7 +43,8 @@ def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, se
     Parameters
     ----------
     out_dir
-        Study folder to create (see :func:`immunopet.simulate.simulate_study`).
+        Study folder to create (see :func:`immunopet.simulate.simulate_study`). A folder that already
+        holds a simulated study is reused: ``run`` then only measures what changed.
     quick
         Small images and few patients (for tests and a first look).
     patients, seed, days
@@ -57,8 +63,13 @@ def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, se
     say = announce or log.info
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    say(f"simulating {patients} patients{' (quick)' if quick else ''}, scan days {', '.join(f'{d:g}' for d in days)}")
-    study_dir = Path(simulate_study(out_dir, patients=patients, seed=seed, days=days, quick=quick))
+    study_dir = Path(out_dir)
+    if is_simulated_study(study_dir):
+        say(f"{study_dir} already holds a simulated study: reusing it (delete the folder to simulate again)")
+    else:
+        say(f"simulating {'a quick trial' if quick else f'{patients} patients'}, scan days "
+            f"{', '.join(f'{d:g}' for d in days)}")
+        study_dir = Path(simulate_study(out_dir, patients=patients, seed=seed, days=days, quick=quick, workers=workers))
     seconds["simulate"] = time.perf_counter() - start
     start = time.perf_counter()
     say("measuring every scan (immunopet run)")

@@ -108,7 +108,7 @@ def fusion_figure(title: str, slices: Sequence[FusionSlice], *, vmax: float | No
         if cut.ct is not None:
             ax.imshow(cut.ct.T, origin="upper", extent=extent, cmap="gray", vmin=ct_window[0],
                       vmax=ct_window[1], interpolation="nearest")
-        pet_image = ax.imshow(np.ma.masked_less_equal(cut.pet.T, 0.05 * top), origin="upper", extent=extent,
+        pet_image = ax.imshow(np.ma.masked_less_equal(cut.pet.T, 0.1 * top), origin="upper", extent=extent,
                               cmap=PET_CMAP, vmin=0.0, vmax=top, alpha=0.6 if cut.ct is not None else 1.0,
                               interpolation="nearest")
         if cut.mask.any():

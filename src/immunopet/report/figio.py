@@ -93,6 +93,10 @@ def save_figure(fig: Figure, out_dir: Path, name: str, *, caption: str = "", dpi
     import matplotlib
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    engine = fig.get_layout_engine()
+    if engine is not None:  # lay out once, then keep the positions for both formats
+        engine.execute(fig)
+        fig.set_layout_engine("none")
     buffer = io.BytesIO()
     with matplotlib.rc_context(RC):
         fig.savefig(buffer, format="png", dpi=dpi)

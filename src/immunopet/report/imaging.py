@@ -97,9 +97,13 @@ def _study(study_dir: str) -> Any:
 
 def lesion_masks(study_dir: str, scan_id: str, suv: Image, lesions: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Boolean masks of the scan's lesion VOIs on the PET grid, built as the run built them."""
+    import dataclasses
+
     from immunopet.study import build_scan_masks
 
-    built = build_scan_masks(_study(study_dir), scan_id, suv)
+    study = _study(study_dir)
+    only_lesions = dataclasses.replace(study, vois=study.vois[study.vois["voi_id"].isin(lesions)])
+    built = build_scan_masks(only_lesions, scan_id, suv)
     masks = built[0] if isinstance(built, tuple) else built
     return {name: np.asarray(getattr(m, "array", m), dtype=bool) for name, m in masks.items() if name in lesions}
 

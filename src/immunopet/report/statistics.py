@@ -21,6 +21,7 @@ TEST_PHRASES = {
     "log-rank test": "Kaplan-Meier estimates compared by log-rank tests",
     "Cox proportional hazards": "Cox proportional-hazards models (Efron ties; hazard ratios with Wald confidence intervals)",
     "linear mixed model": "linear mixed models with a random intercept per patient",
+    "log-linear OLS": "log-linear least-squares fits (blood-pool clearance half-times, organ uptake trends)",
 }
 
 

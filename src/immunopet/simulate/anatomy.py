@@ -62,8 +62,10 @@ def paint_body(canvas: Canvas, body: Body) -> None:
     f = body.fat
     # outline: head (skull, brain), neck, trunk and thighs with subcutaneous fat
     head_c, head_r = (0.0, 0.0, z(0.066)), (72 * s, 92 * s, 0.066 * H)
-    canvas.paint(L["bone"], ellipsoid(head_c, head_r))
-    canvas.paint(L["brain"], ellipsoid((0, 0, head_c[2] + 12 * s), (64 * s, 84 * s, 0.066 * H - 18 * s)))
+    canvas.paint(L["soft_tissue"], ellipsoid(head_c, head_r))
+    canvas.paint(L["bone"], ellipsoid(head_c, tuple(r - 5 * s for r in head_r)))
+    canvas.paint(L["soft_tissue"], ellipsoid(head_c, tuple(r - 12 * s for r in head_r)))
+    canvas.paint(L["brain"], ellipsoid((0, 0, head_c[2] + 25 * s), (60 * s, 78 * s, 60 * s)))
     canvas.paint(L["soft_tissue"], z_cylinder((0, 10 * s), (52 * s, 52 * s), z(0.18), z(0.105)), keep=[L["brain"]])
     canvas.paint(L["fat"], z_cylinder((0, 0), (a + f, b + f), z(0.485), z(0.175)))
     canvas.paint(L["soft_tissue"], z_cylinder((0, 0), (a, b), z(0.485), z(0.175)))
@@ -113,6 +115,7 @@ def paint_body(canvas: Canvas, body: Body) -> None:
     canvas.paint(L["bone_marrow"], z_cylinder((0, spine_y), (12 * s, 11 * s), z(0.37), z(0.17)))
     canvas.paint(L["bone_marrow"], z_cylinder((0, spine_y), (17 * s, 15 * s), z(0.44), z(0.37)))
     body.landmarks["lumbar_marrow"] = (0.0, spine_y, z(0.405))
+    body.landmarks["upper_lumbar_spine"] = (0.0, spine_y, z(0.35))
     body.landmarks["thoracic_spine"] = (0.0, spine_y, z(0.27))
     for side in (-1, 1):
         wing = (side * 0.55 * a, 0.35 * b, z(0.45))

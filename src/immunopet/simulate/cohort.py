@@ -82,7 +82,7 @@ def scan_label(day: float) -> str:
 
 
 def draw_cohort(n_patients: int, seed: int, *, params: str | Path | Mapping[str, Any] | None = None,
-                days: Sequence[float] = (0.04, 2, 4, 7)) -> Cohort:
+                days: Sequence[float] = (0.04, 2, 4, 7), balanced: bool = False) -> Cohort:
     """Draw the clinical and uptake model of ``n_patients`` patients (fast: no images).
 
     Parameters
@@ -95,12 +95,18 @@ def draw_cohort(n_patients: int, seed: int, *, params: str | Path | Mapping[str,
         Parameter overrides (mapping or YAML file); ``None`` uses the packaged defaults.
     days
         Nominal scan days after injection.
+    balanced
+        Pick the ``n_patients`` from a pool of ``8 * n_patients`` so that every tumour type, two
+        responders (CR/PR), SD and PD appear when the pool allows (quick studies use this). The
+        patients keep their ids from the pool.
 
     Returns
     -------
     Cohort
     """
     p = load_params(params)
+    if balanced:
+        return select_balanced(draw_cohort(8 * n_patients, seed, params=p, days=days), n_patients)
     cp, kp, sp = p["cohort"], p["kinetics"], p["study"]
     days = [float(d) for d in days]
     width = max(2, len(str(n_patients)))
@@ -170,3 +176,30 @@ def draw_cohort(n_patients: int, seed: int, *, params: str | Path | Mapping[str,
     first = LESION_COLUMNS + [c for c in lesion_frame.columns if c not in LESION_COLUMNS]
     return Cohort(pd.DataFrame(patients, columns=PATIENT_COLUMNS), lesion_frame[first], pd.DataFrame(organs),
                   pd.DataFrame(scans), pd.DataFrame(subjects), p)
+
+
+def select_balanced(pool: Cohort, n: int) -> Cohort:
+    """``n`` patients of ``pool`` covering every tumour type, two responders, SD and PD if possible."""
+    types = pool.patients["tumour_type"].tolist()
+    groups = pool.patients["best_response"].map({"CR": "resp", "PR": "resp"}).fillna(pool.patients["best_response"])
+    needs = {**{t: 1 for t in dict.fromkeys(types)}, "resp": 2, "SD": 1, "PD": 1}
+    chosen: list[int] = []
+    for _ in range(n):
+        scores = [-1 if k in chosen else sum(needs.get(key, 0) > 0 for key in (t, g)) - (g == "NE")
+                  for k, (t, g) in enumerate(zip(types, groups))]
+        best = int(np.argmax(scores))
+        if scores[best] <= 0:
+            break
+        chosen.append(best)
+        for key in (types[best], groups.iloc[best]):
+            needs[key] = needs.get(key, 0) - 1
+    rest = [k for k in range(len(types)) if k not in chosen]
+    rest.sort(key=lambda k: groups.iloc[k] == "NE")  # stable: pool order, evaluable patients first
+    chosen += rest[: n - len(chosen)]
+    ids = set(pool.patients["patient_id"].iloc[sorted(chosen)])
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["patient_id"].isin(ids)].reset_index(drop=True)
+
+    return Cohort(keep(pool.patients), keep(pool.lesions), keep(pool.organs), keep(pool.scans), keep(pool.subjects),
+                  pool.params)

@@ -4,21 +4,31 @@ and a fast writer that stamps one template dataset per slice."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from immunopet import __version__
 from immunopet.simulate.slice_writer import SliceWriter
 
 
-def make_uid(*parts: object) -> str:
-    """A UID (``2.25.<n>``) derived only from ``parts`` (seed, patient, scan, object, index)."""
-    return generate_uid(prefix=None, entropy_srcs=[str(p) for p in parts])
+#: Namespace of the simulator's name-based UUIDs (a fixed, arbitrary UUID).
+UID_NAMESPACE = uuid.UUID("5b0f3c1e-8d7a-4f51-9a39-1c2e5d0b7f64")
+
+
+def make_uid(*parts: object) -> UID:
+    """A UID ``2.25.<uuid as integer>`` derived only from ``parts`` (seed, patient, scan, object, index).
+
+    Uses a name-based (SHA-1, version 5) UUID so the same parts always give the same UID;
+    ``pydicom.uid.generate_uid(prefix=None, ...)`` would ignore its entropy sources and draw a random
+    UUID.
+    """
+    return UID(f"2.25.{uuid.uuid5(UID_NAMESPACE, '|'.join(str(p) for p in parts)).int}")
 
 
 def da(moment: dt.datetime) -> str:

@@ -82,6 +82,8 @@ def write_lesion_seg(path: Path, lesion_labels: np.ndarray, affine: np.ndarray, 
     )
     seg.InstanceCreationDate, seg.InstanceCreationTime = da(info.start), tm(info.start)
     seg.SeriesDate, seg.SeriesTime = da(info.start), tm(info.start)
+    for item in seg.get("ContributingEquipmentSequence", []):  # highdicom stamps the wall clock here
+        item.ContributionDateTime = info.start.strftime("%Y%m%d%H%M%S")
     for item in seg.get("DimensionOrganizationSequence", []):
         item.DimensionOrganizationUID = info.uid("seg-dimension-organization")
     for item in seg.get("DimensionIndexSequence", []):

@@ -40,9 +40,10 @@ def _truth_rows(labels: np.ndarray, activity: np.ndarray, suv: np.ndarray, names
     counts = np.bincount(flat, minlength=256)
     sums_a = np.bincount(flat, weights=activity.ravel(), minlength=256)
     sums_s = np.bincount(flat, weights=suv.ravel(), minlength=256)
-    present = np.flatnonzero(counts)
     maxima = np.zeros(256)
-    maxima[present] = ndimage.maximum(suv, labels, index=present)
+    for label, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is not None:
+            maxima[label] = suv[box][labels[box] == label].max()
     rows = []
     for label, (voi_id, kind, site) in names.items():
         n = int(counts[label])

@@ -8,7 +8,9 @@ import numpy as np
 
 from immunopet.simulate.anatomy import Body
 
-BONE_ANCHORS = ("lumbar_marrow", "thoracic_spine", "iliac_-1", "iliac_1")
+BONE_ANCHORS = ("upper_lumbar_spine", "thoracic_spine", "iliac_-1", "iliac_1")
+#: Landmarks of the fixed organ VOIs that no lesion may touch, with a clearance radius (mm).
+KEEP_CLEAR = {"aortic_arch": 28.0, "lumbar_marrow": 22.0}
 
 
 def lesion_centre(body: Body, site: str, radius: float, u: Sequence[float]) -> tuple[float, float, float]:
@@ -37,9 +39,10 @@ def lesion_centre(body: Body, site: str, radius: float, u: Sequence[float]) -> t
         return (x + (u1 - 0.5) * 10.0, y + (u2 - 0.5) * 10.0, z)
     if site == "bone":
         x, y, z = lm[BONE_ANCHORS[int(u0 * len(BONE_ANCHORS)) % len(BONE_ANCHORS)]]
-        return (x, y, z + (u1 - 0.5) * 40.0 * s)
+        return (x, y, z + (u1 - 0.5) * 30.0 * s)
     if site == "adrenal":
-        return lm["adrenal_-1" if u0 < 0.5 else "adrenal_1"]
+        x, y, z = lm["adrenal_-1" if u0 < 0.5 else "adrenal_1"]
+        return (x + (u1 - 0.5) * 16.0 * s, y, z + (u2 - 0.5) * 30.0 * s)
     if site == "bladder_wall":
         x, y, z = lm["bladder"]
         theta = np.pi * (0.25 + 1.5 * u0)
@@ -57,6 +60,8 @@ def place_lesions(body: Body, sites: Sequence[str], radii: Sequence[float], plac
         candidate = lesion_centre(body, site, radius, u)
         for _ in range(tries):
             clear = all(np.linalg.norm(np.subtract(candidate, c)) > radius + r + 3.0 for c, r in zip(centres, radii))
+            clear = clear and all(np.linalg.norm(np.subtract(candidate, body.landmarks[name])) > radius + gap
+                                  for name, gap in KEEP_CLEAR.items())
             if clear:
                 break
             candidate = lesion_centre(body, site, radius, rng.uniform(0.0, 1.0, 3))

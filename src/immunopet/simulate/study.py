@@ -51,7 +51,8 @@ def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed:
     days
         Nominal scan days after injection.
     quick
-        Few patients on a coarse grid (8 mm voxels), for tests.
+        Few patients on a coarse grid (8 mm voxels), for tests; the patients are picked so that
+        every tumour type and response class appears (``draw_cohort(..., balanced=True)``).
     params
         Parameter overrides: a YAML file or a mapping (see the packaged ``params.yaml``).
     workers
@@ -72,7 +73,7 @@ def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed:
 
     resolved = load_params(params if not isinstance(params, os.PathLike) else str(params))
     n = int(resolved["scanner"]["quick_patients"]) if quick and patients == 22 else int(patients)
-    cohort = draw_cohort(n, seed, params=resolved, days=day_list)
+    cohort = draw_cohort(n, seed, params=resolved, days=day_list, balanced=quick)
     tasks = []
     for subject in cohort.subjects.to_dict("records"):
         pid = subject["patient_id"]

@@ -66,16 +66,23 @@ def _path_problem(root: Path, value: str, file: str, row: int, column: str) -> P
     return None
 
 
-def scan_problems(scans: pd.DataFrame, root: Path, file: str) -> list[Problem]:
-    """Files of each scan exist; a NIfTI PET states its units."""
+def scan_problems(scans: pd.DataFrame, root: Path, file: str, *, suv_units: str | None = None) -> list[Problem]:
+    """Files of each scan exist; a NIfTI PET states its units, the study's SUV (``suv_units``)."""
     problems = []
     for row in scans.to_dict("records"):
         for column in ("pet", "ct"):
             if not _blank(row[column]):
                 found = _path_problem(root, row[column], file, row["_row"], column)
                 problems += [found] if found else []
-        if str(row["pet"]).lower().endswith(NIFTI_SUFFIXES) and _blank(row["pet_units"]):
-            problems.append(Problem(file, row["_row"], "pet_units", "a NIfTI PET needs its units: BQML or SUVbw ..."))
+        nifti = str(row["pet"]).lower().endswith(NIFTI_SUFFIXES)
+        if nifti and suv_units and row["pet_units"] != suv_units:
+            problems.append(Problem(
+                file, row["_row"], "pet_units",
+                f"a NIfTI PET must be in the study's SUV ({suv_units}, study.yaml suv_type), found {row['pet_units']!r}; "
+                "give the DICOM series for any other SUV, %ID or Bq/mL",
+            ))
+        elif not nifti and not _blank(row["pet_units"]):
+            problems.append(Problem(file, row["_row"], "pet_units", "pet_units is for NIfTI PET only; leave it empty"))
     return problems
 
 

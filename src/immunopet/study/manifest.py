@@ -21,6 +21,7 @@ from immunopet.study.rows import ROW_MODELS
 from immunopet.study.tables import read_table
 
 STUDY_FILE = "study.yaml"
+SUV_UNITS = {"bw": "SUVbw", "lbm": "SUVlbm", "bsa": "SUVbsa", "ibw": "SUVibw"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,7 +126,8 @@ def load_study(study_dir: str | Path) -> Study:
         problems += crosscheck.references(lesions, files["lesions"], "patient_id", crosscheck.known_ids(patients, "patient_id"), files["patients"])
     if "scans" not in unread:
         problems += crosscheck.references(vois, files["vois"], "scan_id", crosscheck.known_ids(scans, "scan_id"), files["scans"])
-    problems += crosscheck.scan_problems(scans, root, files["scans"])
+    suv_units = None if config is None else SUV_UNITS[config.suv_type]
+    problems += crosscheck.scan_problems(scans, root, files["scans"], suv_units=suv_units)
     problems += crosscheck.voi_problems(vois, root, files["vois"])
     if not unread & {"scans", "vois"}:
         lesion_vois = vois[vois["kind"] == "lesion"].merge(scans[["scan_id", "patient_id"]], on="scan_id")

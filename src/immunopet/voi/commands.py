@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
             "from BQML). DICOM: overrides the header's administered activity.",
         ),
         weight_kg: float | None = typer.Option(
-            None, "--weight-kg", help="Patient weight (kg), for SUV from a BQML NIfTI."
+            None, "--weight-kg", help="Patient weight (kg): SUV from a BQML NIfTI; Bq/mL from an SUVbw NIfTI."
         ),
         blood_pool: str = typer.Option("blood_pool", "--blood-pool", help="VOI name used for tumour-to-blood ratios."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON records to stdout."),

@@ -48,15 +48,10 @@ def source_to_grid_matrix(source: Image, grid: Image) -> np.ndarray:
 
 def bounding_box_on_grid(source: Image, grid: Image) -> tuple[np.ndarray, np.ndarray] | None:
     """Index box ``(lo, hi)`` (inclusive) on ``grid`` holding every non-zero source voxel, or None."""
-    nonzero = source.array != 0
-    if not nonzero.any():
+    edges = _nonzero_box(source)
+    if edges is None:
         return None
-    lo, hi = [], []
-    for ax in range(3):
-        along = np.flatnonzero(nonzero.any(axis=tuple(a for a in range(3) if a != ax)))
-        lo.append(along[0] - 0.5)
-        hi.append(along[-1] + 0.5)
-    corners = np.array(np.meshgrid(*zip(lo, hi), indexing="ij")).reshape(3, -1).T  # 8 outer corners
+    corners = np.array(np.meshgrid(*zip(*edges), indexing="ij")).reshape(3, -1).T  # 8 outer corners
     world = source.index_to_world(corners)
     on_grid = grid.world_to_index(world)
     box_lo = np.maximum(np.floor(on_grid.min(axis=0)).astype(int) - 1, 0)
@@ -66,39 +61,87 @@ def bounding_box_on_grid(source: Image, grid: Image) -> tuple[np.ndarray, np.nda
     return box_lo, box_hi
 
 
+def _apply(matrix: np.ndarray, axes: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``matrix`` (4x4) applied to the grid spanned by three 1-D index axes, by broadcasting.
+
+    Returns the three output coordinates, each shaped like the grid (no (N, 3) temporaries).
+    """
+    i, j, k = (np.asarray(a, dtype=np.float64) for a in axes)
+    i, j, k = i[:, None, None], j[None, :, None], k[None, None, :]
+    return [matrix[c, 0] * i + matrix[c, 1] * j + matrix[c, 2] * k + matrix[c, 3] for c in range(3)]
+
+
+def _inside_fov(coords: Sequence[np.ndarray], shape: Sequence[int]) -> np.ndarray:
+    ok = np.ones(np.broadcast_shapes(*(c.shape for c in coords)), dtype=bool)
+    for c, n in zip(coords, shape):
+        ok &= (c >= -0.5) & (c <= n - 0.5)
+    return ok
+
+
 def fraction_inside(source: Image, grid: Image, labels: Sequence[int]) -> dict[int, float]:
     """Per label: the share of its source voxels whose centres fall inside the PET field of view.
 
-    The field of view is the box spanned by the PET voxels' outer edges (index -0.5 .. n-0.5).
+    The field of view is the box spanned by the PET voxels' outer edges (index -0.5 .. n-0.5). When
+    the box around all non-zero source voxels lies inside it, every share is 1 without a count.
     """
-    flat = source.array.ravel()
-    where = np.flatnonzero(flat)
-    values = flat[where].astype(np.int64)
-    ijk = np.stack(np.unravel_index(where, source.shape), axis=-1)
-    on_grid = grid.world_to_index(source.index_to_world(ijk))
-    inside = np.all((on_grid >= -0.5) & (on_grid <= np.asarray(grid.shape) - 0.5), axis=1)
-    out = {}
-    for label in labels:
-        sel = values == label
-        out[int(label)] = float(inside[sel].mean()) if sel.any() else 0.0
-    return out
+    box = _nonzero_box(source)
+    if box is None:
+        return {int(label): 0.0 for label in labels}
+    m = np.linalg.inv(grid.affine) @ source.affine
+    corners = _apply(m, [np.array([lo, hi]) for lo, hi in zip(*box)])
+    if _inside_fov(corners, grid.shape).all():
+        return {int(label): 1.0 for label in labels}
+    size = max(int(max(labels, default=0)) + 1, 1)
+    total = np.zeros(size, dtype=np.int64)
+    inside = np.zeros(size, dtype=np.int64)
+    lo, hi = (np.rint(box[0] + 0.5).astype(int), np.rint(box[1] - 0.5).astype(int))
+    for k0 in range(lo[2], hi[2] + 1, 8):  # in slabs: whole-body CT label maps are large
+        axes = [np.arange(lo[0], hi[0] + 1), np.arange(lo[1], hi[1] + 1), np.arange(k0, min(k0 + 8, hi[2] + 1))]
+        values = source.array[lo[0] : hi[0] + 1, lo[1] : hi[1] + 1, axes[2][0] : axes[2][-1] + 1].astype(np.int64)
+        keep = (values > 0) & (values < size)
+        ok = _inside_fov(_apply(m, axes), grid.shape)
+        total += np.bincount(values[keep], minlength=size)
+        inside += np.bincount(values[keep & ok], minlength=size)
+    return {int(label): (inside[label] / total[label] if total[label] else 0.0) for label in labels}
 
 
-def _slabs(lo: np.ndarray, hi: np.ndarray, per_voxel: int) -> Iterator[tuple[int, int]]:
-    plane = int((hi[0] - lo[0] + 1) * (hi[1] - lo[1] + 1)) * per_voxel
+def _nonzero_box(source: Image) -> tuple[np.ndarray, np.ndarray] | None:
+    """Outer voxel-edge index bounds ``(lo - 0.5, hi + 0.5)`` of the non-zero source voxels."""
+    nonzero = source.array != 0
+    if not nonzero.any():
+        return None
+    lo, hi = [], []
+    for ax in range(3):
+        along = np.flatnonzero(nonzero.any(axis=tuple(a for a in range(3) if a != ax)))
+        lo.append(along[0] - 0.5)
+        hi.append(along[-1] + 0.5)
+    return np.array(lo), np.array(hi)
+
+
+def _lookup(source: Image, coords: Sequence[np.ndarray]) -> np.ndarray:
+    """Source values at the voxels nearest to continuous source indices; 0 outside the source."""
+    shape = source.shape
+    idx = [np.rint(c).astype(np.int64) for c in coords]
+    valid = np.ones(idx[0].shape, dtype=bool)
+    for n_idx, n in zip(idx, shape):
+        valid &= (n_idx >= 0) & (n_idx < n)
+    flat = (np.clip(idx[0], 0, shape[0] - 1) * shape[1] + np.clip(idx[1], 0, shape[1] - 1)) * shape[2]
+    flat += np.clip(idx[2], 0, shape[2] - 1)
+    values = source.array.ravel()[flat]
+    values[~valid] = 0
+    return values
+
+
+def _slabs(lo: np.ndarray, hi: np.ndarray) -> Iterator[list[np.ndarray]]:
+    """Index axes of the box ``lo..hi`` (inclusive), split along k into slabs of bounded size."""
+    plane = int((hi[0] - lo[0] + 1) * (hi[1] - lo[1] + 1))
     step = max(1, _SLAB_VOXELS // max(plane, 1))
     for k0 in range(lo[2], hi[2] + 1, step):
-        yield k0, min(k0 + step - 1, hi[2])
+        yield [np.arange(lo[0], hi[0] + 1), np.arange(lo[1], hi[1] + 1), np.arange(k0, min(k0 + step, hi[2] + 1))]
 
 
-def _lookup(source: Image, src_index: np.ndarray) -> np.ndarray:
-    """Source values at the voxels nearest to continuous indices ``(N, 3)``; 0 outside."""
-    nearest = np.rint(src_index).astype(np.int64)
-    valid = np.all((nearest >= 0) & (nearest < np.asarray(source.shape)), axis=1)
-    out = np.zeros(len(nearest), dtype=source.array.dtype)
-    n = nearest[valid]
-    out[valid] = source.array[n[:, 0], n[:, 1], n[:, 2]]
-    return out
+def _region(axes: Sequence[np.ndarray]) -> tuple[slice, ...]:
+    return tuple(slice(a[0], a[-1] + 1) for a in axes)
 
 
 def resample_nearest(source: Image, grid: Image) -> np.ndarray:
@@ -107,13 +150,9 @@ def resample_nearest(source: Image, grid: Image) -> np.ndarray:
     box = bounding_box_on_grid(source, grid)
     if box is None:
         return out
-    lo, hi = box
     m = source_to_grid_matrix(source, grid)
-    for k0, k1 in _slabs(lo, hi, 1):
-        axes = [np.arange(lo[0], hi[0] + 1), np.arange(lo[1], hi[1] + 1), np.arange(k0, k1 + 1)]
-        ijk = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3).astype(float)
-        values = _lookup(source, ijk @ m[:3, :3].T + m[:3, 3])
-        out[lo[0] : hi[0] + 1, lo[1] : hi[1] + 1, k0 : k1 + 1] = values.reshape(len(axes[0]), len(axes[1]), -1)
+    for axes in _slabs(*box):
+        out[_region(axes)] = _lookup(source, _apply(m, axes))
     return out
 
 
@@ -123,21 +162,15 @@ def resample_fractions(
     """Partial-volume fractions (float32, 0..1) of each label on ``grid`` (see module docstring)."""
     if subdivisions < 1:
         raise VOIError(f"subdivisions must be >= 1, got {subdivisions}", attribute="subdivisions")
-    out = {int(label): np.zeros(grid.shape, dtype=np.float32) for label in labels}
+    counts = {int(label): np.zeros(grid.shape, dtype=np.uint16) for label in labels}
     box = bounding_box_on_grid(source, grid)
-    if box is None:
-        return out
-    lo, hi = box
     m = source_to_grid_matrix(source, grid)
     sub = (np.arange(subdivisions) + 0.5) / subdivisions - 0.5
     offsets = np.stack(np.meshgrid(sub, sub, sub, indexing="ij"), axis=-1).reshape(-1, 3)
-    for k0, k1 in _slabs(lo, hi, len(offsets)):
-        axes = [np.arange(lo[0], hi[0] + 1), np.arange(lo[1], hi[1] + 1), np.arange(k0, k1 + 1)]
-        ijk = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 1, 3).astype(float)
-        points = (ijk + offsets).reshape(-1, 3)
-        values = _lookup(source, points @ m[:3, :3].T + m[:3, 3]).reshape(-1, len(offsets))
-        region = (slice(lo[0], hi[0] + 1), slice(lo[1], hi[1] + 1), slice(k0, k1 + 1))
-        for label, array in out.items():
-            frac = (values == label).mean(axis=1, dtype=np.float64).astype(np.float32)
-            array[region] = frac.reshape(len(axes[0]), len(axes[1]), -1)
-    return out
+    for axes in _slabs(*box) if box is not None else ():
+        region = _region(axes)
+        for offset in offsets:  # loop over the n^3 sub-voxel positions, vectorised over voxels
+            values = _lookup(source, _apply(m, [a + d for a, d in zip(axes, offset)]))
+            for label, array in counts.items():
+                array[region] += values == label
+    return {label: (array / np.float32(len(offsets))).astype(np.float32) for label, array in counts.items()}

@@ -48,14 +48,16 @@ def load_pet_input(
     if not is_nifti(path):
         from immunopet.dicom import SuvOverrides, load_pet
 
-        overrides = SuvOverrides(injected_bq=injected_bq, weight_kg=weight_kg) if (injected_bq or weight_kg) else None
+        given = injected_bq is not None or weight_kg is not None
+        overrides = SuvOverrides(injected_bq=injected_bq, weight_kg=weight_kg) if given else None
         scan = load_pet(path, series_uid=series_uid, overrides=overrides)
         return PetInput(scan.suv(suv), scan.image, float(scan.injected_bq_at_reference))
     if units is None:
         raise VOIError("a NIfTI PET needs its units", file=path, attribute="--units",
                        fix="give --units BQML or --units SUVbw (SUVlbm, SUVbsa, SUVibw)")
     image = Image.from_nifti(str(path))
-    if units.upper() == "BQML":
+    units = {u.lower(): u for u in ("BQML", *SUV_UNITS)}.get(units.lower(), units)
+    if units == "BQML":
         if injected_bq is None or weight_kg is None or suv != "bw":
             raise VOIError("SUV from a Bq/mL NIfTI needs the injected activity and the weight (body-weight SUV only)",
                            file=path, attribute="--injected-mbq / --weight-kg",
@@ -68,9 +70,15 @@ def load_pet_input(
                        fix="use BQML, SUVbw, SUVlbm, SUVbsa or SUVibw")
     if SUV_UNITS[units] != suv:
         log.warning("%s is already in %s: --suv %s ignored", path, units, suv)
-    note = "pct_id and mean_bqml need Bq/mL: the NIfTI PET is in SUV, so they are left empty"
+    suv_image = image.with_array(image.array, units=units)
+    if units == "SUVbw" and injected_bq is not None and weight_kg is not None:
+        # C [Bq/mL] = SUVbw * D_ref [Bq] / W [g]
+        activity = image.with_array(image.array * np.float32(injected_bq / (weight_kg * 1000.0)), units="BQML")
+        return PetInput(suv_image, activity, injected_bq)
+    note = ("pct_id and mean_bqml need Bq/mL: the NIfTI PET is in SUV, so they are left empty "
+            "(for SUVbw give --injected-mbq and --weight-kg to recover Bq/mL)")
     log.info(note)
-    return PetInput(image.with_array(image.array, units=units), None, injected_bq, [note])
+    return PetInput(suv_image, None, injected_bq, [note])
 
 
 def parse_sphere(spec: str, number: int) -> tuple[str, list[float], float]:

@@ -18,7 +18,7 @@ from immunopet.image import Image
 
 log = logging.getLogger(__name__)
 
-#: Fixed organ spheres of 89Zr immunoPET studies (Jauw et al.): volume in mL.
+#: Fixed organ VOI volumes (mL) of 89Zr immunoPET studies (Jauw et al., Mol Imaging Biol 2018).
 BLOOD_POOL_ML = 2.9
 BONE_MARROW_ML = 8.6
 

@@ -1,0 +1,183 @@
+"""The whole analysis on simulated trials with a known built-in effect, its JSON layout and edge cases."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from immunopet.analysis import AnalysisParams, analyze
+from immunopet.errors import AnalysisError
+
+FAST = AnalysisParams(n_boot=200, n_permutations=999, seed=4)
+SECTIONS = {"schema_version", "parameters", "inputs", "warnings", "key_results", "biodistribution", "tumour_uptake",
+            "outcome", "biomarkers"}
+TABLES = {"biodistribution", "biodistribution_by_cohort", "biodistribution_by_type", "organ_blood_ratio",
+          "organ_trend", "blood_clearance", "lesion_uptake", "patient_uptake", "uptake_by_type", "uptake_by_site",
+          "uptake_by_day", "mixed_uptake_fixed_effects", "lesion_response", "mixed_lesion_response_fixed_effects",
+          "predictor_comparison", "auc_comparison", "pet_biomarker_correlation", "roc_curves", "km_curves",
+          "km_at_risk"}
+
+
+def stat_records(node):
+    if isinstance(node, dict):
+        if "test" in node and "p_value" in node:
+            yield node
+        for value in node.values():
+            yield from stat_records(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from stat_records(value)
+
+
+@pytest.fixture(scope="module")
+def large(cohort_200):
+    _, (measurements, patients, lesions) = cohort_200
+    return analyze(measurements, patients, lesions, FAST)
+
+
+@pytest.fixture(scope="module")
+def default(cohort_22):
+    _, (measurements, patients, lesions) = cohort_22
+    return analyze(measurements, patients, lesions, FAST)
+
+
+@pytest.mark.parametrize("which", ["large", "default"])
+def test_pet_outranks_ihc_and_higher_uptake_lowers_the_hazard(which, request):
+    result = request.getfixturevalue(which)
+    comparison = result.tables["predictor_comparison"].set_index("predictor")
+    assert comparison.loc["pet_uptake", "auc"] > comparison.loc["ihc_ic", "auc"]
+    assert comparison.loc["pet_uptake", "auc"] > comparison.loc["ihc_tc", "auc"]
+    for endpoint in ("os", "pfs"):
+        assert comparison.loc["pet_uptake", f"{endpoint}_hr"] < 1
+        assert comparison.loc["pet_uptake", f"{endpoint}_hr_ci_high"] < 1
+    assert comparison.loc["pet_uptake", "spearman_rho"] < 0  # more uptake, more shrinkage
+
+
+def test_large_trial_recovers_the_ranking_with_confidence(large, cohort_200):
+    cohort, (_, patients, _) = cohort_200
+    summary = large.summary
+    pet = summary["outcome"]
+    assert pet["response"]["auc"]["ci_low"] > 0.75
+    paired = {d["predictor"]: d for d in summary["biomarkers"]["auc_vs_pet"]}
+    for marker in ("ihc_ic", "ihc_tc", "rna_cd274", "rna_teff"):
+        assert paired[marker]["ci_low"] > 0, marker  # PET's AUC is higher, paired over the same patients
+    assert pet["lesion_level"]["mixed_model"]["ci_high"] < 0
+    evaluable = patients["best_response"].isin(["CR", "PR", "SD", "PD"])
+    assert pet["response"]["auc"]["n"] == evaluable.sum()
+    assert summary["inputs"]["n_responders"] == patients["best_response"].isin(["CR", "PR"]).sum()
+    # the survival split is at the median: halves of the 200 patients
+    groups = pet["survival"]["os"]["logrank"]["groups"]
+    assert groups["high"]["n"] == groups["low"]["n"] == 100
+    # PET correlates only weakly with IHC by construction (latent correlation 0.3)
+    rho = {c["predictor"]: c for c in summary["biomarkers"]["pet_correlation"]}
+    assert 0 < rho["ihc_ic"]["estimate"] < 0.5
+
+
+def test_summary_layout_and_json(default, tmp_path):
+    summary = default.summary
+    assert SECTIONS <= set(summary)
+    assert set(default.tables) == TABLES
+    params = summary["parameters"]
+    assert (params["day"], params["metric"], params["split"], params["n_boot"], params["seed"]) == \
+           (7.0, "suv_max", "median", 200, 4)
+    records = list(stat_records(summary))
+    assert len(records) > 50
+    for record in records:  # no p-value without its n
+        assert isinstance(record["n"], int)
+        if record["p_value"] is not None:
+            assert 0 <= record["p_value"] <= 1
+    for key in summary["key_results"]:
+        assert {"name", "n", "estimate", "ci_low", "ci_high", "p_value"} <= set(key)
+    path = default.write(tmp_path)
+    loaded = json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+    assert loaded["outcome"]["response"]["auc"]["estimate"] == summary["outcome"]["response"]["auc"]["estimate"]
+    for name in TABLES:
+        assert (tmp_path / f"{name}.csv").is_file()
+    km = default.tables["km_curves"]
+    assert set(km["predictor"]) == {"pet_uptake", "ihc_ic", "ihc_tc", "rna_cd274", "rna_teff"}
+    roc = default.tables["roc_curves"].query("predictor == 'pet_uptake'")
+    assert np.trapezoid(roc["tpr"], roc["fpr"]) == pytest.approx(summary["outcome"]["response"]["auc"]["estimate"])
+    # small trial: exact Mann-Whitney for PET, permutation for tied IHC scores
+    comparison = default.tables["predictor_comparison"].set_index("predictor")
+    assert comparison.loc["pet_uptake", "mw_method"] == "exact"
+    assert comparison.loc["ihc_ic", "mw_method"].startswith("permutation")
+
+
+def test_all_censored_no_survival_p_values(cohort_22):
+    _, (measurements, patients, lesions) = cohort_22
+    result = analyze(measurements, patients.assign(os_event=0, pfs_event=0), lesions, FAST)
+    for endpoint in ("os", "pfs"):
+        survival = result.summary["outcome"]["survival"][endpoint]
+        assert survival["cox"]["p_value"] is None and survival["logrank"]["p_value"] is None
+        assert survival["cox"]["n"] == 22
+    assert any("no events" in w["message"] for w in result.warnings)
+
+
+def test_missing_biomarker_values_and_absent_biomarker(cohort_22):
+    _, (measurements, patients, lesions) = cohort_22
+    patients = patients.copy()
+    patients.loc[patients.index[:5], "ihc_ic"] = np.nan
+    patients = patients.drop(columns=["rna_teff"])
+    result = analyze(measurements, patients, lesions, FAST)
+    block = result.summary["biomarkers"]
+    assert block["predictors"]["ihc_ic"]["n"] == 17 and block["predictors"]["ihc_ic"]["n_missing"] == 5
+    assert block["predictors"]["ihc_ic"]["survival"]["os"]["cox"]["n"] == 17
+    paired = {d["predictor"]: d for d in block["auc_vs_pet"]}
+    assert paired["ihc_ic"]["n"] <= 17 and paired["rna_cd274"]["n"] > paired["ihc_ic"]["n"]
+    assert block["not_available"] == ["rna_teff"]
+    assert any("ihc_ic missing for 5 of 22" in w["message"] for w in result.warnings)
+
+
+def test_patient_without_lesions_and_small_response_group(cohort_22):
+    _, (measurements, patients, lesions) = cohort_22
+    first = patients["patient_id"].iloc[0]
+    measurements = measurements[~((measurements["patient_id"] == first) & (measurements["kind"] == "lesion"))]
+    patients = patients.copy()
+    responders = patients.index[patients["best_response"].isin(["CR", "PR"])]
+    patients.loc[responders[2:], "best_response"] = "SD"  # leave two responders
+    result = analyze(measurements, patients, lesions, FAST)
+    assert result.summary["inputs"]["n_patients_with_pet"] == 21
+    assert first not in set(result.tables["patient_uptake"]["patient_id"])
+    mw = result.summary["outcome"]["response"]["mann_whitney"]
+    assert mw["n_x"] == min(2, len(responders)) and mw["p_value"] is not None
+    messages = " | ".join(w["message"] for w in result.warnings)
+    assert f"excluded from the PET summaries: {first}" in messages
+    assert "responders: n=2" in messages
+
+
+def test_metric_and_day_choices(cohort_22):
+    _, (measurements, patients, lesions) = cohort_22
+    result = analyze(measurements, patients, lesions, FAST.with_(metric="suv_peak", day=4.0, split=8.0))
+    day4 = measurements[(measurements["kind"] == "lesion") & (measurements["day"] == 4)]
+    expected = np.exp(np.log(day4["suv_peak"]).groupby(day4["patient_id"]).mean())
+    got = result.tables["patient_uptake"].set_index("patient_id")["pet_uptake"]
+    assert np.allclose(got.sort_index(), expected.sort_index())
+    logrank = result.summary["outcome"]["survival"]["os"]["logrank"]
+    assert logrank["split_value"] == 8.0 and logrank["groups"]["high"]["n"] == (expected > 8.0).sum()
+    with pytest.raises(AnalysisError, match="day 5"):
+        analyze(measurements, patients, lesions, FAST.with_(day=5.0))
+    with pytest.raises(AnalysisError, match="split"):
+        AnalysisParams(split="mean")
+
+
+def test_results_object_and_study_config(cohort_22):
+    from types import SimpleNamespace
+
+    _, (measurements, patients, lesions) = cohort_22
+    config = {"outcome_day": 4, "lesion_metric": "suv_peak", "responders": ["CR", "PR", "SD"]}
+    results = SimpleNamespace(measurements=measurements, patients=patients, lesions=lesions, config=config)
+    summary = analyze(results).summary
+    assert (summary["parameters"]["day"], summary["parameters"]["metric"]) == (4.0, "suv_peak")
+    assert summary["parameters"]["responders"] == ["CR", "PR", "SD"]
+    assert summary["inputs"]["n_responders"] == patients["best_response"].isin(["CR", "PR", "SD"]).sum()
+    assert summary["parameters"]["n_boot"] == 2000  # the documented default
+
+
+def test_day_levels_in_numeric_order(cohort_22):
+    _, (measurements, patients, lesions) = cohort_22
+    shifted = measurements.assign(day=measurements["day"].replace({2.0: 10.0}))
+    result = analyze(shifted, patients, lesions, FAST)
+    day_terms = [t for t in result.tables["mixed_uptake_fixed_effects"]["term"] if "day" in t]
+    assert day_terms == ["C(day_f)[T.4]", "C(day_f)[T.7]", "C(day_f)[T.10]"]  # reference: the 1 h scan
