@@ -16,6 +16,7 @@ import logging
 import sys
 
 import typer
+from rich.markup import escape
 
 from immunopet import __version__
 from immunopet.errors import ImmunoPETError
@@ -63,11 +64,7 @@ def _root(
 
 
 for _module in COMMAND_MODULES:
-    try:
-        importlib.import_module(_module).register(app)
-    except ModuleNotFoundError as missing:  # DEVELOPMENT ONLY: made strict once every package exists
-        if missing.name != _module:
-            raise
+    importlib.import_module(_module).register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, standalone_mode=False)
     except ImmunoPETError as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         logging.getLogger("immunopet").debug("details", exc_info=True)
         return EXIT_INPUT
     except typer.Exit as done:
@@ -90,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             usage.show()
             return EXIT_USAGE
         raise
-    return EXIT_OK
+    return result if isinstance(result, int) else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -52,6 +52,11 @@ def test_analyze_command_prints_key_results(measured_study, tmp_path, capsys):
     captured = capsys.readouterr()
     assert code == EXIT_OK
     assert "Key results (day 4, suv_peak" in captured.err and "ROC AUC" in captured.err
+    keys = {k["name"]: k for k in json.loads((tmp_path / "out" / "analysis.json").read_text())["key_results"]}
+    half = keys["blood-pool half-time (all)"]  # the printed numbers are those written
+    assert f"{half['estimate']:.3g}" in captured.err and f"{half['ci_low']:.3g} to" in captured.err
+    if keys["PET: ROC AUC for response"]["estimate"] is None:
+        assert "not run: " in captured.err
     written = json.loads((tmp_path / "out" / "analysis.json").read_text())
     assert written["parameters"]["day"] == 4.0 and written["parameters"]["at_risk_times"] == [0.0, 2.0, 4.0]
     assert written["outcome"]["survival"]["os"]["logrank"]["at_risk_times"] == [0.0, 2.0, 4.0]

@@ -162,17 +162,20 @@ def test_metric_and_day_choices(cohort_22):
         AnalysisParams(split="mean")
 
 
-def test_results_object_and_study_config(cohort_22):
+def test_results_object_and_study_config(cohort_22, monkeypatch):
     from types import SimpleNamespace
 
     _, (measurements, patients, lesions) = cohort_22
     config = {"outcome_day": 4, "lesion_metric": "suv_peak", "responders": ["CR", "PR", "SD"]}
+    assert AnalysisParams.from_config(config).n_boot == 2000  # the documented default
+    from_config = AnalysisParams.from_config  # keep the test fast: fewer resamples than the default
+    monkeypatch.setattr(AnalysisParams, "from_config",
+                        classmethod(lambda cls, c=None, **kw: from_config(c, n_boot=200, n_permutations=999)))
     results = SimpleNamespace(measurements=measurements, patients=patients, lesions=lesions, config=config)
     summary = analyze(results).summary
     assert (summary["parameters"]["day"], summary["parameters"]["metric"]) == (4.0, "suv_peak")
     assert summary["parameters"]["responders"] == ["CR", "PR", "SD"]
     assert summary["inputs"]["n_responders"] == patients["best_response"].isin(["CR", "PR", "SD"]).sum()
-    assert summary["parameters"]["n_boot"] == 2000  # the documented default
 
 
 def test_day_levels_in_numeric_order(cohort_22):
@@ -181,3 +184,13 @@ def test_day_levels_in_numeric_order(cohort_22):
     result = analyze(shifted, patients, lesions, FAST)
     day_terms = [t for t in result.tables["mixed_uptake_fixed_effects"]["term"] if "day" in t]
     assert day_terms == ["C(day_f)[T.4]", "C(day_f)[T.7]", "C(day_f)[T.10]"]  # reference: the 1 h scan
+
+
+def test_no_organs_and_no_lesion_table(cohort_22):
+    _, (measurements, patients, _) = cohort_22
+    result = analyze(measurements[measurements["kind"] == "lesion"], patients, None, FAST)
+    assert result.summary["biodistribution"]["organs"] == []
+    assert result.summary["outcome"]["lesion_level"]["mixed_model"]["p_value"] is None
+    where = {w["analysis"] for w in result.warnings}
+    assert {"biodistribution", "outcome.lesion_level"} <= where
+    assert result.summary["outcome"]["response"]["auc"]["estimate"] is not None

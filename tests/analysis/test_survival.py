@@ -110,3 +110,13 @@ def test_few_events_and_ties_warn_but_fit():
                   min_events_per_covariate=10)
     assert cox["events"] == 8 and cox["estimate"] > 0
     assert any("events for 1 covariate" in w["message"] for w in notes.items)
+
+
+def test_separated_data_record_the_convergence_problem():
+    patients = pd.DataFrame({"marker": [1.0, 2, 3, 4, 5, 6], "os_months": [1.0, 2, 3, 10, 11, 12],
+                             "os_event": [1, 1, 1, 0, 0, 0]})
+    notes = Notes()
+    record = cox_fit(patients, endpoint="os", covariates=["marker"], notes=notes, analysis="cox")
+    assert record["n"] == 6 and record["events"] == 3
+    assert record["convergence_warnings"]  # lifelines reports the separation; it is recorded, not hidden
+    assert any("convergence" in w["message"] for w in notes.items)

@@ -87,7 +87,9 @@ def test_simulated_trial_uptake_structure(cohort_200):
     gmean = np.exp(np.log(day7["suv_max"]).groupby(day7["patient_id"]).mean())
     got = tables["patient_uptake"].set_index("patient_id")["pet_uptake"]
     assert np.allclose(got.sort_index(), gmean.sort_index())
-    fixed = tables["mixed_uptake_fixed_effects"].set_index("term")["estimate"]
+    effects = tables["mixed_uptake_fixed_effects"]
+    assert (effects["n"] == (measurements["kind"] == "lesion").sum()).all() and (effects["n_patients"] == 200).all()
+    fixed = effects.set_index("term")["estimate"]
     # simulator: lesion ki medians bladder 0.012 > NSCLC 0.009 > TNBC 0.007 (NSCLC is the reference)
     assert fixed["C(tumour_type)[T.bladder]"] > 0 > fixed["C(tumour_type)[T.TNBC]"]
     # site effects: lymph nodes +0.25, liver -0.20 on the log scale

@@ -20,6 +20,26 @@ def ge_pet(shared_data: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def ge_image(ge_pet: Path):
+    """The GE series loaded once per session (tests must not modify it)."""
+    from immunopet.dicom import load_image_series
+
+    return load_image_series(ge_pet)
+
+
+@pytest.fixture(scope="session")
+def ge_independent(ge_pet: Path):
+    """The GE series recomputed with pydicom alone: pixel_array x each slice's slope + intercept,
+    sorted by z (axial slices), with the sorted datasets."""
+    import numpy as np
+
+    datasets = sorted((pydicom.dcmread(p) for p in ge_pet.iterdir()), key=lambda d: float(d.ImagePositionPatient[2]))
+    array = np.stack(
+        [d.pixel_array.T.astype(np.float64) * float(d.RescaleSlope) + float(d.RescaleIntercept) for d in datasets], axis=-1)
+    return array, datasets
+
+
+@pytest.fixture(scope="session")
 def siemens_wb(shared_data: Path) -> Path:
     return shared_data / "acrin-flt-siemens" / "1.dcm"
 

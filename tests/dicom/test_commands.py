@@ -37,12 +37,12 @@ def test_inspect_text_shows_override(ge_pet, capsys):
     assert "override weight_kg = 75.0 (header PatientWeight (0010,1030): 71.0)" in " ".join(captured.err.split())
 
 
-def test_convert_pet_to_suv_nifti(ge_pet, tmp_path, capsys):
+def test_convert_pet_to_suv_nifti(ge_pet, ge_image, tmp_path, capsys):
     out = tmp_path / "ge_suv.nii.gz"
     assert main(["convert", str(ge_pet), str(out), "--suv", "bw"]) == 0
     nii = nibabel.load(out)
     assert nii.get_data_dtype() == np.float32
-    expected = load_pet(ge_pet).image.array * np.float32(GE_FACTOR)
+    expected = ge_image.array * np.float32(GE_FACTOR)  # BQML series: Bq/mL = stored x slope
     np.testing.assert_allclose(np.asanyarray(nii.dataobj), expected, rtol=1e-6)
     sidecar = json.loads((tmp_path / "ge_suv.json").read_text())
     assert sidecar["units"] == "SUVbw"
@@ -77,8 +77,9 @@ def test_convert_error_exit_code_3(shared_data, tmp_path, capsys):
     out = tmp_path / "x.nii.gz"
     code = main(["convert", str(shared_data / "acrin-flt-siemens" / "2.dcm"), str(out), "--suv", "lbm"])
     assert code == 3
-    err = capsys.readouterr().err
+    err = " ".join(capsys.readouterr().err.split())
     assert "error:" in err and "patient height missing" in err and "--height-cm" in err
+    assert "[attribute: PatientSize (0010,1020)]" in err
     assert "Traceback" not in err and not out.exists()
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from immunopet.dicom.header import combine, parse_da, parse_dt, parse_tm, seconds_between
+from immunopet.dicom.header import combine, latest_before, parse_da, parse_dt, parse_tm, seconds_between
 from immunopet.dicom.radionuclide import identify_nuclide
 
 
@@ -54,3 +54,14 @@ def test_identify_nuclide(text, name):
 
 def test_unknown_nuclide_is_none():
     assert identify_nuclide("^99m^Technetium", None) is None
+
+
+@given(scan=moments, uptake=st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=23, minutes=59)))
+def test_time_only_injection_before_scan_across_midnight(scan, uptake):
+    """A time-of-day injection less than a day before the scan gets the right date (day before
+    the scan when it crosses midnight), so the elapsed seconds are those of the full date-times."""
+    scan = scan.replace(microsecond=0)
+    injection = scan - uptake
+    placed = latest_before(injection.time(), scan)
+    assert placed == injection
+    assert seconds_between(placed, scan) == pytest.approx(uptake.total_seconds())

@@ -26,9 +26,9 @@ def _independent(folder: Path) -> tuple[np.ndarray, list[Dataset]]:
     return array, datasets
 
 
-def test_ge_per_slice_slopes(ge_pet):
-    image = load_image_series(ge_pet)
-    expected, datasets = _independent(ge_pet)
+def test_ge_per_slice_slopes(ge_image, ge_independent):
+    image = ge_image
+    expected, datasets = ge_independent
     slopes = {float(d.RescaleSlope) for d in datasets}
     assert len(slopes) > 100  # the reason this series is a test: one slope per slice
     assert image.array.dtype == np.float32 and image.shape == (128, 128, 267)
@@ -41,8 +41,8 @@ def test_ge_per_slice_slopes(ge_pet):
         np.testing.assert_allclose(image.index_to_world([0, 0, k]), np.array(datasets[k].ImagePositionPatient, float), atol=0.05)
 
 
-def test_ge_geometry_matches_simpleitk(ge_pet):
-    image = load_image_series(ge_pet)
+def test_ge_geometry_matches_simpleitk(ge_pet, ge_image):
+    image = ge_image
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(ge_pet)))
     reference = reader.Execute()
@@ -55,14 +55,14 @@ def test_ge_geometry_matches_simpleitk(ge_pet):
     np.testing.assert_allclose(theirs, image.array, rtol=1e-5, atol=1e-2)
 
 
-def test_nifti_places_voxels_where_dicom_says(ge_pet, tmp_path):
-    image = load_image_series(ge_pet)
+def test_nifti_places_voxels_where_dicom_says(ge_image, ge_independent, tmp_path):
+    image = ge_image
     out = tmp_path / "pet.nii.gz"
     write_nifti(image, out)
     nii = nibabel.load(out)
     assert nii.get_data_dtype() == np.float32
     np.testing.assert_array_equal(np.asanyarray(nii.dataobj), image.array)
-    _, datasets = _independent(ge_pet)
+    _, datasets = ge_independent
     i, j, k = 17, 93, 201
     ds = datasets[k]
     iop = np.array(ds.ImageOrientationPatient, float)

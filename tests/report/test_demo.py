@@ -65,3 +65,36 @@ def test_report_hides_identifiers_unless_asked(demo_quick, tmp_path):
     internal = build_report(study, out=tmp_path / "internal.html", include_identifiers=True).read_text(encoding="utf-8")
     assert "Oosterhuis^Geertruida" in internal and "19580312" in internal
     assert "contains patient identifiers" in internal and "contains patient identifiers" not in default
+
+
+def _cli(argv: list[str]) -> int:
+    """Exit code of ``immunopet ARGV`` (a command may also leave through SystemExit)."""
+    from immunopet.cli import main
+
+    try:
+        return main(argv)
+    except SystemExit as leaving:
+        return int(leaving.code or 0)
+
+
+@pytest.mark.slow
+def test_failed_scan_is_reported_and_exit_code_is_1(demo_quick, tmp_path):
+    _, original = demo_quick
+    study = tmp_path / "study"
+    shutil.copytree(original, study)
+    scans = pd.read_csv(study / "scans.csv")
+    broken = scans.iloc[1]
+    for file in (p for p in (study / broken["pet"]).rglob("*") if p.is_file()):
+        ds = pydicom.dcmread(file)
+        for item in ds.RadiopharmaceuticalInformationSequence:
+            for keyword in ("RadiopharmaceuticalStartDateTime", "RadiopharmaceuticalStartTime"):
+                if keyword in item:
+                    delattr(item, keyword)
+        ds.save_as(file)
+    assert _cli(["--quiet", "run", str(study)]) == 1
+    out = tmp_path / "report.html"
+    assert _cli(["--quiet", "report", str(study), "--out", str(out)]) == 1
+    html = out.read_text(encoding="utf-8")
+    qa = html[html.index('id="qa"'): html.index('id="results"')]
+    assert f"<td>{broken['scan_id']}</td>" in qa and "1 of 20 scans" in qa
+    assert "RadiopharmaceuticalStartDateTime" in qa  # the reason, as recorded by the run

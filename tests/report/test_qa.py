@@ -50,7 +50,8 @@ def test_findings_from_run_tables():
     assert qa.overrides.to_dict("records") == [{"scan_id": "P1_D7", "input": "weight_kg", "value": "72.0",
                                                 "header value": "70.0", "source": "override: weight_kg"}]
     assert qa.missing.empty and qa.warnings.empty and qa.timing.empty
-    assert qa.n_problems == 2 and qa.n_scans == 3
+    assert qa.n_problems == 2 and qa.n_scans == 3 and qa.n_notes == 1
+    assert len(qa.changed_overrides) == 1
 
 
 def test_missing_inputs_and_warnings():

@@ -143,3 +143,10 @@ def test_balanced_selection_covers_types_and_response_classes():
         pool = draw_cohort(40, seed).patients.set_index("patient_id")
         same = pool.loc[picked["patient_id"]].reset_index()
         pd.testing.assert_frame_equal(same, picked)  # the selection keeps each patient's draw
+
+
+def test_days_that_would_share_a_scan_id_are_an_error():
+    from immunopet.errors import ImmunoPETError
+
+    with pytest.raises(ImmunoPETError, match="same scan id"):
+        draw_cohort(2, 0, days=(0.04, 0.05, 7))

@@ -47,3 +47,4 @@ def test_activity_is_suv_times_decayed_dose_per_gram():
     # day 7: 2**(168 / 78.41) = 4.42 times less than at injection
     day7 = activity_bqml(1.0, injected_bq=1.0, weight_kg=1e-3, hours=168.0, half_life_s=zr.half_life_s)
     assert np.isclose(1.0 / day7, 4.42, atol=0.01)
+

@@ -60,7 +60,8 @@ def make_study(root: Path, *, n_patients: int = 3, days: tuple[float, ...] = (2,
     for p in range(1, n_patients + 1):
         pid = f"P{p:02d}"
         patients.append({"patient_id": pid, "tumour_type": "bladder" if p % 2 else "NSCLC", "sex": "M",
-                         "height_cm": 175, "dose_cohort": "10mg", "best_response": "PR" if p == 1 else "PD"})
+                         "height_cm": 175 if p != 3 else None, "dose_cohort": "10mg",
+                         "best_response": "PR" if p == 1 else "PD"})
         lesions.append({"patient_id": pid, "voi_id": "L1", "site": "lung", "baseline_diameter_mm": 20, "pct_change": -10 * p})
         for day in days:
             sid = f"{pid}_D{day:g}"
@@ -121,17 +122,21 @@ def analytic_values() -> dict[str, float]:
 
 @pytest.fixture
 def copy_quick_study(quick_study: Path, tmp_path: Path) -> Callable[..., Path]:
-    """Factory: a private copy of the shared quick study, optionally cut down to some patients."""
+    """Factory: a private copy of the shared quick study, optionally cut down to some patients
+    (``patients=[index, ...]``: positions in patients.csv, so the test does not depend on the ids
+    the simulator draws)."""
     import shutil
 
-    def copy(name: str = "study", *, patients: list[str] | None = None) -> Path:
+    def copy(name: str = "study", *, patients: list[int] | None = None) -> Path:
         out = tmp_path / name
         shutil.copytree(quick_study, out, ignore=shutil.ignore_patterns("results"))
         if patients is not None:
+            everyone = pd.read_csv(out / "patients.csv", dtype=str, keep_default_na=False)["patient_id"]
+            chosen = [everyone.iloc[i] for i in patients]
             scans = pd.read_csv(out / "scans.csv", dtype=str, keep_default_na=False)
-            scans = scans[scans["patient_id"].isin(patients)]
+            scans = scans[scans["patient_id"].isin(chosen)]
             scans.to_csv(out / "scans.csv", index=False)
-            for table, key, keep in (("patients", "patient_id", patients), ("lesions", "patient_id", patients),
+            for table, key, keep in (("patients", "patient_id", chosen), ("lesions", "patient_id", chosen),
                                      ("vois", "scan_id", list(scans["scan_id"]))):
                 frame = pd.read_csv(out / f"{table}.csv", dtype=str, keep_default_na=False)
                 frame[frame[key].isin(keep)].to_csv(out / f"{table}.csv", index=False)

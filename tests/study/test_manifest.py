@@ -135,3 +135,14 @@ def test_nifti_pet_must_be_in_the_study_suv(analytic_study):
     problems = raised.value.problems
     assert len(problems) == 6 and {(p.column, p.row) for p in problems} == {("pet_units", r) for r in range(2, 8)}
     assert "SUVlbm" in problems[0].message
+
+
+def test_empty_tables_are_reported(analytic_study):
+    (analytic_study / "vois.csv").write_text("scan_id,voi_id,kind,site,source\n")
+    with pytest.raises(StudyValidationError) as raised:
+        load_study(analytic_study)
+    problems = [(p.file, p.row, p.column) for p in raised.value.problems]
+    # lesions.csv then names lesion VOIs that do not exist
+    assert problems == [("vois.csv", None, None), ("lesions.csv", 2, "voi_id"), ("lesions.csv", 3, "voi_id"),
+                        ("lesions.csv", 4, "voi_id")]
+    assert "no rows" in raised.value.problems[0].message

@@ -52,11 +52,12 @@ def test_seg_source_gives_the_label_map_lesions(copy_quick_study):
     """The simulator writes each scan's lesions twice (label map and DICOM SEG): same masks."""
     from immunopet.dicom import load_pet
 
-    study_dir = copy_quick_study("seg", patients=["P01"])
+    study_dir = copy_quick_study("seg", patients=[0])
     vois = pd.read_csv(study_dir / "vois.csv", dtype=str, keep_default_na=False)
-    scan_id = "P01_D7"
+    scan_id = vois["scan_id"].iloc[-1]  # the last scan day
     lesions = vois[(vois["scan_id"] == scan_id) & (vois["kind"] == "lesion")]
-    seg = lesions.assign(voi_id=lesions["voi_id"] + "_seg", source="seg", path=f"masks/{scan_id}_lesions_seg.dcm",
+    seg_file = next(p for p in (study_dir / "masks").glob(f"{scan_id}*") if p.name.endswith(".dcm"))
+    seg = lesions.assign(voi_id=lesions["voi_id"] + "_seg", source="seg", path=f"masks/{seg_file.name}",
                          label=lesions["voi_id"])
     pd.concat([vois, seg]).to_csv(study_dir / "vois.csv", index=False)
     study = load_study(study_dir)

@@ -58,7 +58,7 @@ def test_changed_parameters_or_patient_size_recompute(analytic_study):
     text = (analytic_study / "study.yaml").read_text()
     (analytic_study / "study.yaml").write_text(text.replace("suv_peak: global", "suv_peak: local"))
     assert len(run_study(analytic_study, workers=1, progress=False).done) == 6
-    _edit(analytic_study / "patients.csv", lambda t: t.__setitem__("height_cm", ["175", "180", "175"]))
+    _edit(analytic_study / "patients.csv", lambda t: t.__setitem__("height_cm", ["175", "180", ""]))
     summary = run_study(analytic_study, workers=1, progress=False)
     assert sorted(o.scan_id for o in summary.done) == ["P02_D2", "P02_D7"]
     forced = run_study(analytic_study, workers=1, force=True, progress=False)

@@ -146,3 +146,25 @@ def test_two_studies_share_one_database(tmp_path, store_url, analytic_study):
     first, second = load_results(analytic_study, db_url=store_url), load_results(other, db_url=store_url)
     assert len(first.measurements) == len(second.measurements) == 18
     np.testing.assert_allclose(first.measurements["suv_mean"], second.measurements["suv_mean"])
+
+
+def test_two_runs_at_once_on_one_sqlite_store(analytic_study):
+    """Two `immunopet run` processes on the same study and store: both finish, nothing is lost or doubled."""
+    command = [sys.executable, "-m", "immunopet.cli", "-q", "run", str(analytic_study), "--workers", "1"]
+    processes = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=300)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    db = analytic_study / "results" / "immunopet.sqlite"
+    engine = store.open_store(f"sqlite:///{db}", create=False)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            runs = conn.execute(sa.select(schema.runs.c.status, schema.runs.c.n_done, schema.runs.c.n_skipped)).all()
+        assert _count(engine, schema.measurements) == 18 and _count(engine, schema.vois) == 18
+        assert _count(engine, schema.scans, status="done") == 6
+    finally:
+        engine.dispose()
+    assert [r.status for r in runs] == ["done", "done"]
+    # every scan was measured by at least one of the runs; a run skips what the other already stored
+    assert all(n_done + n_skipped == 6 for _, n_done, n_skipped in runs) and sum(r.n_done for r in runs) >= 6
+    assert len(load_results(analytic_study).measurements) == 18

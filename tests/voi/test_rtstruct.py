@@ -74,6 +74,7 @@ def test_frame_of_reference_mismatch_raises(ge_pet, ge_gtv):
     with pytest.raises(VOIError, match="not in the RTSTRUCT"):
         masks_from_rtstruct(ge_gtv[0], ge_pet, roi_names=["Liver"])
     assert list(masks_from_rtstruct(ge_gtv[0], ge_pet, roi_names=["gtv_mass"])) == ["GTV_Mass"]
+    assert list(masks_from_rtstruct(ge_gtv[0], ge_pet, roi_names=[])) == ["GTV_Mass", "GTV_Edema"]  # empty = all
 
 
 @pytest.mark.parametrize("patient", ["STS_002", "STS_003"])
@@ -174,3 +175,20 @@ def test_unreadable_or_wrong_files_raise(tmp_path, ge_pet, shared_data):
         masks_from_rtstruct(tmp_path / "junk.dcm", ge_pet)
     with pytest.raises(VOIError, match="not an RTSTRUCT"):
         masks_from_rtstruct(shared_data / "tcia-sts-001-ge-fdg" / "pet" / "1-001.dcm", ge_pet)
+
+
+def test_ge_gtv_peaks_match_a_full_image_convolution(ge_pet, ge_gtv):
+    """SUVpeak on real data against an independent whole-image FFT convolution with a ball kernel."""
+    from scipy.signal import fftconvolve
+
+    _, mask = ge_gtv
+    spacing = ge_pet.spacing
+    reach = np.ceil(6.2 / spacing).astype(int)
+    grids = np.meshgrid(*(np.arange(-r, r + 1) * s for r, s in zip(reach, spacing)), indexing="ij")
+    ball = (np.sqrt(sum(g**2 for g in grids)) <= 6.2).astype(float)
+    image = ge_pet.array.astype(float)
+    means = fftconvolve(image, ball, mode="same") / fftconvolve(np.ones_like(image), ball, mode="same")
+    row = measure_masks(ge_pet, {"gtv": mask}).iloc[0]
+    assert row.suv_peak == pytest.approx(means[mask].max(), rel=1e-6)
+    hottest = mask & (image == image[mask].max())
+    assert row.suv_peak_local == pytest.approx(means[hottest].max(), rel=1e-6)

@@ -47,6 +47,7 @@ def test_organs_resampled_with_their_volumes(organ_folder, caplog):
 def test_organ_selection_and_errors(organ_folder, tmp_path):
     pet, folder, _ = organ_folder
     assert list(masks_from_segmenter(folder, pet, organs=["spleen"])) == ["spleen"]
+    assert set(masks_from_segmenter(folder, pet, organs=[])) == {"liver", "spleen"}  # empty = all
     with pytest.raises(VOIError, match="not in the segmenter folder"):
         masks_from_segmenter(folder, pet, organs=["kidney_left"])
     with pytest.raises(VOIError, match="is empty"):

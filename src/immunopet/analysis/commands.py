@@ -48,6 +48,9 @@ def print_summary(summary: dict[str, Any]) -> None:
         ci = "-" if row["ci_low"] is None and row["ci_high"] is None else \
             f"{_fmt(row['ci_low'])} to {_fmt(row['ci_high'])}"
         label = f" ({row['estimate_label']})" if row.get("estimate_label") else ""
+        if row.get("reason") and row["estimate"] is None and row["p_value"] is None:
+            table.add_row(row["name"], _fmt(row["n"]), f"not run: {row['reason']}", "-", "-")
+            continue
         table.add_row(row["name"] + label, _fmt(row["n"]), _fmt(row["estimate"]), ci, _p(row["p_value"]))
     console.print(table)
     if summary["warnings"]:

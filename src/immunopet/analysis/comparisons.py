@@ -64,8 +64,9 @@ def _spearman_rho(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
 def _pairing_test(x: np.ndarray, y: np.ndarray, statistic, *, n_permutations: int, seed: int) -> float:
     """Two-sided permutation p of ``statistic(x, y)`` over re-pairings (only ``x`` is reordered, so the
     n! orderings are enumerated exactly when n! <= ``n_permutations``)."""
+    batch = max(64, 2_000_000 // max(x.size * x.size, 1))  # bounds the (batch, n, n) pair arrays to ~16 MB
     result = stats.permutation_test((x,), lambda a, axis=-1: statistic(a, y, axis=axis), vectorized=True,
-                                    permutation_type="pairings", n_resamples=n_permutations,
+                                    permutation_type="pairings", n_resamples=n_permutations, batch=batch,
                                     rng=np.random.default_rng(seed))
     return float(result.pvalue)
 
@@ -116,8 +117,9 @@ def kendall_trend(values: np.ndarray, ranks: np.ndarray, *, inputs: str, exact_m
                   n_permutations: int = 9999) -> dict:
     """Trend of ``values`` across ordered categories: Kendall's tau-b against the category rank.
 
-    Used in place of the Jonckheere-Terpstra test (not in scipy; for two variables Kendall's S is the
-    Jonckheere-Terpstra statistic up to ties); tau-b handles the many ties of an ordered category.
+    Used in place of the Jonckheere-Terpstra test (not in scipy): for an ordered grouping
+    S = 2 JT - (between-group pairs), so S's permutation test is JT's. tau-b handles the many ties of
+    an ordered category.
     With at most ``exact_max_n`` patients the p-value comes from a seeded permutation test of S
     (:func:`scipy.stats.permutation_test`); above it, :func:`scipy.stats.kendalltau`'s normal
     approximation.

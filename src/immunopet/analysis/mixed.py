@@ -88,7 +88,8 @@ def fit_mixed(data: pd.DataFrame, *, response: str, terms: list[str], group: str
 
 
 def fixed_effects_table(record: dict, model: str) -> pd.DataFrame:
-    """The record's fixed effects as a table (empty when the model was not fitted)."""
+    """The record's fixed effects as a table with the model's n (observations) and patients."""
     rows = record.get("fixed_effects") or []
-    return pd.DataFrame([{"model": model, **r} for r in rows],
-                        columns=["model", "term", "estimate", "se", "ci_low", "ci_high", "p_value"])
+    sizes = {"n": record.get("n"), "n_patients": record.get("n_groups")}
+    return pd.DataFrame([{"model": model, **sizes, **r} for r in rows],
+                        columns=["model", "n", "n_patients", "term", "estimate", "se", "ci_low", "ci_high", "p_value"])

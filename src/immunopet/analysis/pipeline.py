@@ -24,7 +24,7 @@ def _key(name: str, record: dict | None) -> dict[str, Any]:
     record = record or {}
     return {"name": name, "test": record.get("test"), "n": record.get("n"), "estimate": record.get("estimate"),
             "estimate_label": record.get("estimate_label"), "ci_low": record.get("ci_low"),
-            "ci_high": record.get("ci_high"), "p_value": record.get("p_value")}
+            "ci_high": record.get("ci_high"), "p_value": record.get("p_value"), "reason": record.get("reason")}
 
 
 def key_results(summary: dict) -> list[dict[str, Any]]:

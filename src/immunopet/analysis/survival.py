@@ -83,7 +83,7 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
         warnings.simplefilter("always", ConvergenceWarning)
         try:
             fitter.fit(data[["T", "E", *covariates]], duration_col="T", event_col="E")
-        except ConvergenceError as failed:
+        except (ConvergenceError, np.linalg.LinAlgError, ValueError) as failed:
             notes.warn(analysis, f"Cox model did not converge ({str(failed).splitlines()[0]})")
             return not_run("Cox proportional hazards", inputs=inputs, n=n, reason="did not converge", **base)
     messages = sorted({str(w.message).splitlines()[0] for w in caught if issubclass(w.category, ConvergenceWarning)})

@@ -32,6 +32,12 @@ def lesion_summary(rows: pd.DataFrame, by: list[str], value: str) -> pd.DataFram
     return out.assign(metric=value)[columns]
 
 
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate the non-empty summaries (all of them when every one is empty)."""
+    full = [f for f in frames if not f.empty]
+    return pd.concat(full or frames[:1], ignore_index=True)
+
+
 def _types(lesions: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
     """Lesion rows with the patient's tumour type from the patient table."""
     types = patients.set_index("patient_id")["tumour_type"]
@@ -65,10 +71,9 @@ def tumour_uptake(measurements: pd.DataFrame, patients: pd.DataFrame, *, params:
     on_day = at_day(lesions, params.day, what="lesions")
     with_pet = patients[patients["pet_uptake"].notna()]
     tables["patient_uptake"] = with_pet[[c for c in PATIENT_UPTAKE_COLUMNS if c in with_pet.columns]]
-    by_type = [lesion_summary(on_day, ["tumour_type"], v) for v in values]
-    tables["uptake_by_type"] = pd.concat(by_type, ignore_index=True)
-    tables["uptake_by_site"] = pd.concat([lesion_summary(on_day, ["site"], v) for v in values], ignore_index=True)
-    tables["uptake_by_day"] = pd.concat([lesion_summary(lesions, ["day"], v) for v in values], ignore_index=True)
+    tables["uptake_by_type"] = _stack([lesion_summary(on_day, ["tumour_type"], v) for v in values])
+    tables["uptake_by_site"] = _stack([lesion_summary(on_day, ["site"], v) for v in values])
+    tables["uptake_by_day"] = _stack([lesion_summary(lesions, ["day"], v) for v in values])
     per_type = {}
     for name, part in with_pet.groupby("tumour_type", sort=True):
         per_type[name] = {**describe(part["pet_uptake"]),

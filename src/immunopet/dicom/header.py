@@ -158,6 +158,16 @@ def date_time_of(ds: Dataset, prefix: str) -> datetime | None:
     return combine(parse_da(raw_text(ds, f"{prefix}Date")), parse_tm(raw_text(ds, f"{prefix}Time")))
 
 
+def latest_before(clock: time, moment: datetime) -> datetime:
+    """The last date-time at or before ``moment`` whose time of day is ``clock``.
+
+    Places a time-only injection (RadiopharmaceuticalStartTime) on the scan day, or on the day
+    before when the time of day is later than the scan start (midnight crossing).
+    """
+    candidate = datetime.combine(moment.date(), clock)
+    return candidate - timedelta(days=1) if candidate > moment else candidate
+
+
 def seconds_between(start: datetime, end: datetime) -> float:
     """Elapsed seconds from ``start`` to ``end`` (negative when ``end`` is earlier)."""
     return (end - start) / timedelta(seconds=1)

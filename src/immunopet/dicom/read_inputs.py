@@ -14,19 +14,21 @@ from pydicom.dataset import Dataset
 from immunopet.dicom.enhanced import decay_correction_of, units_of
 from immunopet.dicom.geometry import Frame
 from immunopet.dicom.header import (
-    GE_ADMIN_DATETIME, Sourced, combine, label, parse_dt, parse_tm, private_value, value_of,
+    GE_ADMIN_DATETIME, Sourced, label, latest_before, parse_dt, parse_tm, private_value, value_of,
 )
 from immunopet.dicom.inputs import (
     SUPPORTED_UNITS, SUV_TYPES, SuvInputs, apply_overrides, read_reference_datetime, record_missing,
 )
 from immunopet.dicom.overrides import SuvOverrides, fix_for
-from immunopet.errors import SUVError
 from immunopet.dicom.radionuclide import identify_nuclide
+from immunopet.errors import SUVError
 
 #: Half-life disagreement (relative) above which a warning is given, and above which it is an error.
 HALF_LIFE_WARN, HALF_LIFE_ERROR = 0.005, 0.05
 #: Nuclides short-lived enough that a time-only injection can be placed on the scan day.
 SAME_DAY_MAX_HALF_LIFE_S = 6 * 3600.0
+
+
 def _radiopharmaceutical(ds: Dataset, file: str, warnings: list[str]) -> Dataset | None:
     seq = ds.get("RadiopharmaceuticalInformationSequence")
     if not seq:
@@ -119,10 +121,9 @@ def _injection(ds: Dataset, rp: Dataset | None, file: str, scan: datetime | None
             "scans may be days after injection, so the date cannot be assumed", file=file, attribute=where,
             fix=fix_for("injection_datetime", "add RadiopharmaceuticalStartDateTime (0018,1078)"),
         )
-    injection = combine(scan.date(), clock)
+    injection = latest_before(clock, scan)
     note = "date taken from the scan (short-lived nuclide, no RadiopharmaceuticalStartDateTime)"
-    if injection is not None and injection > scan:
-        injection -= timedelta(days=1)
+    if injection.date() != scan.date():
         note = "time of day after the scan start: injection taken on the day before the scan (midnight crossing)"
         warnings.append(f"{file}: {note}")
     return Sourced(injection, f"{where} + scan date", note)
@@ -211,12 +212,11 @@ def _read_suv_inputs(frames: list[Frame], overrides: SuvOverrides | None) -> Suv
             record_missing(values, errors, name, result)
         else:
             values[name] = result
-    injection, start = values["injection_datetime"].value, values["scan_datetime"].value
-    if injection is not None and start is not None and injection > start:
-        warnings.append(f"{file}: injection {injection.isoformat()} ({values['injection_datetime'].source}) is "
-                        f"after the scan start {start.isoformat()} ({values['scan_datetime'].source})")
-    inputs = SuvInputs(file=file, warnings=warnings, missing=errors, **values)
-    inputs = apply_overrides(inputs, overrides)
+    inputs = apply_overrides(SuvInputs(file=file, warnings=warnings, missing=errors, **values), overrides)
+    injection, start = inputs.injection_datetime, inputs.scan_datetime
+    if injection.value is not None and start.value is not None and injection.value > start.value:
+        warnings.append(f"{file}: injection {injection.value.isoformat()} ({injection.source}) is "
+                        f"after the scan start {start.value.isoformat()} ({start.source})")
     if "half_life_s" in inputs.missing:  # an inconsistent half-life is fatal unless overridden
         raise inputs.missing["half_life_s"]
     return inputs

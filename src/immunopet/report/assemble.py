@@ -39,7 +39,7 @@ def study_figures(inputs: ReportInputs, figures_dir: Path, *, svg: bool, progres
     responders = tuple(_config(inputs, "responders", ["CR", "PR"]))
     metric_label = METRIC_PHRASES.get(metric, metric)
     lesions = m[(m["kind"] == "lesion") & (m["day"] == day)]
-    uptake_label = f"PET uptake (geometric mean lesion {metric_label}, day {day:g})"
+    uptake_label = f"PET uptake\n(geometric mean lesion {metric_label}, day {day:g})"
     plans: list[tuple[str, str, Callable[[], Figure], str]] = [
         ("Biodistribution", "biodistribution", lambda: fig_uptake.biodistribution_figure(m),
          "Normal-organ SUVmean per nominal scan day: mean over patients, error bars one SD."),
@@ -80,9 +80,8 @@ def study_figures(inputs: ReportInputs, figures_dir: Path, *, svg: bool, progres
 
 def qa_section(qa: QAFindings) -> dict[str, Any]:
     """The QA part of the template context."""
-    overrides = qa.overrides
-    changed = overrides[overrides["header value"] != overrides["value"]] if len(overrides) else overrides
-    same = len(overrides) - len(changed)
+    changed = qa.changed_overrides
+    same = len(qa.overrides) - len(changed)
     blocks = [
         {"title": "Failed scans", "note": "", "table": table_from_frame(qa.failed_scans, empty_text="No scan failed.")},
         {"title": "Failed VOIs", "note": "", "table": table_from_frame(qa.failed_vois, empty_text="No VOI failed.")},

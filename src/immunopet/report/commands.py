@@ -50,6 +50,11 @@ def rich_progress() -> Iterator[Callable[[str, int], Callable[[], None]]]:
         yield factory
 
 
+def _announce(message: str) -> None:
+    if progress_enabled():  # step messages are progress: not with --quiet
+        console.print(f"[bold cyan]demo[/] {message}", highlight=False)
+
+
 def _print_report(summary) -> None:  # noqa: ANN001 - ReportSummary, imported lazily
     for scan_id, reason in summary.image_problems:
         console.print(f"[yellow]image figures[/] {scan_id}: {reason}", highlight=False)
@@ -91,7 +96,7 @@ def register(app: typer.Typer) -> None:
 
         with rich_progress() as progress:
             summary = run_demo(out_dir, quick=quick, patients=patients, seed=seed, workers=workers, progress=progress,
-                               announce=lambda message: console.print(f"[bold cyan]demo[/] {message}", highlight=False))
+                               announce=_announce)
         _print_report(summary.report)
         timing = ", ".join(f"{k} {v:.0f} s" for k, v in summary.seconds.items())
         console.print(f"demo done in {sum(summary.seconds.values()):.0f} s ({timing}); open "

@@ -138,12 +138,19 @@ class QAFindings:
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
+    def changed_overrides(self) -> pd.DataFrame:
+        """Overrides whose value differs from the header's (or where the header had none)."""
+        if self.overrides.empty:
+            return self.overrides
+        return self.overrides[self.overrides["header value"] != self.overrides["value"]]
+
+    @property
     def n_problems(self) -> int:
         return len(self.failed_scans) + len(self.failed_vois)
 
     @property
     def n_notes(self) -> int:
-        return len(self.overrides) + len(self.missing) + len(self.warnings) + len(self.timing)
+        return len(self.changed_overrides) + len(self.missing) + len(self.warnings) + len(self.timing)
 
 
 def qa_findings(scans: pd.DataFrame, *, failed_vois: pd.DataFrame | None = None,

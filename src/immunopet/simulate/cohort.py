@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from immunopet.errors import ImmunoPETError
 from immunopet.simulate.clinical import draw_clinical
 from immunopet.simulate.kinetics import BloodCurve, tissue_suv
 from immunopet.simulate.lesions import draw_lesions
@@ -109,6 +110,11 @@ def draw_cohort(n_patients: int, seed: int, *, params: str | Path | Mapping[str,
         return select_balanced(draw_cohort(8 * n_patients, seed, params=p, days=days), n_patients)
     cp, kp, sp = p["cohort"], p["kinetics"], p["study"]
     days = [float(d) for d in days]
+    if len({scan_label(d) for d in days}) != len(days):
+        raise ImmunoPETError(
+            f"scan days {days} give the same scan id {[scan_label(d) for d in days]}", attribute="--days",
+            fix="give days at least one hour apart (within day 1) or 0.01 day apart (later)",
+        )
     width = max(2, len(str(n_patients)))
     types = allocate_types(n_patients, cp["tumour_types"])
     types = [types[k] for k in np.random.default_rng([int(seed), 0]).permutation(len(types))]

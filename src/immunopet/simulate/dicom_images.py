@@ -34,7 +34,7 @@ def pet_slopes(image: np.ndarray) -> tuple[np.ndarray, list[str]]:
 
 def write_pet(folder: Path, image: np.ndarray, affine: np.ndarray, info: ScanInfo, *, nuclide: Nuclide,
               frame_s: float) -> Dataset:
-    """Write the PET series; returns the template (header of the last slice, without pixels)."""
+    """Write the PET series; returns its header template (without pixel data), e.g. for a SEG."""
     ds = base_dataset(info, modality="PT", sop_class_uid=PositronEmissionTomographyImageStorage,
                       series_uid=info.uid("pet-series"), series_number=3,
                       description=f"PET WB 89Zr day {info.day:g} (Bq/mL)", series_time=info.start)

@@ -15,11 +15,12 @@ VOI_COLUMNS = ["scan_id", "voi_id", "kind", "site", "source", "path", "label", "
                "diameter_mm", "volume_ml", "delineation", "threshold"]
 
 
-def study_yaml(params: dict[str, Any]) -> dict[str, Any]:
-    """The ``study.yaml`` content of a simulated study."""
+def study_yaml(params: dict[str, Any], days: list[float]) -> dict[str, Any]:
+    """The ``study.yaml`` content of a simulated study (outcome day: the last scan if not scanned)."""
     sp = params["study"]
+    outcome_day = sp["outcome_day"] if float(sp["outcome_day"]) in days else max(days)
     return {"name": sp["name"], "tracer": sp["tracer"], "nuclide": sp["nuclide"], "suv_type": "bw",
-            "suv_peak": "global", "outcome_day": sp["outcome_day"], "lesion_metric": "suv_max",
+            "suv_peak": "global", "outcome_day": outcome_day, "lesion_metric": "suv_max",
             "responders": ["CR", "PR"],
             "tables": {"patients": "patients.csv", "scans": "scans.csv", "vois": "vois.csv",
                        "lesions": "lesions.csv"}}
@@ -32,7 +33,7 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 def write_tables(out_dir: Path, cohort: Cohort, rows: dict[str, list[dict]], *, seed: int, quick: bool) -> None:
     """Write study.yaml, the four tables and ``truth/``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "study.yaml").write_text(yaml.safe_dump(study_yaml(cohort.params), sort_keys=False), encoding="utf-8")
+    (out_dir / "study.yaml").write_text(yaml.safe_dump(study_yaml(cohort.params, sorted(set(cohort.scans["day"]))), sort_keys=False), encoding="utf-8")
     _csv(cohort.patients, out_dir / "patients.csv")
     _csv(pd.DataFrame(rows["scans"], columns=SCAN_COLUMNS), out_dir / "scans.csv")
     vois = pd.DataFrame(rows["vois"], columns=VOI_COLUMNS)

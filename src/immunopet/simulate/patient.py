@@ -19,7 +19,7 @@ from immunopet.simulate.dicom_common import ScanInfo
 from immunopet.simulate.dicom_images import write_ct, write_pet
 from immunopet.simulate.dicom_seg import write_lesion_seg
 from immunopet.simulate.kinetics import activity_bqml
-from immunopet.simulate.phantom import build_phantom
+from immunopet.simulate.phantom import Phantom, build_phantom
 from immunopet.simulate.scanner import acquire
 
 #: Organ VOIs read from the label map (standard names of docs/study-format.md).
@@ -55,45 +55,65 @@ def _truth_rows(labels: np.ndarray, activity: np.ndarray, suv: np.ndarray, names
     return rows
 
 
+def _voi_rows(scan_id: str, labels_path: str, phantom: Phantom, offset: np.ndarray, lesion_ids: list[str],
+              sites: list[str]) -> list[dict[str, Any]]:
+    """The scan's rows of ``vois.csv``: organ masks, the two fixed spheres, the lesions."""
+    common = {"scan_id": scan_id, "source": "mask", "path": labels_path}
+    rows = [{**common, "voi_id": organ, "kind": "organ", "site": organ, "label": LABELS[organ]}
+            for organ in MASK_ORGANS]
+    for organ, landmark, ml in (("blood_pool", "aortic_arch", BLOOD_POOL_ML),
+                                ("bone_marrow", "lumbar_marrow", BONE_MARROW_ML)):
+        x, y, z = np.asarray(phantom.body.landmarks[landmark]) + offset
+        rows.append({"scan_id": scan_id, "voi_id": organ, "kind": "organ", "site": organ, "source": "sphere",
+                     "x_mm": round(x, 2), "y_mm": round(y, 2), "z_mm": round(z, 2), "volume_ml": ml})
+    rows += [{**common, "voi_id": lid, "kind": "lesion", "site": site, "label": LESION_LABEL_OFFSET + n + 1}
+             for n, (lid, site) in enumerate(zip(lesion_ids, sites))]
+    return rows
+
+
+def _true_suv(phantom: Phantom, organs: pd.DataFrame, lesions: pd.DataFrame, day: float) -> np.ndarray:
+    """Noise-free SUV map of one scan day: organ SUVs by label, lesions with their radial profile."""
+    lut = np.zeros(256, dtype=np.float64)
+    day_organs = organs[organs["day"] == day].set_index("organ")["suv_mean"]
+    for name, value in LABELS.items():
+        lut[value] = day_organs[name]
+    for n, centre_suv in enumerate(lesions[f"suv_max_day{day:g}"]):
+        lut[LESION_LABEL_OFFSET + n + 1] = centre_suv
+    return (lut[phantom.labels] * phantom.profile).astype(np.float32)
+
+
 def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.DataFrame, organs: pd.DataFrame,
                      scans: pd.DataFrame, params: dict[str, Any], seed: int, quick: bool) -> dict[str, list[dict]]:
-    """Write all scans of one patient below ``out_dir``; returns rows for scans, vois and truth."""
+    """Write all scans of one patient below ``out_dir``; returns rows for scans, vois, truth, positions."""
     nuclide = get_nuclide(params["study"]["nuclide"])
     sc = params["scanner"]
     index, pid = int(subject["index"]), str(subject["patient_id"])
+    injected_bq, weight_kg = float(subject["injected_bq"]), float(subject["weight_kg"])
     phantom = build_phantom(pd.Series(subject), lesions, params, quick=quick, rng=patient_rng(seed, index, STREAM_IMAGE))
     voxel = float(phantom.affine[0, 0])
-    voxel_ml = voxel**3 / 1000.0
     lesion_ids, sites = lesions["voi_id"].tolist(), lesions["site"].tolist()
     names = {v: (k, "organ", k) for k, v in LABELS.items()}
     names.update({LESION_LABEL_OFFSET + n + 1: (lid, "lesion", site) for n, (lid, site) in enumerate(zip(lesion_ids, sites))})
     lesion_only = np.where(phantom.labels > LESION_LABEL_OFFSET, phantom.labels - LESION_LABEL_OFFSET, 0).astype(np.uint8)
-    injection = dt.datetime.fromisoformat(subject["injection_datetime"])
     rows: dict[str, list[dict]] = {"scans": [], "vois": [], "truth": [], "positions": []}
     # the lesion SEG is written for the outcome-day scan (else the last scan): highdicom is slow
     outcome_day = float(params["study"]["outcome_day"])
     seg_day = outcome_day if outcome_day in set(scans["day"]) else float(scans["day"].max())
+    frame_s = 60.0 * float(sc["minutes_per_bed"])
     for number, scan in enumerate(scans.itertuples(index=False)):
         rng = np.random.default_rng(np.random.SeedSequence([seed, index, STREAM_SCAN, number]))
-        offset = np.array([rng.uniform(-6, 6), rng.uniform(-6, 6), rng.uniform(-40, 40)])
+        offset = np.array([rng.uniform(-6, 6), rng.uniform(-6, 6), rng.uniform(-40, 40)])  # table position
         affine = phantom.affine.copy()
         affine[:3, 3] += offset
-        lut = np.zeros(256, dtype=np.float64)
-        day_organs = organs[organs["day"] == scan.day].set_index("organ")["suv_mean"]
-        for name, value in LABELS.items():
-            lut[value] = day_organs[name]
-        for n, column in enumerate(lesions[f"suv_max_day{scan.day:g}"]):
-            lut[LESION_LABEL_OFFSET + n + 1] = column
-        suv = (lut[phantom.labels] * phantom.profile).astype(np.float32)
-        activity = activity_bqml(suv, injected_bq=float(subject["injected_bq"]), weight_kg=float(subject["weight_kg"]),
-                                 hours=float(scan.hours_pi), half_life_s=nuclide.half_life_s).astype(np.float32)
-        frame_s = 60.0 * float(sc["minutes_per_bed"])
+        suv = _true_suv(phantom, organs, lesions, scan.day)
+        activity = activity_bqml(suv, injected_bq=injected_bq, weight_kg=weight_kg, hours=float(scan.hours_pi),
+                                 half_life_s=nuclide.half_life_s).astype(np.float32)
         pet = acquire(activity, voxel_mm=voxel, frame_s=frame_s, positron_fraction=nuclide.positron_fraction,
                       psf_fwhm_mm=float(sc["psf_fwhm_mm"]), noise_fwhm_mm=float(sc["noise_kernel_fwhm_mm"]),
                       sensitivity=float(sc["noise_equivalent_sensitivity"]), rng=rng)
         info = ScanInfo(seed=seed, patient_id=pid, scan_id=scan.scan_id, sex=str(subject["sex"]),
-                        height_cm=float(subject["height_cm"]), weight_kg=float(subject["weight_kg"]),
-                        injected_bq=float(subject["injected_bq"]), injection=injection,
+                        height_cm=float(subject["height_cm"]), weight_kg=weight_kg, injected_bq=injected_bq,
+                        injection=dt.datetime.fromisoformat(subject["injection_datetime"]),
                         start=dt.datetime.fromisoformat(scan.scan_datetime), day=float(scan.day),
                         tracer=str(params["study"]["tracer"]))
         paths = scan_paths(scan.scan_id, pid)
@@ -106,25 +126,14 @@ def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.Data
         nibabel.save(Image(phantom.labels, affine, "label").to_nifti(), out_dir / paths["labels"])
         rows["scans"].append({"scan_id": scan.scan_id, "patient_id": pid, "day": scan.day, "pet": paths["pet"],
                               "ct": paths["ct"]})
-        common = {"scan_id": scan.scan_id, "source": "mask", "path": paths["labels"]}
-        for organ in MASK_ORGANS:
-            rows["vois"].append({**common, "voi_id": organ, "kind": "organ", "site": organ, "label": LABELS[organ]})
-        for organ, landmark, ml in (("blood_pool", "aortic_arch", BLOOD_POOL_ML),
-                                    ("bone_marrow", "lumbar_marrow", BONE_MARROW_ML)):
-            x, y, z = np.asarray(phantom.body.landmarks[landmark]) + offset
-            rows["vois"].append({"scan_id": scan.scan_id, "voi_id": organ, "kind": "organ", "site": organ,
-                                 "source": "sphere", "x_mm": round(x, 2), "y_mm": round(y, 2), "z_mm": round(z, 2),
-                                 "volume_ml": ml})
-        for n, (lid, site) in enumerate(zip(lesion_ids, sites)):
-            rows["vois"].append({**common, "voi_id": lid, "kind": "lesion", "site": site,
-                                 "label": LESION_LABEL_OFFSET + n + 1})
+        rows["vois"] += _voi_rows(scan.scan_id, paths["labels"], phantom, offset, lesion_ids, sites)
         for lid, centre, diameter in zip(lesion_ids, phantom.lesion_centres, lesions["baseline_diameter_mm"]):
             x, y, z = np.asarray(centre) + offset
             rows["positions"].append({"scan_id": scan.scan_id, "voi_id": lid, "x_mm": round(x, 2),
                                       "y_mm": round(y, 2), "z_mm": round(z, 2), "diameter_mm": diameter})
         decay = float(np.exp(-np.log(2) * scan.hours_pi * 3600.0 / nuclide.half_life_s))
-        for row in _truth_rows(phantom.labels, activity, suv, names, voxel_ml):
+        for row in _truth_rows(phantom.labels, activity, suv, names, voxel**3 / 1000.0):
             rows["truth"].append({"patient_id": pid, "scan_id": scan.scan_id, "day": scan.day,
-                                  "hours_pi": scan.hours_pi, **row, "injected_bq": float(subject["injected_bq"]),
-                                  "weight_kg": float(subject["weight_kg"]), "decay_factor": decay})
+                                  "hours_pi": scan.hours_pi, **row, "injected_bq": injected_bq,
+                                  "weight_kg": weight_kg, "decay_factor": decay})
     return rows

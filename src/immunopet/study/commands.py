@@ -33,9 +33,15 @@ def register(app: typer.Typer) -> None:
     @app.command("run", help=RUN_HELP)
     def run(
         study_dir: Path = typer.Argument(..., help="Study folder holding study.yaml and the tables."),
-        db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL of the results store, e.g. postgresql+psycopg://user@host/immunopet."),
-        workers: int | None = typer.Option(None, "--workers", min=1, help="Local worker processes (default min(2, CPUs))."),
-        scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://HOST:8786): run scans on that cluster."),
+        db: str | None = typer.Option(
+            None, "--db", help="SQLAlchemy URL of the results store, e.g. postgresql+psycopg://user@host/immunopet."
+        ),
+        workers: int | None = typer.Option(
+            None, "--workers", min=1, help="Local worker processes (default min(2, CPUs))."
+        ),
+        scheduler: str | None = typer.Option(
+            None, "--scheduler", help="Dask scheduler address (tcp://HOST:8786): run scans on that cluster."
+        ),
         force: bool = typer.Option(False, "--force", help="Measure every scan again, changed or not."),
         as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON on stdout."),
     ) -> None:

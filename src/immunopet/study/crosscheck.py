@@ -82,7 +82,9 @@ def scan_problems(scans: pd.DataFrame, root: Path, file: str, *, suv_units: str 
                 "give the DICOM series for any other SUV, %ID or Bq/mL",
             ))
         elif not nifti and not _blank(row["pet_units"]):
-            problems.append(Problem(file, row["_row"], "pet_units", "pet_units is for NIfTI PET only; leave it empty"))
+            problems.append(
+                Problem(file, row["_row"], "pet_units", "pet_units is for NIfTI PET only; leave it empty")
+            )
     return problems
 
 
@@ -117,7 +119,8 @@ def voi_problems(vois: pd.DataFrame, root: Path, file: str) -> list[Problem]:
 def lesion_problems(lesions: pd.DataFrame, lesion_vois: set[tuple[str, str]], file: str) -> list[Problem]:
     """Each lesion row names a lesion VOI of one of the patient's scans."""
     return [
-        Problem(file, row["_row"], "voi_id", f"no lesion VOI {row['voi_id']!r} of patient {row['patient_id']!r} in vois.csv")
+        Problem(file, row["_row"], "voi_id",
+                f"no lesion VOI {row['voi_id']!r} of patient {row['patient_id']!r} in vois.csv")
         for row in lesions.to_dict("records")
         if (row["patient_id"], row["voi_id"]) not in lesion_vois
     ]

@@ -88,7 +88,8 @@ def dask_cluster(tasks: Sequence[ScanTask], *, scheduler: str) -> Iterator[ScanR
     futures = {}
     try:
         for task in tasks:
-            futures[client.submit(quantify_scan, task, pure=False, key=f"immunopet-scan-{task.scan_id}-{uuid.uuid4().hex}")] = task
+            key = f"immunopet-scan-{task.scan_id}-{uuid.uuid4().hex}"
+            futures[client.submit(quantify_scan, task, pure=False, key=key)] = task
         with client.as_current():
             finished = as_completed(list(futures))
         for future in finished:

@@ -114,6 +114,8 @@ def load_study(study_dir: str | Path) -> Study:
         problems += found
         if any(p.row in (None, 1) for p in found):
             unread.add(key)
+        elif key in ("patients", "scans", "vois") and tables[key].empty and not tables[key].attrs.get("rejected"):
+            problems.append(Problem(file, None, None, "the table has no rows; a study needs at least one"))
     patients, scans, vois, lesions = (tables[k] for k in ("patients", "scans", "vois", "lesions"))
     files = {key: getattr(names, key) for key in ROW_MODELS}
 
@@ -122,10 +124,12 @@ def load_study(study_dir: str | Path) -> Study:
     problems += crosscheck.duplicates(vois, files["vois"], ["scan_id", "voi_id"], "VOI of a scan")
     problems += crosscheck.duplicates(lesions, files["lesions"], ["patient_id", "voi_id"], "lesion of a patient")
     if "patients" not in unread:
-        problems += crosscheck.references(scans, files["scans"], "patient_id", crosscheck.known_ids(patients, "patient_id"), files["patients"])
-        problems += crosscheck.references(lesions, files["lesions"], "patient_id", crosscheck.known_ids(patients, "patient_id"), files["patients"])
+        known_patients = crosscheck.known_ids(patients, "patient_id")
+        for table, key in ((scans, "scans"), (lesions, "lesions")):
+            problems += crosscheck.references(table, files[key], "patient_id", known_patients, files["patients"])
     if "scans" not in unread:
-        problems += crosscheck.references(vois, files["vois"], "scan_id", crosscheck.known_ids(scans, "scan_id"), files["scans"])
+        known_scans = crosscheck.known_ids(scans, "scan_id")
+        problems += crosscheck.references(vois, files["vois"], "scan_id", known_scans, files["scans"])
     suv_units = None if config is None else SUV_UNITS[config.suv_type]
     problems += crosscheck.scan_problems(scans, root, files["scans"], suv_units=suv_units)
     problems += crosscheck.voi_problems(vois, root, files["vois"])

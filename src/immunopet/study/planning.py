@@ -63,7 +63,8 @@ def _overrides(scan: dict[str, Any], patient: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in found.items() if v is not None}
 
 
-def _records(frame) -> list[dict[str, Any]]:
+def clean_records(frame) -> list[dict[str, Any]]:
+    """Rows of a table as dicts with ``None`` for empty cells (never NaN: JSON and SQL safe)."""
     return [{k: _value(r, k) for k in r} for r in frame.to_dict("records")]
 
 
@@ -84,7 +85,7 @@ def plan_scans(
         Measure every scan regardless.
     """
     wanted_params = params_hash(parameters)
-    patients = {r["patient_id"]: r for r in _records(study.patients)}
+    patients = {r["patient_id"]: r for r in clean_records(study.patients)}
     path_hashes: dict[Path, str] = {}
 
     def hashed(path: Path) -> str:
@@ -93,13 +94,13 @@ def plan_scans(
         return path_hashes[path]
 
     plans = []
-    for scan in _records(study.scans):
+    for scan in clean_records(study.scans):
         patient = patients[scan["patient_id"]]
         pet_path = study.path(scan["pet"])
         pet_hash = hashed(pet_path)
         vois = []
         voi_hashes = {}
-        for row in _records(study.scan_vois(scan["scan_id"])):
+        for row in clean_records(study.scan_vois(scan["scan_id"])):
             mask_hash = hashed(study.path(row["path"])) if row.get("path") else None
             voi_hashes[row["voi_id"]] = (hash_row(row), mask_hash)
             vois.append({k: v for k, v in row.items() if k != "_row"})

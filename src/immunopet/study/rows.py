@@ -27,7 +27,6 @@ def _upper(value: object) -> object:
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
-
 class _Row(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 

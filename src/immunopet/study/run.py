@@ -20,7 +20,7 @@ from immunopet.study import store
 from immunopet.study.executors import default_workers, execute
 from immunopet.study.fingerprint import canonical_json, sha256_text
 from immunopet.study.manifest import Study, load_study
-from immunopet.study.planning import ScanPlan, params_hash, plan_scans, run_parameters
+from immunopet.study.planning import ScanPlan, clean_records, params_hash, plan_scans, run_parameters
 from immunopet.study.schema import METRICS
 from immunopet.study.summary import Outcome, RunSummary
 from immunopet.study.worker import ScanResult
@@ -75,7 +75,9 @@ def _rows_for(study: Study, plan: ScanPlan, result: ScanResult, *, run_id: int, 
         measurement_rows.append({
             "study": name, "scan_id": plan.scan_id, "voi_id": voi_id, "suv_type": parameters["suv_type"],
             "suv_peak_definition": parameters["suv_peak"], "software_version": parameters["software_version"],
-            "input_hash": sha256_text(canonical_json({"pet": plan.pet_hash, "voi": definition_hash, "mask": mask_hash})),
+            "input_hash": sha256_text(
+                canonical_json({"pet": plan.pet_hash, "voi": definition_hash, "mask": mask_hash})
+            ),
             "params_hash": p_hash, "run_id": run_id, **{m: metrics.get(m) for m in METRICS},
         })
     return scan_row, voi_rows, measurement_rows
@@ -134,7 +136,7 @@ def run_study(
         if others:
             log.warning("run(s) %s of this study are still marked running: both write whole scans, last wins",
                         ", ".join(map(str, others)))
-        store.sync_patients(engine, name, study.patients.drop(columns="_row").to_dict("records"))
+        store.sync_patients(engine, name, clean_records(study.patients.drop(columns="_row")))
         store.drop_scans(engine, name, sorted(set(stored) - set(study.scans["scan_id"])))
         summary = RunSummary(run_id, db_url=sa.engine.make_url(url).render_as_string(hide_password=True))
         summary.skipped = [Outcome(p.scan_id, p.skip_reason or "") for p in plans if p.reason is None]
@@ -155,6 +157,9 @@ def run_study(
                         log.error("scan %s failed: %s", plan.scan_id, result.error)
                     advance(f"{plan.scan_id} {result.status} ({result.seconds:.1f} s)")
             status = "partial" if summary.exit_code else "done"
+        except Exception:
+            status = "failed"  # an error of the run itself (store unreachable ...); Ctrl-C stays "interrupted"
+            raise
         finally:
             summary.status = status
             summary.seconds = time.perf_counter() - started

@@ -35,7 +35,7 @@ def default_url(study_root: Path) -> str:
     return f"sqlite:///{(study_root / DEFAULT_DB).as_posix()}"
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def _sqlite_pragmas(engine: Engine, *, write: bool) -> None:
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record) -> None:  # noqa: ANN001
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
@@ -47,11 +47,14 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def open_store(url: str, *, create: bool = True) -> Engine:
     """Engine for ``url`` with the store's tables (created when missing and ``create``).
+
+    With ``create=False`` the store is opened for reading: SQLite transactions then start deferred,
+    so a reader neither waits for the write lock nor needs write permission.
 
     Raises
     ------
@@ -61,7 +64,8 @@ def open_store(url: str, *, create: bool = True) -> Engine:
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError as bad:
-        raise StudyError(f"not a database URL: {url!r}", fix="e.g. sqlite:///results.sqlite or postgresql+psycopg://user@host/db") from bad
+        raise StudyError(f"not a database URL: {url!r}",
+                         fix="e.g. sqlite:///results.sqlite or postgresql+psycopg://user@host/db") from bad
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +75,7 @@ def open_store(url: str, *, create: bool = True) -> Engine:
         pool_pre_ping=not is_sqlite,
     )
     if is_sqlite:
-        _sqlite_pragmas(engine)
+        _sqlite_pragmas(engine, write=create)
     try:
         if create:
             schema.metadata.create_all(engine)
@@ -80,8 +84,9 @@ def open_store(url: str, *, create: bool = True) -> Engine:
                 pass
     except sa.exc.SQLAlchemyError as failed:
         engine.dispose()
+        reason = getattr(failed, "orig", None) or failed
         raise StudyError(
-            f"cannot open the results store ({failed.__class__.__name__}: {failed.orig if hasattr(failed, 'orig') else failed})",
+            f"cannot open the results store ({failed.__class__.__name__}: {reason})",
             file=parsed.render_as_string(hide_password=True),
             fix="check the --db URL, that the server runs and that you may write there",
         ) from failed
@@ -102,7 +107,9 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def begin_run(engine: Engine, study: str, *, version: str, parameters: Mapping[str, Any], n_scans: int) -> int:
+def begin_run(
+    engine: Engine, study: str, *, version: str, parameters: Mapping[str, Any], n_scans: int
+) -> int:
     """Insert a ``running`` run row and return its id; mark dead runs of this host ``interrupted``."""
     host = socket.gethostname()
     with engine.begin() as conn:

@@ -117,6 +117,8 @@ def masks_from_rtstruct(
 ) -> dict[str, np.ndarray]:
     """Boolean masks on ``grid`` for the ROIs of an RTSTRUCT (all with contours, or those named).
 
+    ``roi_names`` None or empty means all ROIs.
+
     Names match exactly, else case-insensitively. ROIs without closed planar contours are left out
     with a warning (raise if named).
     """
@@ -124,7 +126,7 @@ def masks_from_rtstruct(
     by_number = {int(r.ROINumber): r for r in ds.StructureSetROISequence}
     contours_of = {int(rc.ReferencedROINumber): rc for rc in getattr(ds, "ROIContourSequence", [])}
     available = {str(r.ROIName): n for n, r in by_number.items()}
-    if roi_names is None:
+    if not roi_names:  # None or empty: every ROI in the file
         wanted, requested = list(available), False
     else:
         wanted, requested = [], True

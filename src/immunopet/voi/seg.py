@@ -39,7 +39,7 @@ def segment_names(seg) -> dict[int, str]:
 
 
 def _choose(names: dict[int, str], segments: Sequence[int | str] | None, path: str | Path) -> dict[int, str]:
-    if segments is None:
+    if not segments:  # None or empty: every segment
         return names
     chosen = {}
     for s in segments:
@@ -77,7 +77,7 @@ def masks_from_seg(
         source = Image(array, np.asarray(volume.affine), "mask")
         if not fractional:
             binary = Image((array > 0).astype(np.uint8), source.affine, "mask")
-            masks.update(label_image_to_masks(binary, grid, {1: name}, requested=segments is not None, file=str(path)))
+            masks.update(label_image_to_masks(binary, grid, {1: name}, requested=bool(segments), file=str(path)))
             continue
         values = resample_nearest(Image(array.astype(np.float32), source.affine), grid)
         inside = fraction_inside(Image((array > 0).astype(np.uint8), source.affine), grid, [1])[1]

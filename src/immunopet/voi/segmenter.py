@@ -51,11 +51,12 @@ def masks_from_segmenter(
     grid
         The PET grid.
     organs
-        Organ names (file stems) to take; all files when None.
+        Organ names (file stems) to take; all files when None or empty.
     fractional
         Partial-volume fractions instead of booleans.
     """
     files = organ_files(folder)
+    organs = list(organs) if organs else None  # None or empty: every organ file
     if organs is not None:
         unknown = [o for o in organs if o not in files]
         if unknown:

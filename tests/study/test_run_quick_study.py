@@ -1,7 +1,15 @@
-"""End to end on the simulated quick study: every VOI measured, organ SUVs against the simulator's
-ground truth, incremental re-runs, a Dask cluster, and failures in the middle of a study."""
+"""`immunopet run` end to end on the simulated quick study: every VOI measured, organ SUVs against the
+simulator's ground truth, incremental re-runs, a Dask cluster, failures in the middle of a study, and
+a run killed with SIGKILL halfway then resumed."""
 
 from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -15,6 +23,10 @@ pytestmark = pytest.mark.slow
 #: Organs measured from the simulator's label map (large enough for the <= 6 % repeatability of
 #: large organs, Jauw et al. MIB 2018).
 LARGE_ORGANS = ("liver", "spleen", "kidneys", "muscle", "intestine", "lungs", "bone_marrow", "brain")
+
+
+def _patients(study) -> list[str]:
+    return list(pd.read_csv(study / "patients.csv", dtype=str)["patient_id"])
 
 
 def expected_deviation(joined: pd.DataFrame) -> pd.Series:
@@ -89,16 +101,17 @@ def test_rerun_measures_nothing_then_only_the_edited_scan(measured):
 def test_dask_cluster_gives_the_same_table_as_the_process_pool(measured, copy_quick_study):
     from distributed import LocalCluster
 
-    study = copy_quick_study("dask", patients=["P01"])
+    study = copy_quick_study("dask", patients=[0])
+    patient = _patients(study)[0]
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
         summary = run_study(study, scheduler=cluster.scheduler_address, progress=False)
     assert summary.exit_code == 0 and len(summary.done) == 4
-    reference = measured[2].measurements.query("patient_id == 'P01'").reset_index(drop=True)
+    reference = measured[2].measurements.query("patient_id == @patient").reset_index(drop=True)
     pd.testing.assert_frame_equal(load_results(study).measurements, reference)
 
 
 def test_corrupt_dicom_and_voi_outside_the_field_of_view(copy_quick_study, capsys):
-    study = copy_quick_study("faults", patients=["P02"])
+    study = copy_quick_study("faults", patients=[1])
     scans = pd.read_csv(study / "scans.csv")
     broken_scan = scans["scan_id"].iloc[1]
     slices = sorted((study / scans["pet"].iloc[1]).glob("*.dcm"))
@@ -121,3 +134,74 @@ def test_corrupt_dicom_and_voi_outside_the_field_of_view(copy_quick_study, capsy
     assert len(results.measurements) == n_vois - 1
     out = capsys.readouterr()
     assert '"exit_code": 1' in out.out and broken_scan in out.err
+
+
+
+
+def _done_scans(db) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute("SELECT count(*) FROM scans WHERE status = 'done'").fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def test_sigkill_halfway_then_resume(copy_quick_study, measured):
+    study = copy_quick_study("killed", patients=[0, 1, 2])
+    chosen = _patients(study)
+    n_scans = len(pd.read_csv(study / "scans.csv"))
+    db = study / "results" / "immunopet.sqlite"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "immunopet.cli", "-q", "run", str(study), "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 180
+    while _done_scans(db) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "the run ended before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        committed = conn.execute("SELECT scan_id FROM scans WHERE status = 'done'").fetchall()
+        assert 2 <= len(committed) < n_scans
+        assert conn.execute("SELECT status FROM runs").fetchall() == [("running",)]
+        # every committed scan has all its VOIs and measurements: nothing half written
+        per_scan = dict(conn.execute("SELECT scan_id, count(*) FROM measurements GROUP BY scan_id").fetchall())
+    expected = pd.read_csv(study / "vois.csv").groupby("scan_id").size()
+    assert per_scan == {scan_id: expected[scan_id] for (scan_id,) in committed}
+
+    resumed = run_study(study, workers=1, progress=False)
+    assert len(resumed.skipped) == len(committed) and len(resumed.done) == n_scans - len(committed)
+    with sqlite3.connect(db) as conn:
+        assert [s for (s,) in conn.execute("SELECT status FROM runs ORDER BY run_id")] == ["interrupted", "done"]
+
+    # the same rows and values as the uninterrupted run of the whole study (process pool)
+    got, want = load_results(study), measured[2]
+    in_subset = want.measurements["patient_id"].isin(chosen)
+    pd.testing.assert_frame_equal(got.measurements, want.measurements[in_subset].reset_index(drop=True))
+    pd.testing.assert_frame_equal(got.patients, want.patients[want.patients["patient_id"].isin(chosen)])
+    assert len(got.vois) == expected.sum() and (got.vois["status"] == "done").all()
+
+
+def test_overrides_and_the_nuclide_check(copy_quick_study, measured):
+    """scans.csv overrides reach the SUV (weight x 1.5 -> SUVbw x 1.5); a wrong nuclide fails the scans."""
+    study = copy_quick_study("overrides", patients=[3])
+    patient = _patients(study)[0]
+    scans = pd.read_csv(study / "scans.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(study / "truth" / "truth.csv").drop_duplicates("scan_id").set_index("scan_id")
+    scans["weight_kg"] = [f"{1.5 * truth.loc[s, 'weight_kg']:.6f}" for s in scans["scan_id"]]
+    scans.to_csv(study / "scans.csv", index=False)
+    summary = run_study(study, workers=1, progress=False)
+    assert summary.exit_code == 0
+    got = load_results(study)
+    want = measured[2].measurements.query("patient_id == @patient").reset_index(drop=True)
+    np.testing.assert_allclose(got.measurements["suv_mean"], 1.5 * want["suv_mean"], rtol=1e-5)
+    np.testing.assert_allclose(got.measurements["pct_id"], want["pct_id"], rtol=1e-6)  # %ID needs no weight
+    audit = got.scans["suv_audit"].iloc[0]
+    assert "weight_kg" in audit and "override" in audit.lower()
+    text = (study / "study.yaml").read_text()
+    (study / "study.yaml").write_text(text.replace("nuclide: Zr-89", "nuclide: F-18"))
+    wrong = run_study(study, workers=1, progress=False)
+    assert len(wrong.failed) == 4 and all("half-life is 78.41 h" in o.reason for o in wrong.failed)
