@@ -24,6 +24,14 @@ from immunopet.logging_setup import configure, console
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
 
+try:  # Typer >= 0.2x bundles its own copy of click; usage errors are raised from that copy
+    from typer._click.exceptions import ClickException as _TyperClickException
+except ImportError:  # pragma: no cover - older Typer uses the click package itself
+    from click import ClickException as _TyperClickException
+from click import ClickException as _ClickException
+
+_CLICK_ERRORS = (_TyperClickException, _ClickException)
+
 app = typer.Typer(
     name="immunopet",
     help=(
@@ -70,7 +78,7 @@ for _module in COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app, turning :class:`ImmunoPETError` into a message and exit code 3."""
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = app(args=argv, prog_name="immunopet", standalone_mode=False)
     except ImmunoPETError as error:
         console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         logging.getLogger("immunopet").debug("details", exc_info=True)
@@ -80,13 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         console.print("[yellow]interrupted[/]")
         return 130
-    except Exception as usage:  # click's UsageError and friends
-        import click
-
-        if isinstance(usage, click.ClickException):
-            usage.show()
-            return EXIT_USAGE
-        raise
+    except _CLICK_ERRORS as usage:  # missing argument, unknown option, bad value
+        usage.show()
+        return EXIT_USAGE
     return result if isinstance(result, int) else EXIT_OK
 
 

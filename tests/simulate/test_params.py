@@ -43,3 +43,10 @@ def test_missing_and_broken_files_are_errors(tmp_path):
 def test_a_tumour_type_without_sites_is_an_error():
     with pytest.raises(SimulationParamsError, match="lesions.sites"):
         load_params({"cohort": {"tumour_types": {"melanoma": 1}, "male_fraction": {"melanoma": 0.5}}})
+
+
+def test_non_positive_sizes_are_errors():
+    with pytest.raises(SimulationParamsError, match="phantom.voxel_mm"):
+        load_params({"phantom": {"voxel_mm": 0}})
+    with pytest.raises(SimulationParamsError, match="psf_fwhm_mm"):
+        load_params({"scanner": {"psf_fwhm_mm": -1}})

@@ -20,11 +20,14 @@ def lesion_response(measurements: pd.DataFrame, lesions: pd.DataFrame | None, pa
     """Lesion % change in diameter ~ log2(lesion uptake) + (1 | patient) (lesions nested in patients)."""
     analysis = "outcome.lesion_level"
     inputs = f"lesion pct_change (lesions.csv) vs log2 lesion {params.metric} on day {params.day:g}"
-    empty = pd.DataFrame(columns=["patient_id", "voi_id", "site", "uptake", "pct_change"])
+    empty = pd.DataFrame(columns=["patient_id", "voi_id", "uptake", "pct_change", "log2_uptake"])
     if lesions is None or lesions.empty or "pct_change" not in lesions.columns:
         notes.warn(analysis, "no lesions table with pct_change: lesion-level analysis not run")
-        return {"mixed_model": not_run("linear mixed model", inputs=inputs, n=0, reason="no lesions table")}, \
-            empty, fixed_effects_table({}, "pct_change")
+        block = {"n_lesions": 0, "n_patients": 0,
+                 "mixed_model": not_run("linear mixed model", inputs=inputs, n=0, reason="no lesions table"),
+                 "spearman_unclustered": not_run("Spearman correlation", inputs=inputs, n=0,
+                                                 reason="no lesions table")}
+        return block, empty, fixed_effects_table({}, "pct_change")
     uptake = at_day(lesion_rows(measurements, params.metric), params.day, what="lesions")
     uptake = uptake[["patient_id", "voi_id", params.metric]].rename(columns={params.metric: "uptake"})
     uptake = uptake.groupby(["patient_id", "voi_id"], as_index=False)["uptake"].mean()

@@ -64,7 +64,7 @@ def _width_ratios(rows: Sequence[tuple[str, Projections]]) -> list[float]:
     return [proj.coronal.shape[0] * proj.spacing[0], proj.sagittal.shape[0] * proj.spacing[1]]
 
 
-def voxel_outline(cut: FusionSlice, *, upsample: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def voxel_outline(cut: FusionSlice, *, upsample: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The VOI mask of ``cut`` on a finer grid, so that its 0.5 contour follows the voxel edges.
 
     Returns x (mm), y (mm) and the upsampled mask (shape ``(nx * upsample, ny * upsample)``).

@@ -156,5 +156,9 @@ def roc_figure(patients: pd.DataFrame, *, responders: Sequence[str] = ("CR", "PR
     ax.set_xlabel("1 - specificity")
     ax.set_ylabel("sensitivity")
     ax.set_title(f"Response ({'/'.join(responders)}) prediction")
-    ax.legend(loc="lower right")
+    if drawn:
+        ax.legend(loc="lower right")
+    else:
+        ax.text(0.5, 0.5, "no ROC curve: responders and non-responders\nwith predictor values are both needed",
+                transform=ax.transAxes, ha="center", va="center", fontsize=8)
     return fig

@@ -114,6 +114,18 @@ def _check(params: dict[str, Any], file: str | None) -> None:
                 file=file, attribute=f"{section}.{key}",
                 fix="give every tumour type of cohort.tumour_types an entry there",
             )
+    for section, key in (("phantom", "voxel_mm"), ("phantom", "quick_voxel_mm"), ("scanner", "minutes_per_bed"),
+                         ("scanner", "noise_equivalent_sensitivity"), ("cohort", "bmi_median")):
+        if not float(params[section][key]) > 0:
+            raise SimulationParamsError(
+                f"{section}.{key} must be positive, got {params[section][key]!r}",
+                file=file, attribute=f"{section}.{key}", fix="give a positive number",
+            )
+    if any(float(params["scanner"][k]) < 0 for k in ("psf_fwhm_mm", "noise_kernel_fwhm_mm")):
+        raise SimulationParamsError(
+            "scanner.psf_fwhm_mm and scanner.noise_kernel_fwhm_mm must not be negative",
+            file=file, attribute="scanner.psf_fwhm_mm", fix="give 0 (none) or a FWHM in mm",
+        )
     if any(float(v) < 0 for v in types.values()) or sum(float(v) for v in types.values()) <= 0:
         raise SimulationParamsError(
             "cohort.tumour_types must have non-negative counts with a positive sum",

@@ -109,6 +109,8 @@ def read_results(engine: Engine, config: StudyConfig, lesions: pd.DataFrame) -> 
         .merge(vois[["scan_id", "voi_id", "kind", "site"]], on=["scan_id", "voi_id"], how="left")
     )
     tidy = tidy.reindex(columns=MEASUREMENT_COLUMNS).sort_values(["patient_id", "day", "scan_id", "kind", "voi_id"])
+    numeric = [m for m in schema.METRICS if m not in schema.INTEGER_METRICS] + ["day", "hours_pi"]
+    tidy[numeric] = tidy[numeric].astype(float)  # also when no row was measured (empty, object columns)
     tidy["n_voxels"] = tidy["n_voxels"].astype("Int64")
     return Results(
         measurements=tidy.reset_index(drop=True),

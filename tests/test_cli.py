@@ -1,0 +1,30 @@
+"""The command line's contract with scripts: exit codes and messages without tracebacks."""
+
+from immunopet import __version__
+from immunopet.cli import EXIT_INPUT, EXIT_OK, EXIT_USAGE, main
+
+
+def test_version(capsys):
+    assert main(["--version"]) == EXIT_OK
+    assert capsys.readouterr().out.strip() == f"immunopet {__version__}"
+
+
+def test_usage_errors_exit_2_with_message(capsys):
+    assert main(["analyze"]) == EXIT_USAGE
+    assert main(["no-such-command"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "Missing argument" in err and "No such command" in err and "Traceback" not in err
+
+
+def test_input_error_exits_3_naming_the_file(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    assert main(["inspect", str(missing)]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert str(missing) in err and "Traceback" not in err
+
+
+def test_every_subcommand_has_help_with_an_example(capsys):
+    for command in ("inspect", "convert", "measure", "simulate", "run", "validate", "analyze", "report", "demo"):
+        assert main([command, "--help"]) == EXIT_OK
+        text = capsys.readouterr().out
+        assert "immunopet " + command in text, f"{command} --help shows no example"
