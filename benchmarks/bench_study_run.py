@@ -30,7 +30,7 @@ def _timed(study: Path, db: Path, workers: int) -> tuple[float, object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("study", nargs="?", type=Path, help="study folder (default: simulate one)")
-    parser.add_argument("--patients", type=int, default=4, help="patients to simulate (default 4)")
+    parser.add_argument("--patients", type=int, default=6, help="patients to simulate (default 6)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-study-run-"))
     try:

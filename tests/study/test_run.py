@@ -125,3 +125,23 @@ def test_exports_are_tidy_and_patient_uptake_is_the_geometric_mean(analytic_stud
     assert patients.loc["P02", "pet_uptake"] == pytest.approx(16.0)
     assert list(patients["n_lesions"]) == [2, 1, 1]
     assert patients.loc["P01", "best_response"] == "PR"
+
+
+def test_changed_image_or_mask_files_recompute_their_scan(analytic_study):
+    import nibabel
+
+    run_study(analytic_study, workers=1, progress=False)
+    pet = analytic_study / "pet" / "P01_D2.nii.gz"
+    image = nibabel.load(pet)
+    nibabel.save(nibabel.Nifti1Image(np.asarray(image.dataobj) * 2, image.affine, image.header), pet)
+    mask = analytic_study / "masks" / "P03_D7_liver.nii.gz"
+    labels = nibabel.load(mask)
+    smaller = np.asarray(labels.dataobj).copy()
+    smaller[2:4] = 0  # a third of the liver block removed
+    nibabel.save(nibabel.Nifti1Image(smaller, labels.affine, labels.header), mask)
+    summary = run_study(analytic_study, workers=1, progress=False)
+    assert sorted((o.scan_id, o.reason) for o in summary.done) == [
+        ("P01_D2", "PET files changed"), ("P03_D7", "scan row, patient size or VOIs changed")]
+    m = load_results(analytic_study).measurements.set_index(["scan_id", "voi_id"])
+    assert m.loc[("P01_D2", "L1"), "suv_max"] == pytest.approx(16.0)
+    assert m.loc[("P03_D7", "liver"), "n_voxels"] == 4 * 6 * 6

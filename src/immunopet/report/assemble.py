@@ -131,9 +131,7 @@ def patient_sections(inputs: ReportInputs, images: dict[str, PatientFigures], *,
     audit_col = "suv_audit" if "suv_audit" in inputs.scans.columns else "audit"
     scan_inputs = {}
     for row in inputs.scans.itertuples():
-        values = suv_inputs_of(getattr(row, audit_col, None) or {})
-        values["suv_factor"] = getattr(row, "suv_factor", None)
-        scan_inputs[row.scan_id] = values
+        scan_inputs[row.scan_id] = suv_inputs_of(getattr(row, audit_col, None) or {})
     ids = identifiers.set_index("patient_id") if identifiers is not None and not identifiers.empty else None
     sections = []
     for p in inputs.patients.sort_values("patient_id").itertuples():

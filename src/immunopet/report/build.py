@@ -100,16 +100,23 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+#: Modules the worker processes import once, in the fork server, before forking.
+PRELOAD = ["immunopet.report.imaging", "immunopet.report.fig_images", "immunopet.dicom", "immunopet.study",
+           "immunopet.voi", "SimpleITK"]
+
+
 @contextmanager
 def _executor(workers: int) -> Iterator[Callable]:
-    """``map``-like runner: in this process for one worker, else a spawned process pool."""
+    """``map``-like runner: in this process for one worker, else a process pool (fork server)."""
     if workers <= 1:
         yield lambda fn, items: (fn(item) for item in items)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("forkserver")  # a clean server process: fork-safe, imports once
+    context.set_forkserver_preload(PRELOAD)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         def run(fn, items):
             for future in as_completed([pool.submit(fn, item) for item in items]):
                 yield future.result()

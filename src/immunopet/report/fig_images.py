@@ -118,7 +118,8 @@ def fusion_figure(title: str, slices: Sequence[FusionSlice], *, vmax: float | No
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_aspect("equal")
-        fig.colorbar(pet_image, ax=ax, shrink=0.8, label=units, pad=0.02)
+        bar = fig.colorbar(pet_image, ax=ax, shrink=0.8, pad=0.02)
+        bar.ax.set_title(units, fontsize=7)
     for ax in axes.ravel()[len(slices):]:
         ax.set_axis_off()
     fig.suptitle(title)

@@ -40,18 +40,24 @@ def lesion_table(measurements: pd.DataFrame, patient_id: str) -> Table:
     """One row per lesion and scan day of one patient, metrics as columns."""
     rows = measurements[(measurements["patient_id"] == patient_id) & (measurements["kind"] == "lesion")]
     rows = rows.sort_values(["voi_id", "day"], kind="stable")
-    return table_from_frame(rows, columns=LESION_COLUMNS, empty_text="No lesions measured.")
+    return table_from_frame(_days_as_text(rows), columns=LESION_COLUMNS, empty_text="No lesions measured.")
+
+
+def _days_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nominal days as written in scans.csv (``0.04``, ``7``), not to three significant figures."""
+    return frame.assign(day=[f"{d:g}" for d in frame["day"]]) if "day" in frame.columns else frame
 
 
 def scan_table(scans: pd.DataFrame, patient_id: str, *, inputs: Mapping[str, Mapping[str, Any]] | None = None) -> Table:
     """One row per scan of one patient: day, uptake time, status and the SUV inputs used.
 
-    ``inputs`` maps scan_id to ``{"injected_mbq", "weight_kg", "height_cm", "sex", "suv_factor",
+    ``inputs`` maps scan_id to ``{"injected_mbq", "weight_kg", "height_cm", "sex",
     "sources"}`` (see :func:`suv_inputs_of`).
     """
     rows = scans[scans["patient_id"] == patient_id].sort_values("day", kind="stable")
     extra = pd.DataFrame([{"scan_id": s, **(inputs or {}).get(s, {})} for s in rows["scan_id"]])
     frame = rows.merge(extra, on="scan_id", how="left") if not extra.empty else rows
+    frame = _days_as_text(frame)
     columns = {"scan_id": "scan", "day": "day", "hours_pi": "hours p.i.", "status": "status",
                "injected_mbq": "injected (MBq)", "weight_kg": "weight (kg)", "height_cm": "height (cm)",
                "sex": "sex", "suv_factor": "SUV factor (g/Bq)", "sources": "SUV inputs from", "error": "error"}

@@ -24,6 +24,7 @@ class Shape:
 
 
 def ellipsoid(centre: Sequence[float], semi: Sequence[float]) -> Shape:
+    """An axis-aligned ellipsoid with ``centre`` and semi-axes ``semi`` (mm)."""
     cx, cy, cz = centre
     ax, ay, az = semi
 
@@ -87,6 +88,7 @@ class Canvas:
         )  # type: ignore[return-value]
 
     def coordinates(self, box: tuple[slice, slice, slice]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Voxel-centre coordinates (mm) of ``box``, shaped to broadcast to ``(i, j, k)``."""
         x, y, z = (a[s] for a, s in zip(self.axes, box))
         return x[:, None, None], y[None, :, None], z[None, None, :]
 

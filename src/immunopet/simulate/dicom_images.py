@@ -9,6 +9,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.sr.codedict import codes
+from pydicom.sr.coding import Code
 from pydicom.uid import CTImageStorage, PositronEmissionTomographyImageStorage
 
 from immunopet.nuclides import Nuclide
@@ -17,7 +18,8 @@ from immunopet.simulate.dicom_common import ScanInfo, add_image_plane, base_data
 INT16_MAX = 32767
 
 
-def _code(code) -> Dataset:
+def _code(code: Code) -> Dataset:
+    """A code sequence item (CodeValue, CodingSchemeDesignator, CodeMeaning)."""
     item = Dataset()
     item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = code.value, code.scheme_designator, code.meaning
     return item

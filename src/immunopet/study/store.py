@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,7 +79,7 @@ def open_store(url: str, *, create: bool = True) -> Engine:
         _sqlite_pragmas(engine, write=create)
     try:
         if create:
-            schema.metadata.create_all(engine)
+            _create_tables(engine)
         else:
             with engine.connect():
                 pass
@@ -91,6 +92,18 @@ def open_store(url: str, *, create: bool = True) -> Engine:
             fix="check the --db URL, that the server runs and that you may write there",
         ) from failed
     return engine
+
+
+def _create_tables(engine: Engine, *, attempts: int = 3) -> None:
+    """Create missing tables; two runs creating them at once on PostgreSQL may collide: try again."""
+    for attempt in range(attempts):
+        try:
+            schema.metadata.create_all(engine)
+            return
+        except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _now() -> datetime:

@@ -87,12 +87,16 @@ def _check_half_life(pet: Any, nuclide: str, path: str) -> None:
 def load_scan_pet(task: ScanTask) -> LoadedPet:
     """Read the PET of ``task`` (DICOM series with overrides, or a NIfTI volume already in SUV)."""
     if task.pet.lower().endswith((".nii", ".nii.gz")):
-        from immunopet.dicom.suv import SUV_KINDS
+        from immunopet.study.manifest import SUV_UNITS
 
-        if task.pet_units != SUV_KINDS[task.suv_type]:
-            raise StudyError(f"the NIfTI PET is in {task.pet_units}, the study uses {SUV_KINDS[task.suv_type]}",
+        if task.pet_units != SUV_UNITS[task.suv_type]:
+            raise StudyError(f"the NIfTI PET is in {task.pet_units}, the study uses {SUV_UNITS[task.suv_type]}",
                              file=task.pet, attribute="pet_units", fix="give a DICOM PET or a NIfTI in the study's SUV")
-        suv = Image.from_nifti(task.pet, units=task.pet_units)
+        try:
+            suv = Image.from_nifti(task.pet, units=task.pet_units)
+        except (OSError, ValueError) as unreadable:  # nibabel's ImageFileError is a ValueError
+            raise StudyError(f"cannot read the NIfTI PET ({unreadable})", file=task.pet, attribute="pet",
+                             fix="check the file (a .nii or .nii.gz volume) or give the DICOM series") from unreadable
         return LoadedPet(suv, None, None, None, None, {"source": task.pet, "stored_units": task.pet_units})
     from immunopet.dicom import SuvOverrides, load_pet
 
