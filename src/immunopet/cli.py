@@ -22,7 +22,7 @@ from immunopet import __version__
 from immunopet.errors import ImmunoPETError
 from immunopet.logging_setup import configure, console
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
+from immunopet.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE  # noqa: F401 (re-exported)
 
 try:  # Typer >= 0.2x bundles its own copy of click; usage errors are raised from that copy
     from typer._click.exceptions import ClickException as _TyperClickException

@@ -20,3 +20,20 @@ def test_mip_scale_is_the_rounded_up_lesion_quartile(synthetic_measurements):
     assert scale >= q3 and scale == nice_ceiling(q3)
     organs_only = pd.DataFrame({"kind": "organ", "suv_max": np.nan, "suv_mean": np.arange(1.0, 101.0)})
     assert mip_scale(organs_only) == nice_ceiling(np.percentile(np.arange(1.0, 101.0), 99))
+
+
+def test_failing_patient_job_is_recorded_and_the_rest_goes_on(tmp_path):
+    from immunopet.report.build import image_figures
+    from immunopet.report.imaging import PatientJob, ScanImageJob
+
+    def job(pid: str, pet: str) -> PatientJob:
+        scan = ScanImageJob(scan_id=f"{pid}_D7", day=7.0, pet=pet, suv_factor=0.002)
+        return PatientJob(study_dir=str(tmp_path), patient_id=pid, scans=(scan,), figures_dir=str(tmp_path / "f"),
+                          mip_vmax=5.0, svg=False)
+
+    calls = []
+    result = image_figures([job("P1", str(tmp_path / "missing")), job("P2", str(tmp_path / "missing2"))], workers=1,
+                           progress=lambda description, total: (lambda: calls.append(description)))
+    assert sorted(result) == ["P1", "P2"] and len(calls) == 2
+    for pid in ("P1", "P2"):
+        assert result[pid].figures == [] and result[pid].problems[0][0] == f"{pid}_D7"

@@ -145,3 +145,25 @@ def test_changed_image_or_mask_files_recompute_their_scan(analytic_study):
     m = load_results(analytic_study).measurements.set_index(["scan_id", "voi_id"])
     assert m.loc[("P01_D2", "L1"), "suv_max"] == pytest.approx(16.0)
     assert m.loc[("P03_D7", "liver"), "n_voxels"] == 4 * 6 * 6
+
+
+def test_ctrl_c_keeps_committed_scans_and_marks_the_run_interrupted(analytic_study, monkeypatch):
+    from immunopet.study import store as store_module
+
+    real_write = store_module.write_scan
+    written = []
+
+    def write_then_interrupt(*args, **kwargs):
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        real_write(*args, **kwargs)
+        written.append(args[1]["scan_id"])  # (engine, scan row, VOI rows, measurement rows)
+
+    monkeypatch.setattr(store_module, "write_scan", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run_study(analytic_study, workers=1, progress=False)
+    monkeypatch.setattr(store_module, "write_scan", real_write)
+    runs = _runs(analytic_study)
+    assert [(r["status"], r["n_done"]) for r in runs] == [("interrupted", 2)]
+    resumed = run_study(analytic_study, workers=1, progress=False)
+    assert sorted(o.scan_id for o in resumed.skipped) == sorted(written) and len(resumed.done) == 4

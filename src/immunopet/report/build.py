@@ -107,9 +107,18 @@ PRELOAD = ["immunopet.report.imaging", "immunopet.report.fig_images", "immunopet
 
 @contextmanager
 def _executor(workers: int) -> Iterator[Callable]:
-    """``map``-like runner: in this process for one worker, else a process pool (fork server)."""
+    """A runner yielding ``(item, result, error)`` as items finish: in this process for one worker,
+    else in a process pool whose workers fork from a server that has imported :data:`PRELOAD`."""
     if workers <= 1:
-        yield lambda fn, items: (fn(item) for item in items)
+        def run_here(fn, items):
+            for item in items:
+                try:
+                    yield item, fn(item), None
+                except Exception as error:  # a bug on one patient must not cost the whole report
+                    log.debug("%s failed", item, exc_info=True)
+                    yield item, None, error
+
+        yield run_here
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -118,19 +127,29 @@ def _executor(workers: int) -> Iterator[Callable]:
     context.set_forkserver_preload(PRELOAD)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         def run(fn, items):
-            for future in as_completed([pool.submit(fn, item) for item in items]):
-                yield future.result()
+            futures = {pool.submit(fn, item): item for item in items}
+            for future in as_completed(futures):
+                try:
+                    yield futures[future], future.result(), None
+                except Exception as error:  # includes a crashed worker (BrokenProcessPool)
+                    yield futures[future], None, error
 
         yield run
 
 
 def image_figures(jobs: list[PatientJob], *, workers: int, progress: Progress) -> dict[str, PatientFigures]:
-    """Run the per-patient image jobs (process pool when ``workers > 1``), advancing ``progress``."""
+    """Run the per-patient image jobs (process pool when ``workers > 1``), advancing ``progress``.
+
+    A patient whose job fails gets no image figures and the error as its problem; the others go on.
+    """
     advance = progress("patient image figures", len(jobs))
     done: dict[str, PatientFigures] = {}
     with _executor(min(workers, len(jobs))) as run:
-        for result in run(patient_figures, jobs):
-            done[result.patient_id] = result
+        for job, result, error in run(patient_figures, jobs):
+            if error is not None:
+                log.warning("%s: image figures failed: %s: %s", job.patient_id, error.__class__.__name__, error)
+                result = PatientFigures(job.patient_id, problems=[(job.patient_id, f"{error.__class__.__name__}: {error}")])
+            done[job.patient_id] = result
             advance()
     return done
 

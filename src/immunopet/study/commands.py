@@ -7,14 +7,12 @@ from pathlib import Path
 
 import typer
 
-#: ``cli.main`` drops the exit code of ``typer.Exit`` (it runs click with standalone_mode=False and
-#: ignores the returned code), so non-zero codes leave through SystemExit, which it passes on.
-EXIT_PARTIAL, EXIT_INPUT = 1, 3
+from immunopet.exit_codes import EXIT_INPUT
 
 
 def _leave(code: int) -> None:
     if code:
-        raise SystemExit(code)
+        raise typer.Exit(code)
 
 
 RUN_HELP = """Measure every scan and VOI of a study into its results store; only what changed since the
@@ -53,7 +51,7 @@ def register(app: typer.Typer) -> None:
             summary = run_study(study_dir, db_url=db, workers=workers, scheduler=scheduler, force=force)
         except StudyValidationError as invalid:
             render_problems(invalid)
-            raise SystemExit(EXIT_INPUT) from invalid
+            raise typer.Exit(EXIT_INPUT) from invalid
         print_summary(summary)
         if as_json:
             typer.echo(json.dumps(summary.as_dict(), indent=2))
@@ -73,7 +71,7 @@ def register(app: typer.Typer) -> None:
             study = load_study(study_dir)
         except StudyValidationError as invalid:
             render_problems(invalid)
-            raise SystemExit(EXIT_INPUT) from invalid
+            raise typer.Exit(EXIT_INPUT) from invalid
         console.print(
             f"{study.config.name}: {len(study.patients)} patients, {len(study.scans)} scans, "
             f"{len(study.vois)} VOIs, {len(study.lesions)} lesions: no problems found"
