@@ -56,5 +56,7 @@ def test_notes_and_sentences_from_the_analysis(analysed):
     notes = km_notes(analysed.summary)
     logrank = {r["name"]: r["p_value"] for r in analysed.summary["key_results"] if "log-rank" in r["name"]}
     assert f"log-rank p = {logrank['PET: OS log-rank (split median)']:.3f}" in notes["os"]
+    cox = next(r for r in analysed.summary["key_results"] if r["name"] == "PET: PFS Cox")
+    assert f"HR {cox['estimate']:.2f} ({cox['ci_low']:.2f}-{cox['ci_high']:.2f}), hazard ratio per doubling" in notes["pfs"]
     text = " ".join(statistics_sentences(analysed.summary))
     assert "log-rank tests" in text and "200 resamples" in text

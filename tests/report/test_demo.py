@@ -98,3 +98,15 @@ def test_failed_scan_is_reported_and_exit_code_is_1(demo_quick, tmp_path):
     qa = html[html.index('id="qa"'): html.index('id="results"')]
     assert f"<td>{broken['scan_id']}</td>" in qa and "1 of 20 scans" in qa
     assert "RadiopharmaceuticalStartDateTime" in qa  # the reason, as recorded by the run
+
+
+@pytest.mark.slow
+def test_demo_reuses_an_existing_simulated_study(demo_quick, tmp_path):
+    _, original = demo_quick
+    study = tmp_path / "again"
+    shutil.copytree(original, study)
+    (study / "report" / "report.html").unlink()
+    before = {p.name: p.stat().st_mtime_ns for p in (study / "dicom").rglob("*.dcm")}
+    assert _cli(["--quiet", "demo", str(study), "--quick"]) == 0
+    assert (study / "report" / "report.html").is_file()
+    assert {p.name: p.stat().st_mtime_ns for p in (study / "dicom").rglob("*.dcm")} == before  # not simulated again

@@ -54,3 +54,12 @@ def test_roc_curves_area_equals_mann_whitney_auc(synthetic_patients):
         u = mannwhitneyu(score[y == 1], score[y == 0]).statistic
         assert np.isclose(area, u / ((y == 1).sum() * (y == 0).sum()))
         assert f"AUC {area:.2f}" in line.get_label()
+
+
+def test_km_split_at_a_given_value(synthetic_patients):
+    fig = km_figure(synthetic_patients, threshold=8.0, endpoints={"os": "Overall survival"})
+    high = synthetic_patients[synthetic_patients["pet_uptake"] > 8.0]
+    line = _line(fig, "km-os-high")
+    assert f"above 8 (n={len(high)})" in line.get_label()
+    drops = np.asarray(line.get_xdata())[1:][np.diff(np.asarray(line.get_ydata())) < 0]
+    assert np.allclose(np.sort(drops), np.unique(high.loc[high["os_event"] == 1, "os_months"]))

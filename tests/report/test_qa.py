@@ -47,11 +47,19 @@ def test_findings_from_run_tables():
     assert qa.failed_scans["scan_id"].tolist() == ["P2_D7"]
     assert "StartDateTime" in qa.failed_scans["error"].iloc[0]
     assert qa.failed_vois["voi_id"].tolist() == ["L3"]
-    assert qa.overrides.to_dict("records") == [{"scan_id": "P1_D7", "input": "weight_kg", "value": "72.0",
-                                                "header value": "70.0", "source": "override: weight_kg"}]
+    assert qa.overrides.to_dict("records") == [{"scan_id": "P1_D7", "input": "weight_kg", "value": "72",
+                                                "header value": "70", "source": "override: weight_kg", "changed": True}]
     assert qa.missing.empty and qa.warnings.empty and qa.timing.empty
     assert qa.n_problems == 2 and qa.n_scans == 3 and qa.n_notes == 1
     assert len(qa.changed_overrides) == 1
+
+
+def test_override_equal_to_header_within_rounding_is_not_a_change():
+    audit = json.loads(_audit(weight_source="override: weight_kg", weight=155.2, header_weight=1.552 * 100, height=170.0))
+    scans = pd.DataFrame({"scan_id": ["s"], "patient_id": ["P"], "day": [7.0], "hours_pi": [168.0],
+                          "status": ["done"], "error": [None], "suv_audit": [json.dumps(audit)]})
+    qa = qa_findings(scans, audit_column="suv_audit")
+    assert len(qa.overrides) == 1 and qa.changed_overrides.empty and qa.n_notes == 0
 
 
 def test_missing_inputs_and_warnings():

@@ -98,3 +98,28 @@ def test_lesions_peak_at_their_true_centres(day7_mips):
                 assert distance <= reach, (scan.scan_id, lesion["voi_id"], view, distance)
                 checked += 1
     assert checked >= 4, f"only {checked} lesion views were free of hotter structures"
+
+
+@pytest.mark.slow
+def test_fusion_slices_cut_through_the_true_lesions(demo_quick):
+    from immunopet.report.imaging import ct_on_grid, lesion_masks
+    from immunopet.report.projection import fusion_slice
+
+    _, study = demo_quick
+    inputs = read_inputs(study, run_analyses=False)
+    job = patient_jobs(inputs, study / "report" / "figures", svg=False)[0]
+    scan = next(s for s in job.scans if s.fusion)
+    suv = load_suv(scan)
+    positions = pd.read_csv(study / "truth" / "lesion_positions.csv").set_index(["scan_id", "voi_id"])
+    masks = lesion_masks(job.study_dir, scan.scan_id, suv, scan.lesions)
+    assert sorted(masks) == sorted(scan.lesions) and masks
+    ct = ct_on_grid(scan.ct, suv)
+    assert ct.shape == suv.shape and -1100 < float(np.median(ct)) < 200  # HU resampled onto the PET grid
+    voxel = float(max(suv.spacing))
+    for name, mask in masks.items():
+        truth = positions.loc[(scan.scan_id, name)]
+        cut = fusion_slice(name, suv, mask, ct)
+        assert abs(cut.z_mm - truth["z_mm"]) <= truth["diameter_mm"] / 2 + voxel
+        xs, ys = np.nonzero(cut.mask)
+        centre = np.array([cut.x_mm[xs].mean(), cut.y_mm[ys].mean()])
+        assert np.hypot(*(centre - [truth["x_mm"], truth["y_mm"]])) <= truth["diameter_mm"] / 2 + voxel, name

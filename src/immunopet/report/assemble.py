@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -31,14 +32,15 @@ def _config(inputs: ReportInputs, key: str, default: Any) -> Any:
     return default if value is None else value
 
 
-def study_figures(inputs: ReportInputs, figures_dir: Path, *, svg: bool, progress: Callable) -> list[Block]:
+def study_figures(inputs: ReportInputs, figures_dir: Path, *, svg: bool,
+                  progress: Callable) -> tuple[list[Block], list[SavedFigure]]:
     """The result sections with the study-level figures (each also saved as PNG and SVG)."""
     m, patients = inputs.measurements, inputs.patients
     day = float(_config(inputs, "outcome_day", 7.0))
     metric = str(_config(inputs, "lesion_metric", "suv_max"))
     responders = tuple(_config(inputs, "responders", ["CR", "PR"]))
     metric_label = METRIC_PHRASES.get(metric, metric)
-    lesions = m[(m["kind"] == "lesion") & (m["day"] == day)]
+    lesions = m[(m["kind"] == "lesion") & np.isclose(m["day"].astype(float), day)]
     uptake_label = f"PET uptake\n(geometric mean lesion {metric_label}, day {day:g})"
     plans: list[tuple[str, str, Callable[[], Figure], str]] = [
         ("Biodistribution", "biodistribution", lambda: fig_uptake.biodistribution_figure(m),
@@ -55,7 +57,8 @@ def study_figures(inputs: ReportInputs, figures_dir: Path, *, svg: bool, progres
          "Best percentage change in the sum of target-lesion diameters, coloured by PET uptake (log scale); "
          "dashed lines: +20 % and -30 %."),
         ("Survival", "kaplan_meier",
-         lambda: fig_outcome.km_figure(patients, label="PET uptake", notes=km_notes(inputs.analysis)),
+         lambda: fig_outcome.km_figure(patients, label="PET uptake", notes=km_notes(inputs.analysis),
+                                       threshold=_numeric_split(inputs.analysis)),
          "Kaplan-Meier estimates of progression-free and overall survival for patients with PET uptake above "
          "vs at or below the median; ticks: censored; numbers at risk below."),
         ("PET, IHC and RNA-seq as predictors of response", "roc",
@@ -65,6 +68,7 @@ def study_figures(inputs: ReportInputs, figures_dir: Path, *, svg: bool, progres
     ]
     advance = progress("study figures", len(plans))
     blocks: dict[str, Block] = {}
+    saved_all: list[SavedFigure] = []
     for title, name, draw, caption in plans:
         block = blocks.setdefault(title, Block(title))
         try:
@@ -74,8 +78,15 @@ def study_figures(inputs: ReportInputs, figures_dir: Path, *, svg: bool, progres
             block.note = f"{block.note} Figure {name} not drawn: {error}".strip()
         else:
             block.figures.append(figure_entry(saved, dpi=PNG_DPI))
+            saved_all.append(saved)
         advance()
-    return list(blocks.values())
+    return list(blocks.values()), saved_all
+
+
+def _numeric_split(summary: dict[str, Any]) -> float | None:
+    """The PET-uptake split of the analyses when it is a number (``immunopet analyze --split``)."""
+    split = (summary.get("parameters") or {}).get("split")
+    return float(split) if isinstance(split, int | float) and not isinstance(split, bool) else None
 
 
 def qa_section(qa: QAFindings) -> dict[str, Any]:
@@ -83,11 +94,15 @@ def qa_section(qa: QAFindings) -> dict[str, Any]:
     changed = qa.changed_overrides
     same = len(qa.overrides) - len(changed)
     blocks = [
-        {"title": "Failed scans", "note": "", "table": table_from_frame(qa.failed_scans, empty_text="No scan failed.")},
+        {"title": "Failed scans", "note": "", "table": table_from_frame(
+            qa.failed_scans, columns={"scan_id": "scan", "patient_id": "patient", "day": "day", "status": "status",
+                                      "error": "reason"}, empty_text="No scan failed.")},
         {"title": "Failed VOIs", "note": "", "table": table_from_frame(qa.failed_vois, empty_text="No VOI failed.")},
         {"title": "Overrides of DICOM header values",
          "note": (f"{same} further override(s) gave the same value as the header." if same else ""),
-         "table": table_from_frame(changed, empty_text="No override changed a header value.")},
+         "table": table_from_frame(changed, columns={"scan_id": "scan", "input": "input", "value": "value used",
+                                                     "header value": "header value", "source": "source"},
+                                   empty_text="No override changed a header value.")},
         {"title": "Uptake times far from the nominal day",
          "note": "Flagged when |hours p.i. - 24 x day| exceeds min(12 h, max(1 h, 10 % of the nominal time)).",
          "table": table_from_frame(qa.timing, columns={
@@ -95,7 +110,8 @@ def qa_section(qa: QAFindings) -> dict[str, Any]:
              "hours_pi": "hours p.i.", "deviation_h": "deviation (h)", "tolerance_h": "tolerance (h)"},
              empty_text="Every uptake time is within tolerance of its nominal day.")},
         {"title": "Missing DICOM attributes", "note": "",
-         "table": table_from_frame(qa.missing, empty_text="No SUV input was missing.")},
+         "table": table_from_frame(qa.missing, columns={"scan_id": "scan", "input": "input", "source": "attribute",
+                                                        "note": "note"}, empty_text="No SUV input was missing.")},
         {"title": "Warnings while reading the images", "note": "",
          "table": table_from_frame(qa.warnings, empty_text="No warnings.")},
     ]
@@ -158,7 +174,7 @@ def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, 
     """The report HTML and every figure it shows."""
     audit_col = "suv_audit" if "suv_audit" in inputs.scans.columns else "audit"
     qa = qa_findings(inputs.scans, failed_vois=inputs.failed_vois, audit_column=audit_col)
-    results = study_figures(inputs, figures_dir, svg=svg, progress=progress)
+    results, study_saved = study_figures(inputs, figures_dir, svg=svg, progress=progress)
     findings = key_results(inputs.analysis)
     if findings:
         results.insert(0, Block("Key results", table=stat_table(findings),
@@ -177,13 +193,11 @@ def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, 
         version=__version__, generated=generated, include_identifiers=identifiers is not None,
         study_dir_name=inputs.study_dir.name,
     )
-    figures = [f for p in images.values() for f in p.figures]
-    return html, figures
+    return html, [*study_saved, *(f for p in images.values() for f in p.figures)]
 
 
 def _scans_with_mbq(scans: pd.DataFrame) -> pd.DataFrame:
-    if "injected_bq" not in scans.columns:
-        return scans
+    """The scans table with the injected activity (MBq, at injection) read from each SUV audit."""
     audit_col = "suv_audit" if "suv_audit" in scans.columns else "audit"
-    mbq = [suv_inputs_of(a or {}).get("injected_mbq") for a in scans.get(audit_col, [None] * len(scans))]
-    return scans.assign(injected_mbq=mbq)
+    audits = scans[audit_col] if audit_col in scans.columns else [None] * len(scans)
+    return scans.assign(injected_mbq=[suv_inputs_of(a or {}).get("injected_mbq") for a in audits])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import math
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field

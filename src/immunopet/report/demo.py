@@ -70,7 +70,7 @@ def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, se
         say(f"simulating {'a quick trial' if quick else f'{patients} patients'}, scan days "
             f"{', '.join(f'{d:g}' for d in days)}")
         study_dir = Path(simulate_study(out_dir, patients=patients, seed=seed, days=days, quick=quick, workers=workers))
-    seconds["simulate"] = time.perf_counter() - start
+        seconds["simulate"] = time.perf_counter() - start
     start = time.perf_counter()
     say("measuring every scan (immunopet run)")
     summary = run_study(study_dir, workers=workers)

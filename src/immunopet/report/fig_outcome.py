@@ -82,7 +82,8 @@ def km_figure(patients: pd.DataFrame, *, value: str = "pet_uptake", label: str =
             kmf = KaplanMeierFitter().fit(durations, events, label=group)
             sf = kmf.survival_function_.iloc[:, 0]
             colour = PALETTE[n]
-            name = f"{label} {'above' if group == 'high' else 'at or below'} median"
+            where = "median" if threshold is None else f"{threshold:g}"
+            name = f"{label} {'above' if group == 'high' else 'at or below'} {where}"
             (line,) = ax.step(sf.index.to_numpy(), sf.to_numpy(), where="post", color=colour, lw=1.6,
                               label=f"{name} (n={len(part)})")
             line.set_gid(f"km-{key}-{group}")

@@ -13,6 +13,7 @@ What is checked (documented in ``docs/report.md``):
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,7 +91,22 @@ def _replaced(audit: Mapping[str, Any]) -> Mapping[str, Any]:
 def _show(value: Any) -> str:
     if isinstance(value, Mapping):
         value = value.get("value")
+    if isinstance(value, float):
+        return f"{value:g}"
     return "" if value is None else str(value)
+
+
+def same_value(used: Any, header: Any, *, rel_tol: float = 1e-6) -> bool:
+    """Whether an override gave the header's value (numbers compared to ``rel_tol``, e.g. a height
+    given in cm against the header's metres, 155.2 vs 1.552 * 100 = 155.20000000000002)."""
+    used = used.get("value") if isinstance(used, Mapping) else used
+    header = header.get("value") if isinstance(header, Mapping) else header
+    if header is None:
+        return False
+    try:
+        return math.isclose(float(used), float(header), rel_tol=rel_tol)
+    except (TypeError, ValueError):
+        return str(used).strip().upper() == str(header).strip().upper()
 
 
 def audit_findings(scans: pd.DataFrame, *, audit_column: str = "audit") -> dict[str, pd.DataFrame]:
@@ -99,7 +115,7 @@ def audit_findings(scans: pd.DataFrame, *, audit_column: str = "audit") -> dict[
     Returns
     -------
     dict
-        ``"overrides"`` (scan_id, input, value used, header value, source), ``"missing"``
+        ``"overrides"`` (scan_id, input, value used, header value, source, changed), ``"missing"``
         (scan_id, input, source, note) and ``"warnings"`` (scan_id, warning) tables.
     """
     overrides, missing, warnings = [], [], []
@@ -110,15 +126,16 @@ def audit_findings(scans: pd.DataFrame, *, audit_column: str = "audit") -> dict[
             for name, item in _sourced_items(audit):
                 source = str(item.get("source", ""))
                 if source.startswith("override"):
+                    header = replaced.get(name)
                     overrides.append({"scan_id": scan_id, "input": name, "value": _show(item),
-                                      "header value": _show(replaced.get(name)) or "absent",
-                                      "source": source})
+                                      "header value": _show(header) or "absent", "source": source,
+                                      "changed": not same_value(item, header)})
                 elif item.get("value") is None:
                     missing.append({"scan_id": scan_id, "input": name, "source": source,
                                     "note": str(item.get("note", ""))})
             warnings.extend({"scan_id": scan_id, "warning": w} for w in _warnings(audit))
     return {
-        "overrides": pd.DataFrame(overrides, columns=["scan_id", "input", "value", "header value", "source"]),
+        "overrides": pd.DataFrame(overrides, columns=["scan_id", "input", "value", "header value", "source", "changed"]),
         "missing": pd.DataFrame(missing, columns=["scan_id", "input", "source", "note"]),
         "warnings": pd.DataFrame(warnings, columns=["scan_id", "warning"]),
     }
@@ -142,7 +159,7 @@ class QAFindings:
         """Overrides whose value differs from the header's (or where the header had none)."""
         if self.overrides.empty:
             return self.overrides
-        return self.overrides[self.overrides["header value"] != self.overrides["value"]]
+        return self.overrides[self.overrides["changed"].astype(bool)]
 
     @property
     def n_problems(self) -> int:
