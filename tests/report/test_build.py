@@ -37,3 +37,28 @@ def test_failing_patient_job_is_recorded_and_the_rest_goes_on(tmp_path):
     assert sorted(result) == ["P1", "P2"] and len(calls) == 2
     for pid in ("P1", "P2"):
         assert result[pid].figures == [] and result[pid].problems[0][0] == f"{pid}_D7"
+
+
+def test_broken_pool_falls_back_to_this_process(tmp_path, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+    from contextlib import contextmanager
+
+    from immunopet.report import build
+    from immunopet.report.imaging import PatientFigures, PatientJob
+
+    jobs = [PatientJob(study_dir=str(tmp_path), patient_id=p, scans=(), figures_dir=str(tmp_path), mip_vmax=1.0)
+            for p in ("P1", "P2")]
+    original = build._executor
+
+    @contextmanager
+    def breaking(workers):
+        if workers <= 1:
+            with original(1) as run:
+                yield run
+            return
+        yield lambda fn, items: ((item, None, BrokenProcessPool("bootstrapping")) for item in items)
+
+    monkeypatch.setattr(build, "_executor", breaking)
+    result = build.image_figures(jobs, workers=2, progress=build.no_progress)
+    assert sorted(result) == ["P1", "P2"]
+    assert all(isinstance(r, PatientFigures) and not r.problems for r in result.values())

@@ -142,16 +142,32 @@ def image_figures(jobs: list[PatientJob], *, workers: int, progress: Progress) -
 
     A patient whose job fails gets no image figures and the error as its problem; the others go on.
     """
+    from concurrent.futures.process import BrokenProcessPool
+
     advance = progress("patient image figures", len(jobs))
     done: dict[str, PatientFigures] = {}
+    lost: list[PatientJob] = []
     with _executor(min(workers, len(jobs))) as run:
         for job, result, error in run(patient_figures, jobs):
-            if error is not None:
-                log.warning("%s: image figures failed: %s: %s", job.patient_id, error.__class__.__name__, error)
-                result = PatientFigures(job.patient_id, problems=[(job.patient_id, f"{error.__class__.__name__}: {error}")])
-            done[job.patient_id] = result
+            if isinstance(error, BrokenProcessPool):  # e.g. a script without `if __name__ == "__main__":`
+                lost.append(job)
+                continue
+            done[job.patient_id] = _recorded(job, result, error)
             advance()
+    if lost:
+        log.warning("the process pool broke; making the figures of %d patient(s) in this process", len(lost))
+        with _executor(1) as run:
+            for job, result, error in run(patient_figures, lost):
+                done[job.patient_id] = _recorded(job, result, error)
+                advance()
     return done
+
+
+def _recorded(job: PatientJob, result: PatientFigures | None, error: BaseException | None) -> PatientFigures:
+    if error is None and result is not None:
+        return result
+    log.warning("%s: image figures failed: %s: %s", job.patient_id, error.__class__.__name__, error)
+    return PatientFigures(job.patient_id, problems=[(job.patient_id, f"{error.__class__.__name__}: {error}")])
 
 
 def write_report(study_dir: str | Path, *, out: str | Path | None = None, include_identifiers: bool = False,
@@ -204,7 +220,8 @@ def build_report(study_dir: str | Path, *, out: str | Path | None = None, includ
     include_identifiers
         Show patient names, birth dates and DICOM patient IDs (read from the PET headers).
     workers
-        Processes for the per-patient image figures (default: up to 2).
+        Processes for the per-patient image figures (default: up to 2). Scripts calling this with
+        more than one worker need the ``if __name__ == "__main__":`` guard (``multiprocessing``).
     db_url
         Results store (default: the study's SQLite file).
 
