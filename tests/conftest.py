@@ -16,6 +16,21 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """Commands call ``logging_setup.configure`` (levels, Rich handler); undo it after each test
+    so that ``caplog`` sees the warnings of later tests whatever ran before them."""
+    import logging
+
+    loggers = {name: logging.getLogger(name) for name in ("immunopet", "")}
+    levels = {name: logger.level for name, logger in loggers.items()}
+    handlers = list(logging.getLogger().handlers)
+    yield
+    for name, logger in loggers.items():
+        logger.setLevel(levels[name])
+    logging.getLogger().handlers[:] = handlers
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real scanner DICOM in ``../shared/data`` (read-only). Fails, never skips, if absent."""
