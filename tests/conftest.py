@@ -16,19 +16,24 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """Commands call ``logging_setup.configure`` (levels, Rich handler); undo it after each test
-    so that ``caplog`` sees the warnings of later tests whatever ran before them."""
+def _reset_logging() -> None:
     import logging
 
-    loggers = {name: logging.getLogger(name) for name in ("immunopet", "")}
-    levels = {name: logger.level for name, logger in loggers.items()}
-    handlers = list(logging.getLogger().handlers)
+    from rich.logging import RichHandler
+
+    logging.getLogger("immunopet").setLevel(logging.NOTSET)
+    logging.getLogger().setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.handlers[:] = [h for h in root.handlers if not isinstance(h, RichHandler)]
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """Commands call ``logging_setup.configure`` (levels, a Rich handler), also from fixtures of a
+    wider scope; reset to the defaults around each test so ``caplog`` sees every warning."""
+    _reset_logging()
     yield
-    for name, logger in loggers.items():
-        logger.setLevel(levels[name])
-    logging.getLogger().handlers[:] = handlers
+    _reset_logging()
 
 
 @pytest.fixture(scope="session")
