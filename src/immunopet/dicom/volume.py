@@ -13,7 +13,6 @@ import os
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from immunopet.dicom.discover import IMAGE_MODALITIES, iter_files
+from immunopet.dicom.discover import IMAGE_MODALITIES, iter_files, read_all
 from immunopet.dicom.frames import frames_of
 from immunopet.dicom.geometry import Frame, Grid, build_grid
 from immunopet.errors import DicomError, ImmunoPETError
@@ -71,7 +70,7 @@ def _candidates(path: PathOrFiles) -> tuple[list[str], str]:
     return files, f"{len(files)} files from {os.path.dirname(files[0]) or '.'}"
 
 
-def read_series(path: PathOrFiles, *, series_uid: str | None = None, workers: int = 2) -> tuple[list[tuple[str, Dataset]], str]:
+def read_series(path: PathOrFiles, *, series_uid: str | None = None, workers: int = 1) -> tuple[list[tuple[str, Dataset]], str]:
     """Parse every file once (pixel data deferred) and return the files of one image series.
 
     ``path`` is a folder (searched recursively), a file or a list of files. A folder with several
@@ -80,15 +79,14 @@ def read_series(path: PathOrFiles, *, series_uid: str | None = None, workers: in
     files, where = _candidates(path)
     groups: dict[str, list[tuple[str, Dataset]]] = defaultdict(list)
     skipped: list[tuple[str, str]] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for file, ds, problem in pool.map(_read_deferred, files, chunksize=32):
-            if ds is None:
-                skipped.append((file, problem or "unreadable"))
-            elif ds.get("Modality") in IMAGE_MODALITIES and ds.get("SeriesInstanceUID"):
-                if "PixelData" in ds:
-                    groups[str(ds.SeriesInstanceUID)].append((file, ds))
-                else:
-                    skipped.append((file, "image without pixel data (truncated?)"))
+    for file, ds, problem in read_all(_read_deferred, files, workers=workers):
+        if ds is None:
+            skipped.append((file, problem or "unreadable"))
+        elif ds.get("Modality") in IMAGE_MODALITIES and ds.get("SeriesInstanceUID"):
+            if "PixelData" in ds:
+                groups[str(ds.SeriesInstanceUID)].append((file, ds))
+            else:
+                skipped.append((file, "image without pixel data (truncated?)"))
     for file, reason in skipped:
         level = logging.DEBUG if reason == "not a DICOM file" else logging.WARNING
         log.log(level, "skipped %s: %s", file, reason)
@@ -175,7 +173,7 @@ def assemble(grid: Grid) -> np.ndarray:
     return out.transpose(2, 1, 0)
 
 
-def read_volume(path: PathOrFiles, *, series_uid: str | None = None, workers: int = 2) -> Volume:
+def read_volume(path: PathOrFiles, *, series_uid: str | None = None, workers: int = 1) -> Volume:
     """Read, sort, check and rescale one series; ``image.units`` is the stored unit.
 
     PET: the Units (0054,1001) value (``"BQML"``, ``"GML"``, ``"CNTS"``...); CT: ``"HU"``.
