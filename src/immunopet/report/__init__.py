@@ -14,8 +14,7 @@ Public API (see docs/report.md and docs/methods.md):
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from immunopet.lazy_exports import lazy_exports
 
 # Names are imported on first use (PEP 562) so that ``immunopet --help`` does not load matplotlib.
 _HOME = {
@@ -33,17 +32,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _HOME:
-        value = getattr(importlib.import_module(f"immunopet.report.{_HOME[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'immunopet.report' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOME])
-
+__getattr__, __dir__ = lazy_exports(__name__, _HOME, globals())
 
 __all__ = [
     "DemoSummary",

@@ -10,8 +10,9 @@ The names are loaded on first use (PEP 562), so ``immunopet --help`` does not im
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from immunopet.lazy_exports import lazy_exports
 
 _PUBLIC = {
     "BLOOD_POOL_ML": "spheres",
@@ -43,13 +44,4 @@ if TYPE_CHECKING:
     from immunopet.voi.spheres import BLOOD_POOL_ML, BONE_MARROW_ML, sphere_mask
 
 
-def __getattr__(name: str) -> Any:
-    if name in _PUBLIC:
-        value = getattr(importlib.import_module(f"immunopet.voi.{_PUBLIC[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'immunopet.voi' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC, globals())

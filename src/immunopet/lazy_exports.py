@@ -1,0 +1,35 @@
+"""Public names of a package loaded on first use (PEP 562).
+
+Packages whose modules pull in heavy libraries (scipy, pandas, matplotlib) hand their public names
+on through :func:`lazy_exports`, so ``immunopet --help`` and the commands' start-up stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+def lazy_exports(
+    package: str, homes: Mapping[str, str], namespace: dict[str, Any]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for ``package`` whose public ``name`` lives in module
+    ``package.homes[name]``; a loaded name is cached in the package ``namespace``.
+
+    Use in a package's ``__init__.py``::
+
+        __getattr__, __dir__ = lazy_exports(__name__, _HOME, globals())
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name in homes:
+            value = getattr(importlib.import_module(f"{package}.{homes[name]}"), name)
+            namespace[name] = value
+            return value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | set(homes))
+
+    return __getattr__, __dir__
