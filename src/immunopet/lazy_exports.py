@@ -20,7 +20,13 @@ def lazy_exports(
     Use in a package's ``__init__.py``::
 
         __getattr__, __dir__ = lazy_exports(__name__, _HOME, globals())
+
+    A name equal to its module's name (``discover`` in ``discover.py``) is bound at once: importing
+    the submodule would otherwise set the package attribute to the module, hiding the function.
     """
+    for name, home in homes.items():
+        if name == home:
+            namespace[name] = getattr(importlib.import_module(f"{package}.{home}"), name)
 
     def __getattr__(name: str) -> Any:
         if name in homes:
