@@ -5,31 +5,15 @@ loads a study's results, runs it and writes ``analysis/analysis.json`` and CSV t
 layout and the table names are documented in ``docs/analyses.md``.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
 from immunopet.lazy_exports import lazy_exports
 
-# Names are imported on first use (PEP 562), so `immunopet --help` stays fast.
-_HOME = {
-    "AnalysisParams": "params",
-    "AnalysisResult": "result",
-    "analyze": "pipeline",
-    "analyze_study": "study_io",
-    "BIOMARKERS": "params",
-    "cox_fit": "survival",
-    "km_split": "survival",
+# module -> the public names it holds; imported on first use (immunopet/lazy_exports.py)
+_PUBLIC = {
+    "params": "AnalysisParams BIOMARKERS",
+    "pipeline": "analyze",
+    "result": "AnalysisResult",
+    "study_io": "analyze_study",
+    "survival": "cox_fit km_split",
 }
 
-__all__ = sorted(_HOME)
-
-if TYPE_CHECKING:
-    from immunopet.analysis.params import BIOMARKERS, AnalysisParams
-    from immunopet.analysis.pipeline import analyze
-    from immunopet.analysis.result import AnalysisResult
-    from immunopet.analysis.study_io import analyze_study
-    from immunopet.analysis.survival import cox_fit, km_split
-
-
-__getattr__, __dir__ = lazy_exports(__name__, _HOME, globals())
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _PUBLIC, globals())

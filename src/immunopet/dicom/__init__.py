@@ -7,37 +7,17 @@ Public API (see docs/architecture.md and docs/suv.md):
 - :func:`load_pet` -> :class:`PetScan` (Bq/mL + audited :class:`SuvInputs`), with :class:`SuvOverrides`.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
 from immunopet.lazy_exports import lazy_exports
 
-# Names are imported on first use (PEP 562), so `immunopet --help` stays fast.
-_HOME = {
-    "discover": "discover",
-    "Discovery": "discover",
-    "load_image_series": "volume",
-    "load_pet": "pet",
-    "PetScan": "pet",
-    "scan": "discover",
-    "SeriesInfo": "discover",
-    "Sourced": "header",
-    "SuvInputs": "inputs",
-    "SuvOverrides": "overrides",
-    "write_nifti": "export",
+# module -> the public names it holds; imported on first use (immunopet/lazy_exports.py)
+_PUBLIC = {
+    "discover": "discover Discovery scan SeriesInfo",
+    "export": "write_nifti",
+    "header": "Sourced",
+    "inputs": "SuvInputs",
+    "overrides": "SuvOverrides",
+    "pet": "load_pet PetScan",
+    "volume": "load_image_series",
 }
 
-__all__ = sorted(_HOME)
-
-if TYPE_CHECKING:
-    from immunopet.dicom.discover import Discovery, SeriesInfo, discover, scan
-    from immunopet.dicom.export import write_nifti
-    from immunopet.dicom.header import Sourced
-    from immunopet.dicom.inputs import SuvInputs
-    from immunopet.dicom.overrides import SuvOverrides
-    from immunopet.dicom.pet import PetScan, load_pet
-    from immunopet.dicom.volume import load_image_series
-
-
-__getattr__, __dir__ = lazy_exports(__name__, _HOME, globals())
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _PUBLIC, globals())

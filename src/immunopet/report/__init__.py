@@ -12,52 +12,19 @@ Public API (see docs/report.md and docs/methods.md):
 - :func:`methods_parameters` / :func:`methods_text` (the generated methods), :func:`qa_findings`.
 """
 
-from __future__ import annotations
-
 from immunopet.lazy_exports import lazy_exports
 
-# Names are imported on first use (PEP 562) so that ``immunopet --help`` does not load matplotlib.
-_HOME = {
-    "ReportSummary": "build", "build_report": "build", "write_report": "build",
-    "DemoSummary": "demo", "run_demo": "demo",
-    "fusion_figure": "fig_images", "mip_grid_figure": "fig_images",
-    "km_figure": "fig_outcome", "roc_figure": "fig_outcome",
-    "biodistribution_figure": "fig_uptake", "heterogeneity_figure": "fig_uptake",
-    "response_figure": "fig_uptake", "waterfall_figure": "fig_uptake",
-    "SavedFigure": "figio", "save_figure": "figio",
-    "MethodsParameters": "methods", "methods_parameters": "methods", "methods_text": "methods",
-    "FusionSlice": "projection", "Projections": "projection", "canonical_lps": "projection",
-    "fusion_slice": "projection", "projections": "projection",
-    "QAFindings": "qa", "qa_findings": "qa",
+# module -> the public names it holds; imported on first use (immunopet/lazy_exports.py)
+_PUBLIC = {
+    "build": "build_report ReportSummary write_report",
+    "demo": "DemoSummary run_demo",
+    "fig_images": "fusion_figure mip_grid_figure",
+    "fig_outcome": "km_figure roc_figure",
+    "fig_uptake": "biodistribution_figure heterogeneity_figure response_figure waterfall_figure",
+    "figio": "save_figure SavedFigure",
+    "methods": "methods_parameters methods_text MethodsParameters",
+    "projection": "canonical_lps fusion_slice FusionSlice Projections projections",
+    "qa": "qa_findings QAFindings",
 }
 
-
-__getattr__, __dir__ = lazy_exports(__name__, _HOME, globals())
-
-__all__ = [
-    "DemoSummary",
-    "FusionSlice",
-    "MethodsParameters",
-    "Projections",
-    "QAFindings",
-    "ReportSummary",
-    "SavedFigure",
-    "biodistribution_figure",
-    "build_report",
-    "canonical_lps",
-    "fusion_figure",
-    "fusion_slice",
-    "heterogeneity_figure",
-    "km_figure",
-    "methods_parameters",
-    "methods_text",
-    "mip_grid_figure",
-    "projections",
-    "qa_findings",
-    "response_figure",
-    "roc_figure",
-    "run_demo",
-    "save_figure",
-    "waterfall_figure",
-    "write_report",
-]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _PUBLIC, globals())

@@ -11,39 +11,17 @@
 The format is documented in ``docs/study-format.md``.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
 from immunopet.lazy_exports import lazy_exports
 
-# Names are imported on first use (PEP 562), so `immunopet --help` stays fast.
-_HOME = {
-    "build_scan_masks": "masks",
-    "load_results": "results",
-    "load_study": "manifest",
-    "MEASUREMENT_COLUMNS": "results",
-    "Outcome": "summary",
-    "patient_summary": "results",
-    "Problem": "problems",
-    "Results": "results",
-    "run_study": "run",
-    "RunSummary": "summary",
-    "Study": "manifest",
-    "StudyConfig": "config",
-    "StudyValidationError": "problems",
+# module -> the public names it holds; imported on first use (immunopet/lazy_exports.py)
+_PUBLIC = {
+    "config": "StudyConfig",
+    "manifest": "load_study Study",
+    "masks": "build_scan_masks",
+    "problems": "Problem StudyValidationError",
+    "results": "load_results MEASUREMENT_COLUMNS patient_summary Results",
+    "run": "run_study",
+    "summary": "Outcome RunSummary",
 }
 
-__all__ = sorted(_HOME)
-
-if TYPE_CHECKING:
-    from immunopet.study.config import StudyConfig
-    from immunopet.study.manifest import Study, load_study
-    from immunopet.study.masks import build_scan_masks
-    from immunopet.study.problems import Problem, StudyValidationError
-    from immunopet.study.results import MEASUREMENT_COLUMNS, Results, load_results, patient_summary
-    from immunopet.study.run import run_study
-    from immunopet.study.summary import Outcome, RunSummary
-
-
-__getattr__, __dir__ = lazy_exports(__name__, _HOME, globals())
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _PUBLIC, globals())
