@@ -34,6 +34,8 @@ def test_inspect_text_shows_override(ge_pet, capsys):
     assert "override in use: weight_kg" in captured.out
     assert "override: weight_kg" in captured.out
     assert f"{75.0e3 / 71.0e3 * GE_FACTOR:.6g}" in captured.out
+    # the injected activity decayed from 10:35:00 to the series start 11:20:11 (2711 s), printed in MBq
+    assert f"D_ref = {3.88777472e8 * 2 ** (-2711 / 6588.0) / 1e6:.4g} MBq" in captured.out
     assert "override weight_kg = 75.0 (header PatientWeight (0010,1030): 71.0)" in " ".join(captured.err.split())
 
 

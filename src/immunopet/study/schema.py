@@ -18,6 +18,12 @@ INTEGER_METRICS = ("n_voxels",)
 
 metadata = MetaData()
 
+
+def _key(*names: str) -> list[Column]:
+    """The primary-key columns of a table: every table is keyed by the study's name first."""
+    return [Column(name, String(200), primary_key=True) for name in names]
+
+
 runs = Table(
     "runs", metadata,
     Column("run_id", Integer, primary_key=True, autoincrement=True),
@@ -39,8 +45,7 @@ runs = Table(
 
 patients = Table(
     "patients", metadata,
-    Column("study", String(200), primary_key=True),
-    Column("patient_id", String(200), primary_key=True),
+    *_key("study", "patient_id"),
     Column("tumour_type", String(200)),
     Column("dose_cohort", String(200)),
     Column("sex", String(1)),
@@ -50,8 +55,7 @@ patients = Table(
 
 scans = Table(
     "scans", metadata,
-    Column("study", String(200), primary_key=True),
-    Column("scan_id", String(200), primary_key=True),
+    *_key("study", "scan_id"),
     Column("patient_id", String(200), nullable=False),
     Column("day", Float, nullable=False),
     Column("pet", Text, nullable=False),
@@ -71,9 +75,7 @@ scans = Table(
 
 vois = Table(
     "vois", metadata,
-    Column("study", String(200), primary_key=True),
-    Column("scan_id", String(200), primary_key=True),
-    Column("voi_id", String(200), primary_key=True),
+    *_key("study", "scan_id", "voi_id"),
     Column("kind", String(16), nullable=False),
     Column("site", String(200), nullable=False),
     Column("source", String(16), nullable=False),
@@ -87,9 +89,7 @@ vois = Table(
 
 measurements = Table(
     "measurements", metadata,
-    Column("study", String(200), primary_key=True),
-    Column("scan_id", String(200), primary_key=True),
-    Column("voi_id", String(200), primary_key=True),
+    *_key("study", "scan_id", "voi_id"),
     Column("suv_type", String(8), nullable=False),
     Column("suv_peak_definition", String(8), nullable=False),
     Column("software_version", String(64), nullable=False),
