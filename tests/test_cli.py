@@ -28,3 +28,17 @@ def test_every_subcommand_has_help_with_an_example(capsys):
         assert main([command, "--help"]) == EXIT_OK
         text = capsys.readouterr().out
         assert "immunopet " + command in text, f"{command} --help shows no example"
+
+
+def test_unexpected_error_prints_one_line_and_exits_internal(monkeypatch, capsys):
+    import immunopet.cli as cli
+    from immunopet.exit_codes import EXIT_INTERNAL
+
+    def explode(**_kwargs):
+        raise RuntimeError("boom [/x] \x1b[31m")
+
+    monkeypatch.setattr(cli, "app", explode)
+    assert cli.main(["inspect", "."]) == EXIT_INTERNAL == 4
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: boom [/x]" in err
+    assert "--verbose" in err and "Traceback" not in err and "\x1b[31m" not in err

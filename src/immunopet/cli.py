@@ -6,7 +6,8 @@ that module's ``register(app)``. Exit codes scripts can rely on:
 - 0  everything asked for was done;
 - 1  the job ran, but some items (scans, VOIs) failed; they are listed and recorded;
 - 2  the command line itself was wrong (unknown option, missing argument);
-- 3  the input cannot be used (an :class:`ImmunoPETError`: file, attribute and fix are printed).
+- 3  the input cannot be used (an :class:`ImmunoPETError`: file, attribute and fix are printed);
+- 4  an unexpected internal error (a bug): one line is printed, ``--verbose`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import logging
 import sys
 
 import typer
-from rich.markup import escape
 
 from immunopet import __version__
 from immunopet.errors import ImmunoPETError
 from immunopet.logging_setup import configure, console
+from immunopet.safe_text import safe_markup
 
-from immunopet.exit_codes import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE  # noqa: F401 (re-exported)
+from immunopet.exit_codes import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE  # noqa: F401 (re-exported)
 
 try:  # Typer >= 0.2x bundles its own copy of click; usage errors are raised from that copy
     from typer._click.exceptions import ClickException as _TyperClickException
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, prog_name="immunopet", standalone_mode=False)
     except ImmunoPETError as error:
-        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        console.print(f"[bold red]error:[/] {safe_markup(error)}", highlight=False)
         logging.getLogger("immunopet").debug("details", exc_info=True)
         return EXIT_INPUT
     except typer.Exit as done:
@@ -91,6 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     except _CLICK_ERRORS as usage:  # missing argument, unknown option, bad value
         usage.show()
         return EXIT_USAGE
+    except Exception as bug:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        console.print(
+            f"[bold red]internal error:[/] {safe_markup(type(bug).__name__)}: {safe_markup(bug, max_length=300)}"
+            " (a bug in immunopet; rerun with --verbose for the details and report them)",
+            highlight=False,
+        )
+        logging.getLogger("immunopet").debug("internal error", exc_info=True)
+        return EXIT_INTERNAL
     return result if isinstance(result, int) else EXIT_OK
 
 
