@@ -105,3 +105,22 @@ def quick_study(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("quick-study") / "study"
     simulate_study(out, quick=True, seed=7)
     return out
+
+
+@pytest.fixture(scope="session")
+def orthanc():
+    """A real Orthanc (DICOMweb + DIMSE) in a private network namespace; see ``tests/support/orthanc.py``.
+
+    Clients run inside its namespace with ``orthanc.run([...])``; ``orthanc.rest(path)`` queries its
+    REST API. Fails, never skips, when Orthanc cannot be started.
+    """
+    from support.orthanc import orthanc_available, start_orthanc, stop_orthanc
+
+    why = orthanc_available()
+    if why:
+        pytest.fail(why)
+    server = start_orthanc()
+    try:
+        yield server
+    finally:
+        stop_orthanc(server)
