@@ -91,6 +91,7 @@ def register(app: typer.Typer) -> None:
         patients: int = typer.Option(22, "--patients", "-n", min=2, help="Number of simulated patients."),
         seed: int = typer.Option(0, "--seed", help="Random seed of the simulation."),
         workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Processes for measuring and figures."),
+        view: bool = typer.Option(False, "--view", help="Then open the study in the browser viewer (`immunopet view`)."),
     ) -> None:
         from immunopet.report.demo import run_demo
 
@@ -101,4 +102,8 @@ def register(app: typer.Typer) -> None:
         timing = ", ".join(f"{k} {v:.0f} s" for k, v in summary.seconds.items())
         console.print(f"demo done in {sum(summary.seconds.values()):.0f} s ({timing}); open "
                       f"file://{summary.report.path.resolve()}", highlight=False)
+        if view:
+            from immunopet.view.server import serve  # the viewer sits on top of the report; the command joins them
+
+            serve(out_dir)
         raise typer.Exit(summary.exit_code)
