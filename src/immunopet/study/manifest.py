@@ -108,7 +108,12 @@ def load_study(study_dir: str | Path) -> Study:
         Listing every problem found (file, row, column, what is expected).
     """
     root = Path(study_dir).resolve()
-    if not root.is_dir():
+    try:
+        found = root.is_dir()
+    except OSError as error:  # permission denied on the way, name too long ...
+        raise StudyError(f"cannot open the study folder ({error.strerror or error})", file=root,
+                         fix="give a folder the user running immunopet may read") from error
+    if not found:
         raise StudyError("study folder not found", file=root, fix="give the folder holding study.yaml")
     config, problems = _read_config(root)
     names = config.tables if config is not None else StudyConfig.model_fields["tables"].default_factory()
