@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from support.tables import keep_patients
+
 from immunopet.image import Image
 
 #: Known SUVs of the analytic study: background, liver block, lesion block, blood-pool block.
@@ -135,19 +137,6 @@ def copy_quick_study(quick_study: Path, tmp_path: Path) -> Callable[..., Path]:
         return out
 
     return copy
-
-
-def keep_patients(out: Path, patients: list[int]) -> None:
-    """Cut the tables of a study copy down to some patients (positions in patients.csv)."""
-    everyone = pd.read_csv(out / "patients.csv", dtype=str, keep_default_na=False)["patient_id"]
-    chosen = [everyone.iloc[i] for i in patients]
-    scans = pd.read_csv(out / "scans.csv", dtype=str, keep_default_na=False)
-    scans = scans[scans["patient_id"].isin(chosen)]
-    scans.to_csv(out / "scans.csv", index=False)
-    for table, key, keep in (("patients", "patient_id", chosen), ("lesions", "patient_id", chosen),
-                             ("vois", "scan_id", list(scans["scan_id"]))):
-        frame = pd.read_csv(out / f"{table}.csv", dtype=str, keep_default_na=False)
-        frame[frame[key].isin(keep)].to_csv(out / f"{table}.csv", index=False)
 
 
 @pytest.fixture(scope="session")
