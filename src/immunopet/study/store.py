@@ -85,7 +85,13 @@ def open_store(url: str, *, create: bool = True) -> Engine:
                 pass
     except sa.exc.SQLAlchemyError as failed:
         engine.dispose()
+        from immunopet.study.faults import is_disk_full
+
         reason = getattr(failed, "orig", None) or failed
+        if is_disk_full(failed):
+            raise StudyError("disk full: cannot create the results store's tables",
+                             file=parsed.render_as_string(hide_password=True),
+                             fix="free space on that disk (or choose another --db) and run again") from failed
         raise StudyError(
             f"cannot open the results store ({failed.__class__.__name__}: {reason})",
             file=parsed.render_as_string(hide_password=True),
