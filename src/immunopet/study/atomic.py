@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from immunopet.study.watchdog import pid_alive
+
 _PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.partial$")
 
 
@@ -41,16 +43,6 @@ def atomic_bytes(path: Path, data: bytes) -> Path:
     return atomic_write(path, lambda p: p.write_bytes(data))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_partials(folder: Path) -> list[Path]:
     """Delete ``.NAME.PID.partial`` files in ``folder`` left by processes that no longer run."""
     removed = []
@@ -58,7 +50,7 @@ def remove_stale_partials(folder: Path) -> list[Path]:
         return removed
     for entry in folder.iterdir():
         found = _PARTIAL.match(entry.name)
-        if found and int(found["pid"]) != os.getpid() and not _alive(int(found["pid"])):
+        if found and int(found["pid"]) != os.getpid() and not pid_alive(int(found["pid"])):
             entry.unlink(missing_ok=True)
             removed.append(entry)
     return removed

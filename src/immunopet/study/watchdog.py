@@ -21,7 +21,8 @@ POLL_SECONDS = 0.5
 _PR_SET_PDEATHSIG = 1
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs (also one of another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -49,7 +50,7 @@ def watch_parent(starter_pid: int) -> None:
     def watch() -> None:
         while True:
             time.sleep(POLL_SECONDS)
-            if os.getppid() != parent or not _alive(starter_pid):
+            if os.getppid() != parent or not pid_alive(starter_pid):
                 os._exit(1)
 
     threading.Thread(target=watch, name="immunopet-parent-watchdog", daemon=True).start()
