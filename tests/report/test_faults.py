@@ -78,3 +78,12 @@ def test_disk_full_during_report_leaves_no_truncated_file(one_patient_run, tmp_p
                 image.verify()
         for svg in report.rglob("*.svg"):
             assert svg.read_text().rstrip().endswith("</svg>")
+
+
+def test_the_summary_says_where_data_were_read_from_without_naming_folders():
+    from immunopet.report.assemble import _paths_allowed
+
+    assert _paths_allowed(False) == "the study folder only (every path resolved inside it)"
+    assert _paths_allowed(True).startswith("anywhere: allow_outside_paths is true")
+    listed = _paths_allowed(["/pacs/DOE_JANE", "/data/x"])
+    assert "2 folder(s) outside it" in listed and "DOE_JANE" not in listed
