@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from support.tables import keep_patients
+
 from immunopet.image import Image
 
 #: Known SUVs of the analytic study: background, liver block, lesion block, blood-pool block.
@@ -131,15 +133,7 @@ def copy_quick_study(quick_study: Path, tmp_path: Path) -> Callable[..., Path]:
         out = tmp_path / name
         shutil.copytree(quick_study, out, ignore=shutil.ignore_patterns("results"))
         if patients is not None:
-            everyone = pd.read_csv(out / "patients.csv", dtype=str, keep_default_na=False)["patient_id"]
-            chosen = [everyone.iloc[i] for i in patients]
-            scans = pd.read_csv(out / "scans.csv", dtype=str, keep_default_na=False)
-            scans = scans[scans["patient_id"].isin(chosen)]
-            scans.to_csv(out / "scans.csv", index=False)
-            for table, key, keep in (("patients", "patient_id", chosen), ("lesions", "patient_id", chosen),
-                                     ("vois", "scan_id", list(scans["scan_id"]))):
-                frame = pd.read_csv(out / f"{table}.csv", dtype=str, keep_default_na=False)
-                frame[frame[key].isin(keep)].to_csv(out / f"{table}.csv", index=False)
+            keep_patients(out, patients)
         return out
 
     return copy
@@ -157,3 +151,25 @@ def measured(tmp_path_factory, quick_study):
     shutil.copytree(quick_study, study)
     summary = run_study(study, workers=2, progress=False)
     return study, summary, load_results(study)
+
+
+
+@pytest.fixture
+def linked_quick_study(quick_study: Path, tmp_path: Path) -> Callable[..., Path]:
+    """Factory: a fast copy of the quick study for tests that edit its tables only: image files are
+    hard links (real files inside the copy), the tables and study.yaml are copies."""
+    import os
+    import shutil
+
+    def copy(name: str = "study", *, patients: list[int] | None = None, under: Path | None = None) -> Path:
+        out = (under or tmp_path) / name
+        shutil.copytree(quick_study, out, copy_function=os.link, ignore=shutil.ignore_patterns("results"))
+        for file in out.iterdir():
+            if file.is_file():
+                file.unlink()
+                shutil.copy2(quick_study / file.name, file)
+        if patients is not None:
+            keep_patients(out, patients)
+        return out
+
+    return copy

@@ -106,6 +106,7 @@ def test_spreadsheet_habits_are_accepted(analytic_study):
     """Lower-case sex, whole numbers written as 1.0, a trailing blank line."""
     def patients(t):
         t["sex"] = "f"
+        t["pfs_months"] = "6"
         t["pfs_event"] = "1.0"
     _edit(analytic_study / "patients.csv", patients)
     path = analytic_study / "patients.csv"

@@ -138,7 +138,18 @@ def _summary_items(inputs: ReportInputs, qa: QAFindings) -> list[tuple[str, str]
         ("Lesions", f"{m.loc[m['kind'] == 'lesion', ['patient_id', 'voi_id']].drop_duplicates().shape[0]}"),
         ("SUV", f"SUV{_config(inputs, 'suv_type', 'bw')}; SUVpeak {_config(inputs, 'suv_peak', 'global')}"),
         ("Outcome scan day", f"{float(_config(inputs, 'outcome_day', 7)):g}"),
+        ("Data read from", _paths_allowed(_config(inputs, "allow_outside_paths", False))),
     ]
+
+
+def _paths_allowed(allowed: Any) -> str:
+    """``allow_outside_paths`` of study.yaml in words (folder names are not shown: they may name a patient)."""
+    if allowed is True:
+        return "anywhere: allow_outside_paths is true in study.yaml, so paths outside the study folder were read"
+    if allowed:
+        return (f"the study folder and {len(allowed)} folder(s) outside it allowed in study.yaml "
+                "(allow_outside_paths)")
+    return "the study folder only (every path resolved inside it)"
 
 
 def patient_sections(inputs: ReportInputs, images: dict[str, PatientFigures], *, identifiers: pd.DataFrame | None,
@@ -182,8 +193,10 @@ def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, 
     params = methods_parameters(inputs.config, inputs.measurements, scans=_scans_with_mbq(inputs.scans),
                                 statistics=statistics_sentences(inputs.analysis), software_version=__version__)
     methods = methods_text(params)
+    from immunopet.study.atomic import atomic_text
+
     (figures_dir.parent).mkdir(parents=True, exist_ok=True)
-    (figures_dir.parent / "methods.txt").write_text("\n\n".join(methods) + "\n", encoding="utf-8")
+    atomic_text(figures_dir.parent / "methods.txt", "\n\n".join(methods) + "\n")
     html = render_report(
         study={"name": str(_config(inputs, "name", inputs.study_dir.name)), "tracer": str(_config(inputs, "tracer", ""))},
         summary=_summary_items(inputs, qa),

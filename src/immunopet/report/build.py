@@ -125,7 +125,10 @@ def _executor(workers: int) -> Iterator[Callable]:
 
     context = multiprocessing.get_context("forkserver")  # a clean server process: fork-safe, imports once
     context.set_forkserver_preload(PRELOAD)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    from immunopet.study.watchdog import watch_parent
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=watch_parent,
+                             initargs=(os.getpid(),)) as pool:
         def run(fn, items):
             futures = {pool.submit(fn, item): item for item in items}
             for future in as_completed(futures):
@@ -164,8 +167,12 @@ def image_figures(jobs: list[PatientJob], *, workers: int, progress: Progress) -
 
 
 def _recorded(job: PatientJob, result: PatientFigures | None, error: BaseException | None) -> PatientFigures:
+    from immunopet.study.faults import is_disk_full
+
     if error is None and result is not None:
         return result
+    if error is not None and is_disk_full(error):
+        raise error  # the whole report stops with "disk full" (write_report)
     log.warning("%s: image figures failed: %s: %s", job.patient_id, error.__class__.__name__, error)
     return PatientFigures(job.patient_id, problems=[(job.patient_id, f"{error.__class__.__name__}: {error}")])
 
@@ -180,11 +187,43 @@ def write_report(study_dir: str | Path, *, out: str | Path | None = None, includ
     ReportSummary
         Paths, figures and the failure counts that set the command's exit code.
     """
-    from immunopet.report.assemble import assemble_report
+    from immunopet.study.faults import plain_faults
 
     inputs = read_inputs(study_dir, db_url=db_url)
+    if not include_identifiers:
+        inputs = without_identifiers(inputs)
     path = Path(out) if out is not None else inputs.study_dir / "report" / "report.html"
+    with plain_faults(str(path.parent), kept="files already there are whole (each is written, then renamed)"):
+        return _write_report(inputs, path, include_identifiers=include_identifiers, workers=workers, svg=svg,
+                             progress=progress)
+
+
+def without_identifiers(inputs: ReportInputs) -> ReportInputs:
+    """``inputs`` with the failure reasons' paths made relative to the study folder and dates and
+    UIDs masked (stores written with ``run --include-identifiers``, or by older versions)."""
+    import dataclasses
+
+    from immunopet.study.paths import PathPolicy
+    from immunopet.study.privacy import Redactor
+
+    redactor = Redactor(PathPolicy.for_study(inputs.study_dir, getattr(inputs.config, "allow_outside_paths", False)))
+
+    def clean(frame: pd.DataFrame) -> pd.DataFrame:
+        if "error" not in frame.columns:
+            return frame
+        return frame.assign(error=[e if not isinstance(e, str) else redactor.text(e) for e in frame["error"]])
+
+    return dataclasses.replace(inputs, scans=clean(inputs.scans), failed_vois=clean(inputs.failed_vois))
+
+
+def _write_report(inputs: ReportInputs, path: Path, *, include_identifiers: bool, workers: int | None, svg: bool,
+                  progress: Progress) -> ReportSummary:
+    from immunopet.report.assemble import assemble_report
+    from immunopet.study.atomic import atomic_text, remove_stale_partials
+
     figures_dir = path.parent / "figures"
+    for folder in (path.parent, figures_dir):
+        remove_stale_partials(folder)
     workers = workers or min(2, max(1, os.cpu_count() or 1))
     per_patient = image_figures(patient_jobs(inputs, figures_dir, svg=svg), workers=workers, progress=progress)
     identifiers = None
@@ -198,7 +237,7 @@ def write_report(study_dir: str | Path, *, out: str | Path | None = None, includ
                                     svg=svg, progress=progress, dpi=PNG_DPI,
                                     generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    atomic_text(path, html)
     problems = [p for r in per_patient.values() for p in r.problems]
     return ReportSummary(
         path=path, figures_dir=figures_dir, figures=figures,

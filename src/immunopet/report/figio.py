@@ -9,8 +9,9 @@ the HTML report embeds.
 from __future__ import annotations
 
 import functools
-import math
 import io
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,9 +72,20 @@ class SavedFigure:
     caption: str = ""
 
 
+def safe_file_stem(name: str, *, max_length: int = 120) -> str:
+    """``name`` as a file name inside its folder: letters, digits, ``-``, ``_`` and ``.`` only (any
+    other character, including ``/``, becomes ``_``), no leading dot, at most ``max_length`` characters."""
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".")[:max_length]
+    return stem or "_"
+
+
 def save_figure(fig: Figure, out_dir: Path, name: str, *, caption: str = "", dpi: int = PNG_DPI,
                 svg: bool = True) -> SavedFigure:
     """Write ``fig`` as ``out_dir/name.png`` and ``.svg``; return them with the PNG bytes.
+
+    ``name`` passes through :func:`safe_file_stem`, so a patient id can never place a file outside
+    ``out_dir``; each file is written to a temporary name and renamed, so a full disk leaves no
+    truncated figure.
 
     Parameters
     ----------
@@ -92,6 +104,9 @@ def save_figure(fig: Figure, out_dir: Path, name: str, *, caption: str = "", dpi
     """
     import matplotlib
 
+    from immunopet.study.atomic import atomic_bytes, atomic_write
+
+    name = safe_file_stem(name)
     out_dir.mkdir(parents=True, exist_ok=True)
     engine = fig.get_layout_engine()
     if engine is not None:  # lay out once, then keep the positions for both formats
@@ -100,11 +115,10 @@ def save_figure(fig: Figure, out_dir: Path, name: str, *, caption: str = "", dpi
     buffer = io.BytesIO()
     with matplotlib.rc_context(RC):
         fig.savefig(buffer, format="png", dpi=dpi)
-        png_path = out_dir / f"{name}.png"
-        png_path.write_bytes(buffer.getvalue())
+        png_path = atomic_bytes(out_dir / f"{name}.png", buffer.getvalue())
         svg_path = out_dir / f"{name}.svg"
         if svg:
-            fig.savefig(svg_path, format="svg", dpi=dpi)
+            atomic_write(svg_path, lambda p: fig.savefig(p, format="svg", dpi=dpi))
     return SavedFigure(name, png_path, svg_path, buffer.getvalue(), caption)
 
 

@@ -42,13 +42,19 @@ def register(app: typer.Typer) -> None:
         ),
         force: bool = typer.Option(False, "--force", help="Measure every scan again, changed or not."),
         as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON on stdout."),
+        include_identifiers: bool = typer.Option(
+            False, "--include-identifiers",
+            help="Keep DICOM UIDs, calendar date-times and absolute paths in the store's SUV audit "
+                 "(default: removed; hours after injection and paths relative to the study folder instead).",
+        ),
     ) -> None:
         from immunopet.study import run_study
         from immunopet.study.problems import StudyValidationError, render_problems
         from immunopet.study.summary import print_summary
 
         try:
-            summary = run_study(study_dir, db_url=db, workers=workers, scheduler=scheduler, force=force)
+            summary = run_study(study_dir, db_url=db, workers=workers, scheduler=scheduler, force=force,
+                                include_identifiers=include_identifiers)
         except StudyValidationError as invalid:
             render_problems(invalid)
             raise typer.Exit(EXIT_INPUT) from invalid
@@ -72,7 +78,9 @@ def register(app: typer.Typer) -> None:
         except StudyValidationError as invalid:
             render_problems(invalid)
             raise typer.Exit(EXIT_INPUT) from invalid
+        from immunopet.safe_text import safe_markup
+
         console.print(
-            f"{study.config.name}: {len(study.patients)} patients, {len(study.scans)} scans, "
+            f"{safe_markup(study.config.name)}: {len(study.patients)} patients, {len(study.scans)} scans, "
             f"{len(study.vois)} VOIs, {len(study.lesions)} lesions: no problems found"
         )

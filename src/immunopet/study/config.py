@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from immunopet.study.limits import TEXT_LENGTH
+
 #: Lesion metrics that can be summarised per patient (a column of the measurements table).
 LESION_METRICS = (
     "suv_max", "suv_peak", "suv_peak_local", "suv_mean", "suv_median", "tlu", "tbr_max", "tbr_peak", "tbr_mean",
@@ -31,10 +33,10 @@ class StudyConfig(BaseModel):
     a default and change every SUV.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    name: str = Field(min_length=1)
-    tracer: str = ""
+    name: str = Field(min_length=1, max_length=TEXT_LENGTH)
+    tracer: str = Field("", max_length=TEXT_LENGTH)
     nuclide: str
     suv_type: Literal["bw", "lbm", "bsa", "ibw"] = "bw"
     suv_peak: Literal["global", "local"] = "global"
@@ -42,6 +44,16 @@ class StudyConfig(BaseModel):
     lesion_metric: Literal[LESION_METRICS] = "suv_max"  # type: ignore[valid-type]
     responders: list[Literal[RESPONSES]] = Field(default_factory=lambda: ["CR", "PR"])  # type: ignore[valid-type]
     tables: TableFiles = Field(default_factory=TableFiles)
+    #: ``false`` (default): every path must resolve inside the study folder; ``true``: anywhere; a
+    #: list of folders (absolute, or relative to the study folder): inside the study or those.
+    allow_outside_paths: bool | list[str] = False
+
+    @field_validator("allow_outside_paths")
+    @classmethod
+    def _folders(cls, value: bool | list[str]) -> bool | list[str]:
+        if isinstance(value, list) and any(not str(folder).strip() or "\x00" in str(folder) for folder in value):
+            raise ValueError("allow_outside_paths takes true, false or a list of folders")
+        return value
 
     @field_validator("nuclide")
     @classmethod

@@ -5,10 +5,9 @@ Every function returns a list of :class:`Problem`; none raises, so all problems 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
+from immunopet.study.paths import PathPolicy
 from immunopet.study.problems import Problem
 
 #: Columns each VOI source needs (besides the always-required ones).
@@ -58,22 +57,19 @@ def references(
     ]
 
 
-def _path_problem(root: Path, value: str, file: str, row: int, column: str) -> Problem | None:
-    path = Path(value)
-    path = path if path.is_absolute() else root / path
-    if not path.exists():
-        return Problem(file, row, column, f"{value!r} does not exist (paths are relative to the study folder)")
-    return None
+def _path_problem(policy: PathPolicy, value: str, file: str, row: int, column: str, **kinds: bool) -> list[Problem]:
+    found = policy.problem(value, **kinds)
+    return [] if found is None else [Problem(file, row, column, found)]
 
 
-def scan_problems(scans: pd.DataFrame, root: Path, file: str, *, suv_units: str | None = None) -> list[Problem]:
-    """Files of each scan exist; a NIfTI PET states its units, the study's SUV (``suv_units``)."""
+def scan_problems(scans: pd.DataFrame, policy: PathPolicy, file: str, *, suv_units: str | None = None) -> list[Problem]:
+    """Files of each scan exist where the study may read; a NIfTI PET states its units, the study's
+    SUV (``suv_units``)."""
     problems = []
     for row in scans.to_dict("records"):
         for column in ("pet", "ct"):
             if not _blank(row[column]):
-                found = _path_problem(root, row[column], file, row["_row"], column)
-                problems += [found] if found else []
+                problems += _path_problem(policy, row[column], file, row["_row"], column)
         nifti = str(row["pet"]).lower().endswith(NIFTI_SUFFIXES)
         if nifti and suv_units and row["pet_units"] != suv_units:
             problems.append(Problem(
@@ -88,7 +84,7 @@ def scan_problems(scans: pd.DataFrame, root: Path, file: str, *, suv_units: str 
     return problems
 
 
-def voi_problems(vois: pd.DataFrame, root: Path, file: str) -> list[Problem]:
+def voi_problems(vois: pd.DataFrame, policy: PathPolicy, file: str) -> list[Problem]:
     """Each VOI row has what its source needs, and its file exists."""
     problems = []
     for row in vois.to_dict("records"):
@@ -111,8 +107,8 @@ def voi_problems(vois: pd.DataFrame, root: Path, file: str) -> list[Problem]:
                 Problem(file, number, "threshold", "pct_max takes a fraction of SUVmax between 0 and 1 (e.g. 0.41)")
             )
         if not _blank(row["path"]):
-            found = _path_problem(root, row["path"], file, number, "path")
-            problems += [found] if found else []
+            problems += _path_problem(policy, row["path"], file, number, "path", file_ok=source != "segmenter",
+                                      folder_ok=source == "segmenter")
     return problems
 
 

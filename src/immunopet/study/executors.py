@@ -22,7 +22,10 @@ def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def _init_worker(level: int) -> None:
+def _init_worker(level: int, starter_pid: int) -> None:
+    from immunopet.study.watchdog import watch_parent
+
+    watch_parent(starter_pid)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("immunopet").setLevel(level)
 
@@ -38,7 +41,7 @@ def in_process(tasks: Sequence[ScanTask]) -> Iterator[ScanResult]:
 
 
 #: Modules a fork server imports once, so that each worker process starts with them loaded.
-PRELOAD = ["immunopet.study.worker", "immunopet.dicom", "immunopet.voi"]
+PRELOAD = ["immunopet.study.worker", "immunopet.study.watchdog", "immunopet.dicom", "immunopet.voi"]
 
 
 def _context():  # noqa: ANN202
@@ -59,7 +62,7 @@ def process_pool(tasks: Sequence[ScanTask], *, workers: int) -> Iterator[ScanRes
     level = logging.getLogger("immunopet").getEffectiveLevel()
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=_context(), initializer=_init_worker,
-        initargs=(max(level, logging.WARNING),),
+        initargs=(max(level, logging.WARNING), os.getpid()),
     )
     finished = False
     try:

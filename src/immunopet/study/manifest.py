@@ -7,6 +7,7 @@ Every problem in ``study.yaml`` and in the tables is collected first and raised 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -16,8 +17,9 @@ from pydantic import ValidationError
 from immunopet.errors import StudyError
 from immunopet.study import crosscheck
 from immunopet.study.config import StudyConfig
+from immunopet.study.paths import PathPolicy
 from immunopet.study.problems import Problem, StudyValidationError
-from immunopet.study.rows import ROW_MODELS
+from immunopet.study.rows import ROW_MODELS, ROW_RULES
 from immunopet.study.tables import read_table
 
 STUDY_FILE = "study.yaml"
@@ -46,10 +48,14 @@ class Study:
     vois: pd.DataFrame
     lesions: pd.DataFrame
 
+    @cached_property
+    def policy(self) -> PathPolicy:
+        """Where the study's paths may point (``allow_outside_paths`` of study.yaml)."""
+        return PathPolicy.for_study(self.root, self.config.allow_outside_paths)
+
     def path(self, relative: str) -> Path:
         """A path from a table, resolved against the study folder (absolute paths stay)."""
-        path = Path(relative)
-        return path if path.is_absolute() else self.root / path
+        return self.policy.absolute(relative)
 
     def scan(self, scan_id: str) -> dict:
         """The ``scans.csv`` row of ``scan_id`` as a dict."""
@@ -69,7 +75,7 @@ def _read_config(root: Path) -> tuple[StudyConfig | None, list[Problem]]:
         return None, [Problem(STUDY_FILE, None, None, f"file not found in {root}")]
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as bad:
+    except (yaml.YAMLError, UnicodeDecodeError, OSError) as bad:
         return None, [Problem(STUDY_FILE, None, None, f"not valid YAML ({bad})")]
     if not isinstance(data, dict):
         return None, [Problem(STUDY_FILE, None, None, "expected key: value pairs (name:, nuclide:, ...)")]
@@ -102,15 +108,22 @@ def load_study(study_dir: str | Path) -> Study:
         Listing every problem found (file, row, column, what is expected).
     """
     root = Path(study_dir).resolve()
-    if not root.is_dir():
+    try:
+        found = root.is_dir()
+    except OSError as error:  # permission denied on the way, name too long ...
+        raise StudyError(f"cannot open the study folder ({error.strerror or error})", file=root,
+                         fix="give a folder the user running immunopet may read") from error
+    if not found:
         raise StudyError("study folder not found", file=root, fix="give the folder holding study.yaml")
     config, problems = _read_config(root)
     names = config.tables if config is not None else StudyConfig.model_fields["tables"].default_factory()
+    policy = PathPolicy.for_study(root, config.allow_outside_paths if config is not None else False)
     tables = {}
     unread = set()  # tables that could not be read: references to them are not checked
     for key, model in ROW_MODELS.items():
         file = getattr(names, key)
-        tables[key], found = read_table(root, file, model, optional=(key == "lesions"))
+        tables[key], found = read_table(root, file, model, optional=(key == "lesions"), rules=ROW_RULES[key],
+                                        policy=policy)
         problems += found
         if any(p.row in (None, 1) for p in found):
             unread.add(key)
@@ -131,8 +144,8 @@ def load_study(study_dir: str | Path) -> Study:
         known_scans = crosscheck.known_ids(scans, "scan_id")
         problems += crosscheck.references(vois, files["vois"], "scan_id", known_scans, files["scans"])
     suv_units = None if config is None else SUV_UNITS[config.suv_type]
-    problems += crosscheck.scan_problems(scans, root, files["scans"], suv_units=suv_units)
-    problems += crosscheck.voi_problems(vois, root, files["vois"])
+    problems += crosscheck.scan_problems(scans, policy, files["scans"], suv_units=suv_units)
+    problems += crosscheck.voi_problems(vois, policy, files["vois"])
     if not unread & {"scans", "vois"}:
         lesion_vois = vois[vois["kind"] == "lesion"].merge(scans[["scan_id", "patient_id"]], on="scan_id")
         problems += crosscheck.lesion_problems(

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import pandas as pd
 
+from immunopet.errors import ImmunoPETError
 from immunopet.study.fingerprint import canonical_json, hash_path, hash_row, sha256_text
 from immunopet.study.manifest import Study
 from immunopet.study.worker import ScanTask
@@ -29,6 +30,7 @@ class ScanPlan:
     voi_hashes: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     reason: str | None = None
     skip_reason: str | None = None
+    failure: str | None = None  # an input could not be read: the scan fails without being sent out
 
 
 def run_parameters(study: Study, *, version: str) -> dict[str, Any]:
@@ -46,9 +48,13 @@ def params_hash(parameters: dict[str, Any]) -> str:
 
 
 def _value(row: dict[str, Any], key: str) -> Any:
+    """A cell, ``None`` when empty: pandas fills the empty cells of a partly filled column with NaN,
+    NaT or NA, which must never reach the loader as a value."""
     value = row.get(key)
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (not isinstance(value, (str, list, dict, tuple)) and bool(pd.isna(value))):
         return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
     return value
 
 
@@ -88,20 +94,29 @@ def plan_scans(
     patients = {r["patient_id"]: r for r in clean_records(study.patients)}
     path_hashes: dict[Path, str] = {}
 
+    policy = study.policy
+
     def hashed(path: Path) -> str:
         if path not in path_hashes:
-            path_hashes[path] = hash_path(path)
+            path_hashes[path] = hash_path(path, allowed=policy.inside)
         return path_hashes[path]
 
     plans = []
     for scan in clean_records(study.scans):
         patient = patients[scan["patient_id"]]
         pet_path = study.path(scan["pet"])
-        pet_hash = hashed(pet_path)
         vois = []
         voi_hashes = {}
+        failure = None
+        try:
+            pet_hash = hashed(pet_path)
+        except ImmunoPETError as unreadable:
+            pet_hash, failure = sha256_text(str(unreadable)), str(unreadable)
         for row in clean_records(study.scan_vois(scan["scan_id"])):
-            mask_hash = hashed(study.path(row["path"])) if row.get("path") else None
+            try:
+                mask_hash = hashed(study.path(row["path"])) if row.get("path") else None
+            except ImmunoPETError as unreadable:
+                mask_hash, failure = sha256_text(str(unreadable)), failure or f"VOI {row['voi_id']}: {unreadable}"
             voi_hashes[row["voi_id"]] = (hash_row(row), mask_hash)
             vois.append({k: v for k, v in row.items() if k != "_row"})
         input_hash = sha256_text(canonical_json({
@@ -115,9 +130,11 @@ def plan_scans(
             pet_units=scan.get("pet_units"), overrides=_overrides(scan, patient), vois=vois,
             suv_type=study.config.suv_type, nuclide=study.config.nuclide,
         )
-        plan = ScanPlan(scan["scan_id"], task, pet_hash, input_hash, voi_hashes)
+        plan = ScanPlan(scan["scan_id"], task, pet_hash, input_hash, voi_hashes, failure=failure)
         before = stored.get(scan["scan_id"])
-        if force:
+        if failure is not None:
+            plan.reason = "an input cannot be read"
+        elif force:
             plan.reason = "forced (--force)"
         elif before is None:
             plan.reason = "new scan"

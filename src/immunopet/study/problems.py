@@ -68,10 +68,12 @@ def render_problems(error: StudyValidationError) -> None:
     from rich.table import Table
 
     from immunopet.logging_setup import console
+    from immunopet.safe_text import safe_markup
 
-    table = Table(title=f"{len(error.problems)} problem(s) in {error.file}", title_justify="left")
+    table = Table(title=f"{len(error.problems)} problem(s) in {safe_markup(error.file)}", title_justify="left")
     for name in ("file", "row", "column", "problem"):
         table.add_column(name, overflow="fold")
     for p in error.problems:
-        table.add_row(p.file, "" if p.row is None else str(p.row), p.column or "", p.message)
+        table.add_row(safe_markup(p.file), "" if p.row is None else str(p.row), safe_markup(p.column or ""),
+                      safe_markup(p.message))
     console.print(table)

@@ -16,6 +16,7 @@ from immunopet.errors import StudyError
 from immunopet.study import schema, store
 from immunopet.study.config import StudyConfig
 from immunopet.study.manifest import _read_config
+from immunopet.study.paths import PathPolicy
 from immunopet.study.problems import StudyValidationError
 from immunopet.study.rows import LesionRow
 from immunopet.study.tables import read_table
@@ -138,7 +139,8 @@ def load_results(study_dir: str | Path, *, db_url: str | None = None) -> Results
     root = Path(study_dir).resolve()
     config, problems = _read_config(root)
     lesions, lesion_problems = (
-        read_table(root, config.tables.lesions, LesionRow, optional=True) if config else (None, [])
+        read_table(root, config.tables.lesions, LesionRow, optional=True,
+                   policy=PathPolicy.for_study(root, config.allow_outside_paths)) if config else (None, [])
     )
     problems += lesion_problems
     if problems or config is None:

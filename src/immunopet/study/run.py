@@ -16,11 +16,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from immunopet.safe_text import safe_markup, safe_text
 from immunopet.study import store
 from immunopet.study.executors import default_workers, execute
+from immunopet.study.faults import plain_faults
 from immunopet.study.fingerprint import canonical_json, sha256_text
 from immunopet.study.manifest import Study, load_study
 from immunopet.study.planning import ScanPlan, clean_records, params_hash, plan_scans, run_parameters
+from immunopet.study.privacy import Redactor
 from immunopet.study.schema import METRICS
 from immunopet.study.summary import Outcome, RunSummary
 from immunopet.study.worker import ScanResult
@@ -44,16 +47,19 @@ def _progress_bar(total: int, *, enabled: bool) -> Iterator[Any]:
         yield lambda description: bar.update(task, advance=1, description=description)
 
 
-def _rows_for(study: Study, plan: ScanPlan, result: ScanResult, *, run_id: int, parameters: dict) -> tuple:
-    """Store rows (scan, VOIs, measurements) of one scan's result."""
+def _rows_for(study: Study, plan: ScanPlan, result: ScanResult, *, run_id: int, parameters: dict,
+              redactor: Redactor | None = None) -> tuple:
+    """Store rows (scan, VOIs, measurements) of one scan's result (``redactor``: see :mod:`.privacy`)."""
     name = study.config.name
     scan = study.scan(plan.scan_id)
     p_hash = params_hash(parameters)
+    keep = (lambda text: text) if redactor is None else redactor.text
     scan_row = {
         "study": name, "scan_id": plan.scan_id, "patient_id": scan["patient_id"], "day": float(scan["day"]),
-        "pet": scan["pet"], "status": result.status, "error": result.error, "pet_hash": plan.pet_hash,
+        "pet": scan["pet"], "status": result.status, "error": keep(result.error), "pet_hash": plan.pet_hash,
         "input_hash": plan.input_hash, "params_hash": p_hash, "parameters": parameters,
-        "suv_audit": result.audit, "hours_pi": result.hours_pi, "suv_factor": result.suv_factor,
+        "suv_audit": result.audit if redactor is None else redactor.audit(result.audit),
+        "hours_pi": result.hours_pi, "suv_factor": result.suv_factor,
         "injected_bq": result.injected_bq, "run_id": run_id,
     }
     if result.status != "done":
@@ -63,7 +69,7 @@ def _rows_for(study: Study, plan: ScanPlan, result: ScanResult, *, run_id: int, 
     for voi in plan.task.vois:
         voi_id = voi["voi_id"]
         definition_hash, mask_hash = plan.voi_hashes[voi_id]
-        error = result.voi_errors.get(voi_id) or (None if voi_id in measured else "not measured")
+        error = keep(result.voi_errors.get(voi_id)) or (None if voi_id in measured else "not measured")
         voi_rows.append({
             "study": name, "scan_id": plan.scan_id, "voi_id": voi_id, "kind": voi["kind"], "site": voi["site"],
             "source": voi["source"], "definition": {k: v for k, v in voi.items()}, "definition_hash": definition_hash,
@@ -91,6 +97,7 @@ def run_study(
     scheduler: str | None = None,
     force: bool = False,
     progress: bool = True,
+    include_identifiers: bool = False,
 ) -> RunSummary:
     """Measure every scan and VOI of a study that is new or changed, into the results store.
 
@@ -108,6 +115,9 @@ def run_study(
         Measure every scan again, changed or not.
     progress
         Draw a progress bar (unless logging is quiet).
+    include_identifiers
+        Store the SUV audit as read (DICOM UIDs, calendar date-times, absolute paths). By default
+        they are removed first (:mod:`immunopet.study.privacy`).
 
     Returns
     -------
@@ -125,37 +135,45 @@ def run_study(
     started = time.perf_counter()
     study = load_study(study_dir)
     url = db_url or store.default_url(study.root)
+    shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+    kept = "every scan committed before it is kept in the store; run again to go on"
+    redactor = None if include_identifiers else Redactor(study.policy)
     engine = store.open_store(url)
     try:
         name = study.config.name
         parameters = run_parameters(study, version=__version__)
-        stored = store.stored_scans(engine, name)
-        plans = plan_scans(study, stored, parameters=parameters, force=force)
-        run_id = store.begin_run(engine, name, version=__version__, parameters=parameters, n_scans=len(plans))
-        others = store.other_running_runs(engine, name, run_id)
+        with plain_faults(shown, kept=kept):
+            stored = store.stored_scans(engine, name)
+            plans = plan_scans(study, stored, parameters=parameters, force=force)
+            run_id = store.begin_run(engine, name, version=__version__, parameters=parameters, n_scans=len(plans))
+            others = store.other_running_runs(engine, name, run_id)
         if others:
             log.warning("run(s) %s of this study are still marked running: both write whole scans, last wins",
                         ", ".join(map(str, others)))
-        store.sync_patients(engine, name, clean_records(study.patients.drop(columns="_row")))
-        store.drop_scans(engine, name, sorted(set(stored) - set(study.scans["scan_id"])))
-        summary = RunSummary(run_id, db_url=sa.engine.make_url(url).render_as_string(hide_password=True))
+        summary = RunSummary(run_id, db_url=shown)
         summary.skipped = [Outcome(p.scan_id, p.skip_reason or "") for p in plans if p.reason is None]
         todo = {p.scan_id: p for p in plans if p.reason is not None}
+        unreadable = [ScanResult(p.scan_id, "failed", p.failure) for p in plans if p.failure is not None]
         status = "interrupted"
         try:
             n_workers = workers or default_workers()
-            with _progress_bar(len(todo), enabled=progress) as advance:
-                for result in execute([p.task for p in todo.values()], workers=n_workers, scheduler=scheduler):
+            with plain_faults(shown, kept=kept), _progress_bar(len(todo), enabled=progress) as advance:
+                store.sync_patients(engine, name, clean_records(study.patients.drop(columns="_row")))
+                store.drop_scans(engine, name, sorted(set(stored) - set(study.scans["scan_id"])))
+                results = execute([p.task for p in todo.values() if p.failure is None], workers=n_workers,
+                                  scheduler=scheduler)
+                for result in [*unreadable, *results]:
                     plan = todo[result.scan_id]
-                    store.write_scan(engine, *_rows_for(study, plan, result, run_id=run_id, parameters=parameters))
+                    store.write_scan(engine, *_rows_for(study, plan, result, run_id=run_id, parameters=parameters,
+                                                        redactor=redactor))
                     if result.status == "done":
                         summary.done.append(Outcome(plan.scan_id, plan.reason or ""))
                         summary.n_vois_measured += len(result.measurements)
                         summary.failed_vois += [Outcome(f"{plan.scan_id}/{v}", r) for v, r in result.voi_errors.items()]
                     else:
                         summary.failed.append(Outcome(plan.scan_id, result.error or "unknown error"))
-                        log.error("scan %s failed: %s", plan.scan_id, result.error)
-                    advance(f"{plan.scan_id} {result.status} ({result.seconds:.1f} s)")
+                        log.error("scan %s failed: %s", plan.scan_id, safe_text(result.error or ""))
+                    advance(f"{safe_markup(plan.scan_id)} {result.status} ({result.seconds:.1f} s)")
             status = "partial" if summary.exit_code else "done"
         except Exception:
             status = "failed"  # an error of the run itself (store unreachable ...); Ctrl-C stays "interrupted"
@@ -163,8 +181,19 @@ def run_study(
         finally:
             summary.status = status
             summary.seconds = time.perf_counter() - started
-            store.finish_run(engine, run_id, status=status, counts=summary.counts())
-        write_exports(study, engine)
+            _close_run(engine, run_id, status=status, counts=summary.counts())
+        with plain_faults(str(study.root / "results"), kept=f"the store is complete; {kept}"):
+            write_exports(study, engine)
     finally:
         engine.dispose()
     return summary
+
+
+def _close_run(engine: sa.engine.Engine, run_id: int, *, status: str, counts: dict[str, int]) -> None:
+    """Close the run's row; if the store cannot take even that (disk full), say so and go on: the
+    next run marks this one ``interrupted``."""
+    try:
+        store.finish_run(engine, run_id, status=status, counts=counts)
+    except sa.exc.SQLAlchemyError as error:
+        log.error("could not close run %s in the store (%s); the next run marks it interrupted",
+                  run_id, getattr(error, "orig", None) or error)

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from immunopet.errors import StudyError
 from immunopet.study import schema
+from immunopet.study.watchdog import pid_alive
 
 DEFAULT_DB = Path("results") / "immunopet.sqlite"
 BUSY_TIMEOUT_MS = 60_000
@@ -85,7 +86,13 @@ def open_store(url: str, *, create: bool = True) -> Engine:
                 pass
     except sa.exc.SQLAlchemyError as failed:
         engine.dispose()
+        from immunopet.study.faults import is_disk_full
+
         reason = getattr(failed, "orig", None) or failed
+        if is_disk_full(failed):
+            raise StudyError("disk full: cannot create the results store's tables",
+                             file=parsed.render_as_string(hide_password=True),
+                             fix="free space on that disk (or choose another --db) and run again") from failed
         raise StudyError(
             f"cannot open the results store ({failed.__class__.__name__}: {reason})",
             file=parsed.render_as_string(hide_password=True),
@@ -110,16 +117,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def begin_run(
     engine: Engine, study: str, *, version: str, parameters: Mapping[str, Any], n_scans: int
 ) -> int:
@@ -131,7 +128,7 @@ def begin_run(
                 schema.runs.c.study == study, schema.runs.c.status == "running", schema.runs.c.host == host
             )
         ).all()
-        dead = [run_id for run_id, pid in stale if pid is None or not _pid_alive(pid)]
+        dead = [run_id for run_id, pid in stale if pid is None or not pid_alive(pid)]
         if dead:
             conn.execute(
                 schema.runs.update().where(schema.runs.c.run_id.in_(dead)).values(status="interrupted")

@@ -72,6 +72,7 @@ def print_summary(summary: RunSummary) -> None:
     from rich.table import Table
 
     from immunopet.logging_setup import console
+    from immunopet.safe_text import safe_markup
 
     console.print(
         f"run {summary.run_id}: [green]{len(summary.done)} done[/], {len(summary.skipped)} skipped, "
@@ -83,9 +84,9 @@ def print_summary(summary: RunSummary) -> None:
         table.add_column("scan / VOI")
         table.add_column("reason", overflow="fold")
         for outcome in [*summary.failed, *summary.failed_vois]:
-            table.add_row(outcome.scan_id, outcome.reason)
+            table.add_row(safe_markup(outcome.scan_id), safe_markup(outcome.reason))
         console.print(table)
     if summary.skipped and summary.done:
         console.print(f"skipped {len(summary.skipped)} unchanged scans; measured: "
-                      + ", ".join(f"{o.scan_id} ({o.reason})" for o in summary.done[:10])
+                      + ", ".join(f"{safe_markup(o.scan_id)} ({safe_markup(o.reason)})" for o in summary.done[:10])
                       + (" ..." if len(summary.done) > 10 else ""))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
+from immunopet.study.paths import PathPolicy
 from immunopet.study.problems import Problem
+from immunopet.study.rows import RowRule
 
 #: Spreadsheet row of the first data row (the header is row 1).
 FIRST_DATA_ROW = 2
@@ -24,8 +28,22 @@ def _describe(error: dict) -> str:
     return message
 
 
+def _read_raw(path: Path) -> pd.DataFrame:
+    """Every cell as text; the header is the first row as written (pandas would rename a repeated
+    column ``height_cm.1``, hiding the repetition)."""
+    raw = pd.read_csv(path, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig",
+                      skipinitialspace=True)
+    if raw.empty:
+        raise pd.errors.EmptyDataError("no header row")
+    header = [str(c).strip() for c in raw.iloc[0]]
+    body = raw.iloc[1:].reset_index(drop=True)
+    body.columns = header
+    return body
+
+
 def read_table(
-    root: Path, name: str, model: type[BaseModel], *, optional: bool = False
+    root: Path, name: str, model: type[BaseModel], *, optional: bool = False, rules: Sequence[RowRule] = (),
+    policy: PathPolicy | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Read ``root / name`` and validate each row against ``model``.
 
@@ -39,6 +57,10 @@ def read_table(
         The row model; its fields without a default are the required columns.
     optional
         When true, a missing file gives an empty table instead of a problem.
+    rules
+        Checks over several cells of a row (:data:`immunopet.study.rows.ROW_RULES`).
+    policy
+        Where the table may lie (default: inside ``root``).
 
     Returns
     -------
@@ -49,19 +71,20 @@ def read_table(
     """
     fields = model.model_fields
     columns = [*fields, "_row"]
-    path = root / name
-    if not path.is_file():
-        if optional:
-            return pd.DataFrame(columns=columns), []
-        return pd.DataFrame(columns=columns), [Problem(name, None, None, f"file not found in {root}")]
+    policy = policy or PathPolicy.for_study(root)
+    empty = pd.DataFrame(columns=columns)
+    path = policy.absolute(name)
+    if optional and not os.path.lexists(path):
+        return empty, []
+    wrong = policy.problem(name, folder_ok=False)
+    if wrong is not None:
+        return empty, [Problem(name, None, None, wrong if os.path.lexists(path) else f"file not found in {root}")]
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as bad:
-        return pd.DataFrame(columns=columns), [
-            Problem(name, None, None, f"not a readable UTF-8 CSV table with a header row ({bad})")
-        ]
-    raw.columns = [str(c).strip() for c in raw.columns]
+        raw = _read_raw(path)
+    except (ValueError, UnicodeDecodeError, OSError) as bad:  # pandas' ParserError and EmptyDataError are ValueErrors
+        return empty, [Problem(name, None, None, f"not a readable UTF-8 CSV table with a header row ({bad})")]
     problems: list[Problem] = []
+    raw = raw.loc[:, raw.columns != ""]  # columns without a header (trailing commas of a spreadsheet)
     duplicated = raw.columns[raw.columns.duplicated()]
     for column in dict.fromkeys(duplicated):
         problems.append(Problem(name, 1, column, "column appears more than once in the header"))
@@ -86,6 +109,11 @@ def read_table(
             for error in invalid.errors():
                 column = str(error["loc"][0]) if error["loc"] else None
                 problems.append(Problem(name, row_number, column, _describe(error)))
+            rejected.append(values)
+            continue
+        broken = [(column, message) for rule in rules for column, message in rule(record)]
+        if broken:
+            problems += [Problem(name, row_number, column, message) for column, message in broken]
             rejected.append(values)
             continue
         record.update({c: raw.at[offset, c] for c in extras})

@@ -1,0 +1,56 @@
+"""Writing a file so that nobody ever sees half of it: a temporary file in the same folder, renamed.
+
+The temporary file is ``.NAME.PID.partial`` beside the target. If the process is killed between the
+two steps the partial file stays behind; :func:`remove_stale_partials` (called before the next
+write into the folder) deletes those whose process is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from immunopet.study.watchdog import pid_alive
+
+_PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.partial$")
+
+
+def partial_path(path: Path) -> Path:
+    """The temporary name of ``path`` for this process."""
+    return path.with_name(f".{path.name}.{os.getpid()}.partial")
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(temporary_path)``, then rename it to ``path``; on any error remove it and re-raise."""
+    partial = partial_path(path)
+    try:
+        write(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def atomic_text(path: Path, text: str) -> Path:
+    """:func:`atomic_write` of UTF-8 text."""
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def atomic_bytes(path: Path, data: bytes) -> Path:
+    """:func:`atomic_write` of bytes."""
+    return atomic_write(path, lambda p: p.write_bytes(data))
+
+
+def remove_stale_partials(folder: Path) -> list[Path]:
+    """Delete ``.NAME.PID.partial`` files in ``folder`` left by processes that no longer run."""
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for entry in folder.iterdir():
+        found = _PARTIAL.match(entry.name)
+        if found and int(found["pid"]) != os.getpid() and not pid_alive(int(found["pid"])):
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
