@@ -76,7 +76,7 @@ def to_reference(transform: SimpleITK.Transform, points_lps: np.ndarray) -> np.n
 def from_reference(transform: SimpleITK.Transform, points_lps: np.ndarray) -> np.ndarray:
     """Points ``(N, 3)`` of the reference frame mapped into the measured scan's frame (``T^-1(p)``)."""
     points = np.atleast_2d(np.asarray(points_lps, dtype=np.float64))
-    inverse = _exact_inverse(transform)
+    inverse = exact_inverse(transform)
     if inverse is not None:
         return to_reference(inverse, points)
     out = np.empty_like(points)
@@ -95,7 +95,7 @@ def from_reference(transform: SimpleITK.Transform, points_lps: np.ndarray) -> np
     return out
 
 
-def _exact_inverse(transform: SimpleITK.Transform) -> SimpleITK.Transform | None:
+def exact_inverse(transform: SimpleITK.Transform) -> SimpleITK.Transform | None:
     """The closed-form inverse of a linear (rigid, affine) transform, or None for deformable ones."""
     import SimpleITK as sitk
 
