@@ -12,7 +12,7 @@ docs/study-format.md):
   out.
 - ``liver``, ``spleen``, ``kidneys``, ``lungs``, ``brain``, ``muscle``: the organ mask eroded by the
   organ's margin (mm, by distance transform: a voxel stays when its centre is at least the margin
-  from the organ's boundary), which limits spill-over from neighbouring tissue at PET resolution.
+  inside the organ's surface, the surface lying half a voxel beyond the outermost voxel centres), which limits spill-over from neighbouring tissue at PET resolution.
   ``kidneys`` joins ``kidney_left``/``kidney_right``, ``lungs`` every ``lung*`` file, ``muscle`` the
   ``iliopsoas_*`` and ``gluteus_maximus_*`` files.
 
@@ -97,11 +97,26 @@ def _union_grid(images: list[Image]) -> Image:
     return Image(np.zeros(tuple(hi - lo + 1), dtype=bool), affine, "mask")
 
 
-def _distance_mm(mask: Image) -> np.ndarray:
+def depth_mm(mask: np.ndarray, spacing: np.ndarray) -> np.ndarray:
+    """Distance (mm) from each voxel centre inside ``mask`` to the mask's surface (0 outside).
+
+    The Euclidean distance transform gives the distance to the nearest outside voxel *centre*; the
+    surface lies half a voxel before it, so half the smallest voxel size is subtracted.
+    """
     from scipy import ndimage
 
-    padded = np.pad(mask.array.astype(bool), 1)  # the grid's edge counts as outside
-    return ndimage.distance_transform_edt(padded, sampling=mask.spacing)[1:-1, 1:-1, 1:-1]
+    padded = np.pad(np.asarray(mask, dtype=bool), 1)  # the grid's edge counts as outside
+    distance = ndimage.distance_transform_edt(padded, sampling=spacing)[1:-1, 1:-1, 1:-1]
+    return np.where(distance > 0, distance - float(np.min(spacing)) / 2, 0.0)
+
+
+def erode_mm(mask: np.ndarray, spacing: np.ndarray, margin_mm: float) -> np.ndarray:
+    """The voxels of ``mask`` whose centres lie at least ``margin_mm`` inside its surface."""
+    return depth_mm(mask, spacing) >= margin_mm if margin_mm > 0 else np.asarray(mask, dtype=bool)
+
+
+def _distance_mm(mask: Image) -> np.ndarray:
+    return depth_mm(mask.array, mask.spacing)
 
 
 def _deepest(mask: Image, within: np.ndarray | None = None) -> tuple[tuple[float, float, float], float]:
@@ -160,7 +175,7 @@ def eroded_organ(folder: Path, voi_id: str, rules: OrganRules) -> OrganVOI | Non
     if organ is None or not organ.array.any():
         return None
     margin = float(rules.margins_mm.get(voi_id, 0.0))
-    kept = _distance_mm(organ) >= margin if margin > 0 else organ.array.astype(bool)
+    kept = erode_mm(organ.array, organ.spacing, margin)
     if not kept.any():
         raise VOIError(f"{voi_id}: nothing is left after eroding by {margin} mm", file=folder,
                        attribute=f"organ_rules.margins_mm.{voi_id}", fix="use a smaller margin")
