@@ -183,18 +183,22 @@ def register_study(study_dir: str | Path, *, workers: int = 1, force: bool = Fal
 
 def scan_transform(study: Study, scan_id: str) -> Any:
     """The stored transform of ``scan_id`` (identity for a reference scan); raises when it is missing."""
+    return transform_of(study.root, scan_id)
+
+
+def transform_of(root: Path, scan_id: str) -> Any:
+    """The stored transform of ``scan_id`` in the study folder ``root`` (identity for a reference scan)."""
     import SimpleITK as sitk
 
     from immunopet.errors import RegistrationError
     from immunopet.register.transforms import read_transform
 
-    record = read_records(study.root).get(scan_id)
+    record = read_records(root).get(scan_id)
     if record is None:
-        raise RegistrationError(f"scan {scan_id!r} has not been registered", file=folder(study.root),
+        raise RegistrationError(f"scan {scan_id!r} has not been registered", file=folder(root),
                                 fix="run immunopet register STUDY_DIR")
     if record["status"] == "reference":
         return sitk.Transform(3, sitk.sitkIdentity)
     if record["status"] != "done":
-        raise RegistrationError(f"registration of scan {scan_id!r} failed: {record.get('error')}",
-                                file=folder(study.root))
-    return read_transform(study.root / record["transform_path"])
+        raise RegistrationError(f"registration of scan {scan_id!r} failed: {record.get('error')}", file=folder(root))
+    return read_transform(root / record["transform_path"])

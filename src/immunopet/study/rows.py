@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 
 def _whole_number(value: object) -> object:
@@ -67,9 +67,11 @@ class ScanRow(_Row):
 
 
 class VoiRow(_Row):
-    """A row of ``vois.csv``."""
+    """A row of ``vois.csv``: on one scan (``scan_id``), or drawn once (``patient_id`` + ``drawn_on``)."""
 
-    scan_id: str = Field(min_length=1)
+    scan_id: str | None = None
+    patient_id: str | None = None
+    drawn_on: str | None = None
     voi_id: str = Field(min_length=1)
     kind: Literal["organ", "lesion"]
     site: str = Field(min_length=1)
@@ -83,6 +85,14 @@ class VoiRow(_Row):
     volume_ml: float | None = Field(None, gt=0)
     delineation: Literal["fixed", "pct_max", "a50p"] | None = None
     threshold: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_scan_or_all(self) -> VoiRow:
+        if not self.scan_id and not (self.patient_id and self.drawn_on):
+            raise ValueError("give scan_id (a VOI of one scan), or patient_id and drawn_on (drawn once, measured on every scan)")
+        if self.scan_id and self.drawn_on:
+            raise ValueError("give either scan_id or drawn_on, not both")
+        return self
 
 
 class LesionRow(_Row):
