@@ -31,7 +31,10 @@ def _timed(args: list[str]) -> tuple[float, int]:
     command = [str(Path(sys.executable).with_name("immunopet")), *args]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "COLUMNS": "160"})
-    return time.perf_counter() - started, done.returncode
+    seconds = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        print(f"  {' '.join(args[:1])} exited {done.returncode}: {(done.stdout + done.stderr).strip()[-400:]}")
+    return seconds, done.returncode
 
 
 def main() -> None:
