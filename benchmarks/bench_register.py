@@ -6,7 +6,8 @@ as separate processes, in the same run:
 - the reference: `immunopet validate STUDY` (start-up and reading the study, no image work);
 - `immunopet register STUDY --force --workers 1` and `--workers 2` (whole-study time);
 
-and prints the time per pair (whole command / pairs, and the registration alone from the records)
+and prints wall and CPU time of each process (on a shared machine the CPU time is the fair
+number), the time per pair (whole command / pairs, and the registration alone from the records)
 and the ratios to the reference. The issue's target is <= 5 s per pair on 2 cores.
 
 Run: .venv/bin/python benchmarks/bench_register.py [--patients 2] [--deformable]
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -27,11 +29,18 @@ from pathlib import Path
 from immunopet.simulate import simulate_study
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _timed(args: list[str]) -> tuple[float, int]:
     command = [str(Path(sys.executable).with_name("immunopet")), *args]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "COLUMNS": "160"})
     seconds = time.perf_counter() - started
+    print(f"  {' '.join(args[:1] + args[2:])}: wall {seconds:.2f} s, CPU {_children_cpu() - cpu:.2f} s "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     if done.returncode not in (0, 1):
         print(f"  {' '.join(args[:1])} exited {done.returncode}: {(done.stdout + done.stderr).strip()[-400:]}")
     return seconds, done.returncode
