@@ -71,6 +71,7 @@ def test_bad_drawn_once_rows_are_reported_with_row_and_column(per_day, tmp_path)
     vois = pd.read_csv(study / "vois.csv")
     vois.loc[0, "drawn_on"] = "P09_D7"
     vois.loc[1, ["patient_id", "drawn_on"]] = [np.nan, np.nan]
+    vois["scan_id"] = vois["scan_id"].astype(object)
     vois.loc[2, "scan_id"] = "P01_D2"
     vois.to_csv(study / "vois.csv", index=False)
     with pytest.raises(StudyValidationError) as raised:
@@ -79,3 +80,24 @@ def test_bad_drawn_once_rows_are_reported_with_row_and_column(per_day, tmp_path)
     assert "row 2, column drawn_on" in text and "'P09_D7' is not in scans.csv" in text
     assert "row 3" in text and "give scan_id (a VOI of one scan), or patient_id and drawn_on" in text
     assert "row 4" in text and "not both" in text
+
+
+def test_segmenter_rule_organs_of_one_ct_are_measured_on_every_day(per_day, tmp_path):
+    """Organ VOIs derived from the simulator's segmenter folder of the day-7 CT, measured on both days."""
+    study = _drawn_once(per_day, tmp_path / "rules")
+    vois = pd.read_csv(study / "vois.csv")
+    organs = vois.kind == "organ"
+    vois.loc[organs, ["source", "path", "label", "x_mm", "y_mm", "z_mm", "volume_ml"]] = [
+        "segmenter-rules", "segmentations/P01_D7", np.nan, np.nan, np.nan, np.nan, np.nan]
+    vois = vois[~organs | vois.voi_id.isin(ORGANS)]
+    vois.to_csv(study / "vois.csv", index=False)
+    assert run_study(study, workers=1).exit_code == 0
+    mine = load_results(study).measurements.set_index(["scan_id", "voi_id"])
+    truth = pd.read_csv(study / "truth" / "truth.csv").set_index(["scan_id", "voi_id"])
+    for scan in ("P01_D2", "P01_D7"):
+        for organ in ("liver", "spleen", "brain", "lungs", "kidneys"):
+            ratio = mine.loc[(scan, organ), "suv_mean"] / truth.loc[(scan, organ), "true_suv_mean"]
+            assert abs(ratio - 1) < 0.03, (scan, organ)  # eroded VOIs: little spill-over at 8 mm voxels
+        blood = mine.loc[(scan, "blood_pool")]
+        assert blood["volume_ml"] == pytest.approx(2.9, rel=0.5)  # 2.9 mL voxelised on the 8 mm grid
+        assert mine.loc[(scan, "bone_marrow"), "volume_ml"] > 0

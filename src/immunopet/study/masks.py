@@ -98,8 +98,8 @@ def _refine(row: Mapping[str, Any], mask: np.ndarray, suv: Image) -> np.ndarray:
 
 
 def _drawn_elsewhere(row: Mapping[str, Any]) -> bool:
-    """A VOI drawn once on another scan of the patient (docs/study-format.md)."""
-    return _given(row.get("drawn_on")) and row["drawn_on"] != row["scan_id"]
+    """A VOI drawn once on another scan of the patient, or derived by the segmenter rules."""
+    return row["source"] == "segmenter-rules" or (_given(row.get("drawn_on")) and row["drawn_on"] != row["scan_id"])
 
 
 def _propagated(row: Mapping[str, Any], suv: Image, root: Path) -> np.ndarray:

@@ -6,12 +6,16 @@
   transform re-measures the scan.
 - :func:`propagated_base` (at measurement): the VOI on the scan's PET grid through the stored
   transforms (``registration/``, written by ``immunopet register``): spheres and seeds by their
-  mapped centre, masks (``mask``, ``segmenter``) by resampling (:mod:`immunopet.voi.propagate`).
+  mapped centre, masks (``mask``, ``segmenter``) by resampling (:mod:`immunopet.voi.propagate`);
+  ``segmenter-rules`` rows take the organ VOI of :mod:`immunopet.voi.organ_rules` named by their
+  ``voi_id`` from the segmenter folder in ``path`` (of the CT of ``drawn_on``, or of the row's own
+  scan), then map it the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +27,7 @@ from immunopet.image import Image
 from immunopet.study.problems import Problem
 
 #: Sources that can be drawn once (RTSTRUCT and SEG need the drawn scan's grid: give them per scan).
-DRAWN_ONCE_SOURCES = ("mask", "segmenter", "sphere", "seed")
+DRAWN_ONCE_SOURCES = ("mask", "segmenter", "segmenter-rules", "sphere", "seed")
 
 
 def _given(value: Any) -> bool:
@@ -68,10 +72,37 @@ def expand_drawn_once(vois: pd.DataFrame, scans: pd.DataFrame, file: str, *,
     return out.sort_values(["_row", "scan_id"], kind="stable").reset_index(drop=True), problems
 
 
-def _transforms(root: Path, drawn_on: str, scan_id: str) -> tuple[Any, Any]:
+def _transforms(root: Path, drawn_on: Any, scan_id: str) -> tuple[Any, Any]:
+    """Transforms of the scan a VOI was drawn on and of the scan it is measured on (identity: same scan)."""
+    if not _given(drawn_on) or drawn_on == scan_id:
+        import SimpleITK as sitk
+
+        identity = sitk.Transform(3, sitk.sitkIdentity)
+        return identity, identity
     from immunopet.study.registration import transform_of
 
     return transform_of(root, drawn_on), transform_of(root, scan_id)
+
+
+@lru_cache(maxsize=4)
+def _organ_vois(folder: str, stamp: str) -> dict[str, Any]:
+    from immunopet.voi.organ_rules import organ_vois
+
+    return {v.voi_id: v for v in organ_vois(folder)}
+
+
+def _rule_voi(row: Mapping[str, Any], root: Path) -> Any:
+    """The organ VOI ``voi_id`` derived by the segmenter rules from the row's folder."""
+    from immunopet.study.fingerprint import fingerprint_folder
+
+    folder = Path(row["path"]) if Path(row["path"]).is_absolute() else root / row["path"]
+    if not folder.is_dir():
+        raise VOIError("segmenter output folder not found", file=folder, attribute="path")
+    vois = _organ_vois(str(folder), fingerprint_folder(folder))
+    if row["voi_id"] not in vois:
+        raise VOIError(f"the segmenter rules give no VOI {row['voi_id']!r} (they give {', '.join(vois)})",
+                       file=folder, attribute="voi_id")
+    return vois[row["voi_id"]]
 
 
 def propagated_row(row: Mapping[str, Any], root: Path) -> dict[str, Any]:
@@ -88,8 +119,15 @@ def propagated_base(row: Mapping[str, Any], suv: Image, root: Path) -> Callable[
 
     def build() -> np.ndarray:
         from immunopet.voi import sphere_mask
-        from immunopet.voi.propagate import map_mask
+        from immunopet.voi.propagate import map_centre, map_mask
 
+        if row["source"] == "segmenter-rules":
+            rule = _rule_voi(row, root)
+            drawn, target = _transforms(root, row.get("drawn_on"), row["scan_id"])
+            if rule.kind == "sphere":
+                centre = map_centre(rule.centres_lps[0], drawn=drawn, target=target)
+                return sphere_mask(suv, centre, volume_ml=rule.volume_ml, name=row["voi_id"])
+            return map_mask(rule.image, suv, drawn=drawn, target=target).array
         if row["source"] == "sphere":
             mapped = propagated_row(row, root)
             diameter = mapped["diameter_mm"] if _given(mapped["diameter_mm"]) else None

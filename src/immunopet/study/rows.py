@@ -75,7 +75,7 @@ class VoiRow(_Row):
     voi_id: str = Field(min_length=1)
     kind: Literal["organ", "lesion"]
     site: str = Field(min_length=1)
-    source: Literal["mask", "rtstruct", "seg", "sphere", "seed", "segmenter"]
+    source: Literal["mask", "rtstruct", "seg", "sphere", "seed", "segmenter", "segmenter-rules"]
     path: str | None = None
     label: str | None = None
     x_mm: float | None = None
