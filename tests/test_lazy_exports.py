@@ -6,7 +6,7 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "package", ["immunopet.dicom", "immunopet.voi", "immunopet.simulate", "immunopet.study", "immunopet.analysis", "immunopet.report"]
+    "package", ["immunopet.dicom", "immunopet.voi", "immunopet.simulate", "immunopet.study", "immunopet.register", "immunopet.analysis", "immunopet.report"]
 )
 def test_every_public_name_resolves(package):
     module = importlib.import_module(package)

@@ -52,6 +52,7 @@ COMMAND_MODULES = (
     "immunopet.voi.commands",  # measure
     "immunopet.simulate.commands",  # simulate
     "immunopet.study.commands",  # run
+    "immunopet.register.commands",  # register
     "immunopet.analysis.commands",  # analyze
     "immunopet.report.commands",  # report, demo
     "immunopet.view.commands",  # view

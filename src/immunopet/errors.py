@@ -63,6 +63,10 @@ class GeometryError(ImmunoPETError):
     """Image geometry is inconsistent: irregular slices, frames of reference, orientations."""
 
 
+class RegistrationError(ImmunoPETError):
+    """Two scans cannot be registered (no overlap, no usable image, an unreadable transform file)."""
+
+
 class VOIError(ImmunoPETError):
     """A volume of interest cannot be mapped onto the image, or is empty there."""
 

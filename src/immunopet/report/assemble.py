@@ -179,6 +179,16 @@ def patient_sections(inputs: ReportInputs, images: dict[str, PatientFigures], *,
     return sections
 
 
+def _with_registration(section: dict[str, Any], study_dir: Path) -> dict[str, Any]:
+    from immunopet.report.registration_qa import registration_blocks
+
+    blocks, flagged = registration_blocks(study_dir)
+    if flagged and section["status_class"] == "qa-ok":
+        section = {**section, "status_class": "qa-warn",
+                   "headline": section["headline"] + " A registration was poor or failed; see below."}
+    return {**section, "blocks": [*section["blocks"], *blocks]}
+
+
 def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, figures_dir: Path,
                     identifiers: pd.DataFrame | None, svg: bool, progress: Callable, dpi: int,
                     generated: str) -> tuple[str, list[SavedFigure]]:
@@ -201,7 +211,7 @@ def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, 
         study={"name": str(_config(inputs, "name", inputs.study_dir.name)), "tracer": str(_config(inputs, "tracer", ""))},
         summary=_summary_items(inputs, qa),
         patient_table=patient_table(inputs.patients, identifiers=identifiers),
-        methods=methods, qa=qa_section(qa), results=results,
+        methods=methods, qa=_with_registration(qa_section(qa), inputs.study_dir), results=results,
         patients=patient_sections(inputs, images, identifiers=identifiers, dpi=dpi),
         version=__version__, generated=generated, include_identifiers=identifiers is not None,
         study_dir_name=inputs.study_dir.name,

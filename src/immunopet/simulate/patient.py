@@ -21,6 +21,7 @@ from immunopet.simulate.dicom_seg import write_lesion_seg
 from immunopet.simulate.kinetics import activity_bqml
 from immunopet.simulate.phantom import Phantom, build_phantom
 from immunopet.simulate.scanner import acquire
+from immunopet.simulate.segmenter_output import write_segmenter_output
 
 #: Organ VOIs read from the label map (standard names of docs/study-format.md).
 MASK_ORGANS = ("liver", "spleen", "kidneys", "lungs", "brain", "muscle", "intestine", "lymph_nodes", "tonsils")
@@ -122,6 +123,7 @@ def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.Data
         if scan.day == seg_day:
             write_lesion_seg(out_dir / paths["seg"], lesion_only, affine, info, pet_template=template,
                              lesion_ids=lesion_ids, sites=sites)
+            write_segmenter_output(out_dir / "segmentations" / scan.scan_id, phantom, affine)
         (out_dir / paths["labels"]).parent.mkdir(parents=True, exist_ok=True)
         nibabel.save(Image(phantom.labels, affine, "label").to_nifti(), out_dir / paths["labels"])
         rows["scans"].append({"scan_id": scan.scan_id, "patient_id": pid, "day": scan.day, "pet": paths["pet"],

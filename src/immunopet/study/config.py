@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -42,6 +42,8 @@ class StudyConfig(BaseModel):
     suv_peak: Literal["global", "local"] = "global"
     outcome_day: float = Field(7.0, ge=0)
     lesion_metric: Literal[LESION_METRICS] = "suv_max"  # type: ignore[valid-type]
+    reference_day: float | None = Field(None, ge=0)  # registration target; None: outcome_day
+    registration: dict[str, Any] = Field(default_factory=dict)  # RegistrationParams/QualityLimits fields
     responders: list[Literal[RESPONSES]] = Field(default_factory=lambda: ["CR", "PR"])  # type: ignore[valid-type]
     tables: TableFiles = Field(default_factory=TableFiles)
     #: ``false`` (default): every path must resolve inside the study folder; ``true``: anywhere; a

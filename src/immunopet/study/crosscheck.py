@@ -16,6 +16,7 @@ SOURCE_NEEDS: dict[str, tuple[str, ...]] = {
     "rtstruct": ("path", "label"),
     "seg": ("path",),
     "segmenter": ("path", "label"),
+    "segmenter-rules": ("path",),
     "sphere": ("x_mm", "y_mm", "z_mm"),
     "seed": ("x_mm", "y_mm", "z_mm"),
 }

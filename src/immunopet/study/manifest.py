@@ -19,6 +19,7 @@ from immunopet.study import crosscheck
 from immunopet.study.config import StudyConfig
 from immunopet.study.paths import PathPolicy
 from immunopet.study.problems import Problem, StudyValidationError
+from immunopet.study.propagation import expand_drawn_once
 from immunopet.study.rows import ROW_MODELS, ROW_RULES
 from immunopet.study.tables import read_table
 
@@ -131,6 +132,9 @@ def load_study(study_dir: str | Path) -> Study:
             problems.append(Problem(file, None, None, "the table has no rows; a study needs at least one"))
     patients, scans, vois, lesions = (tables[k] for k in ("patients", "scans", "vois", "lesions"))
     files = {key: getattr(names, key) for key in ROW_MODELS}
+    if not unread & {"scans", "vois"}:  # VOIs drawn once -> one row per scan of the patient
+        vois, found = expand_drawn_once(vois, scans, files["vois"], root=root)
+        problems += found
 
     problems += crosscheck.duplicates(patients, files["patients"], ["patient_id"], "patient_id")
     problems += crosscheck.duplicates(scans, files["scans"], ["scan_id"], "scan_id")
@@ -147,7 +151,8 @@ def load_study(study_dir: str | Path) -> Study:
     problems += crosscheck.scan_problems(scans, policy, files["scans"], suv_units=suv_units)
     problems += crosscheck.voi_problems(vois, policy, files["vois"])
     if not unread & {"scans", "vois"}:
-        lesion_vois = vois[vois["kind"] == "lesion"].merge(scans[["scan_id", "patient_id"]], on="scan_id")
+        lesion_vois = vois[vois["kind"] == "lesion"].drop(columns="patient_id").merge(
+            scans[["scan_id", "patient_id"]], on="scan_id")
         problems += crosscheck.lesion_problems(
             lesions, set(zip(lesion_vois["patient_id"], lesion_vois["voi_id"], strict=True)), files["lesions"]
         )

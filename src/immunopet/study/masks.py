@@ -97,6 +97,19 @@ def _refine(row: Mapping[str, Any], mask: np.ndarray, suv: Image) -> np.ndarray:
     return mask
 
 
+def _drawn_elsewhere(row: Mapping[str, Any]) -> bool:
+    """A VOI drawn once on another scan of the patient, or derived by the segmenter rules."""
+    return row["source"] == "segmenter-rules" or (_given(row.get("drawn_on")) and row["drawn_on"] != row["scan_id"])
+
+
+def _propagated(row: Mapping[str, Any], suv: Image, root: Path) -> np.ndarray:
+    from immunopet.study.propagation import propagated_base, propagated_row
+
+    if row["source"] == "seed":  # the seed's centre is mapped; the lesion is delineated on this scan
+        return _refine(propagated_row(row, root), np.zeros(suv.shape, dtype=bool), suv)
+    return _refine(row, np.asarray(propagated_base(row, suv, root)(), dtype=bool), suv)
+
+
 def _attempt(voi_id: str, build: Callable[[], np.ndarray], masks: dict, failures: dict) -> None:
     try:
         mask = build()
@@ -125,7 +138,7 @@ def build_masks(
     shared: dict[tuple[str, Path], dict[str, np.ndarray]] = {}
     groups: dict[tuple[str, Path], list[Any]] = {}
     for row in rows:
-        if row["source"] in FILE_SOURCES:
+        if row["source"] in FILE_SOURCES and not _drawn_elsewhere(row):
             path = Path(row["path"]) if Path(row["path"]).is_absolute() else root / row["path"]
             groups.setdefault((row["source"], path), []).append(row["label"] if _given(row["label"]) else None)
     for (source, path), labels in groups.items():
@@ -136,6 +149,9 @@ def build_masks(
                 pass  # each row is tried alone below, to name the failing ones
     for row in rows:
         voi_id = row["voi_id"]
+        if _drawn_elsewhere(row):
+            _attempt(voi_id, lambda row=row: _propagated(row, suv, root), masks, failures)
+            continue
         if row["source"] in FILE_SOURCES:
             path = Path(row["path"]) if Path(row["path"]).is_absolute() else root / row["path"]
             label = row["label"] if _given(row["label"]) else None

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from immunopet.study.limits import ID_LENGTH, ID_RULE, TEXT_LENGTH, is_identifier
 
@@ -97,13 +97,15 @@ class ScanRow(_Row):
 
 
 class VoiRow(_Row):
-    """A row of ``vois.csv``."""
+    """A row of ``vois.csv``: on one scan (``scan_id``), or drawn once (``patient_id`` + ``drawn_on``)."""
 
-    scan_id: Identifier
+    scan_id: Identifier | None = None
+    patient_id: Identifier | None = None
+    drawn_on: Identifier | None = None
     voi_id: Identifier
     kind: Literal["organ", "lesion"]
     site: Text
-    source: Literal["mask", "rtstruct", "seg", "sphere", "seed", "segmenter"]
+    source: Literal["mask", "rtstruct", "seg", "sphere", "seed", "segmenter", "segmenter-rules"]
     path: str | None = None
     label: Text | None = None
     x_mm: float | None = None
@@ -113,6 +115,14 @@ class VoiRow(_Row):
     volume_ml: float | None = Field(None, gt=0)
     delineation: Literal["fixed", "pct_max", "a50p"] | None = None
     threshold: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_scan_or_all(self) -> VoiRow:
+        if not self.scan_id and not (self.patient_id and self.drawn_on):
+            raise ValueError("give scan_id (a VOI of one scan), or patient_id and drawn_on (drawn once, measured on every scan)")
+        if self.scan_id and self.drawn_on:
+            raise ValueError("give either scan_id or drawn_on, not both")
+        return self
 
 
 class LesionRow(_Row):

@@ -89,6 +89,20 @@ def _rows_for(study: Study, plan: ScanPlan, result: ScanResult, *, run_id: int, 
     return scan_row, voi_rows, measurement_rows
 
 
+def _registered(study: Study, *, db_url: str | None) -> Study:
+    """With VOIs drawn once, register the scans first (reused when unchanged) and reload the study."""
+    from immunopet.study.propagation import has_drawn_once
+
+    if not has_drawn_once(study.vois):
+        return study
+    from immunopet.study.registration import register_study
+
+    summary = register_study(study.root, db_url=db_url)
+    for scan_id in summary.failed:
+        log.warning("scan %s could not be registered: its VOIs drawn on other scans fail", scan_id)
+    return load_study(study.root)
+
+
 def run_study(
     study_dir: str | Path,
     *,
@@ -134,6 +148,7 @@ def run_study(
 
     started = time.perf_counter()
     study = load_study(study_dir)
+    study = _registered(study, db_url=db_url)
     url = db_url or store.default_url(study.root)
     shown = sa.engine.make_url(url).render_as_string(hide_password=True)
     kept = "every scan committed before it is kept in the store; run again to go on"

@@ -1,0 +1,47 @@
+"""The registration part of the report's QA: one row per registered scan, poor and failed ones flagged.
+
+Read from ``STUDY/registration/registration.json`` (written by ``immunopet register`` or by ``run``
+when VOIs are drawn once); nothing is shown when the study was not registered. Measures and limits
+are defined in docs/registration.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+COLUMNS = {"scan_id": "scan", "reference_scan_id": "reference", "modality": "modality", "status": "status",
+           "nmi_before": "NMI before", "nmi_after": "NMI after", "body_dice_before": "body Dice before",
+           "body_dice_after": "body Dice after", "landmark_mean_mm": "landmark error (mm)",
+           "verdict": "verdict", "reasons": "reason"}
+
+
+def registration_table(study_dir: Path) -> pd.DataFrame:
+    """Registered scans (reference scans left out), with ``reasons`` holding the error of a failed one."""
+    from immunopet.study.registration_store import read_records
+
+    records = [r for r in read_records(Path(study_dir)).values() if r.get("status") != "reference"]
+    frame = pd.DataFrame(records, columns=list(COLUMNS))
+    failed = frame["status"] == "failed"
+    frame.loc[failed, "verdict"] = "failed"
+    frame.loc[failed, "reasons"] = [next((r.get("error") for r in records if r["scan_id"] == s), "")
+                                    for s in frame.loc[failed, "scan_id"]]
+    return frame
+
+
+def registration_blocks(study_dir: Path) -> tuple[list[dict[str, Any]], int]:
+    """QA blocks (title, note, table) of the study's registrations (none when there are none), and
+    the number of registrations that were poor or failed."""
+    from immunopet.report.html import table_from_frame
+
+    frame = registration_table(study_dir)
+    if frame.empty:
+        return [], 0
+    flagged = frame[frame["verdict"].isin(["poor", "failed"])]
+    note = (f"{len(flagged)} of {len(frame)} registrations poor or failed: check them before trusting VOIs drawn "
+            "on another day." if len(flagged) else f"All {len(frame)} registrations are within the limits.")
+    note += " Poor: body Dice < 0.93, NMI < 1.25 or landmark error > 4 mm (docs/registration.md)."
+    return [{"title": "Registration to the reference scan", "note": note,
+             "table": table_from_frame(frame, columns=COLUMNS, empty_text="No scan was registered.")}], len(flagged)

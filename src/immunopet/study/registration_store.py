@@ -1,0 +1,92 @@
+"""The registrations of a study in its results store (table ``registrations``) and in its folder.
+
+``STUDY/registration/`` holds one ITK transform file per registered scan (``<scan_id>.tfm``) and
+``registration.json`` (one record per scan: reference scan, modality, input hash, quality, status);
+the store's ``registrations`` table holds the same records, keyed by study name and scan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from immunopet.study import schema
+
+FOLDER = "registration"
+RECORDS = "registration.json"
+
+registrations = sa.Table(
+    "registrations", schema.metadata,
+    sa.Column("study", sa.String(200), primary_key=True),
+    sa.Column("scan_id", sa.String(200), primary_key=True),
+    sa.Column("reference_scan_id", sa.String(200), nullable=False),
+    sa.Column("modality", sa.String(8)),
+    sa.Column("status", sa.String(16), nullable=False),  # done | failed | reference
+    sa.Column("verdict", sa.String(16)),  # good | poor
+    sa.Column("error", sa.Text),
+    sa.Column("input_hash", sa.String(64)),
+    sa.Column("transform_file", sa.Text),
+    sa.Column("quality", sa.JSON),
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def folder(root: Path) -> Path:
+    return root / FOLDER
+
+
+def read_records(root: Path) -> dict[str, dict[str, Any]]:
+    """``scan_id -> record`` from ``registration/registration.json`` (empty when there is none)."""
+    path = folder(root) / RECORDS
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}  # unreadable: everything is registered again
+    return {r["scan_id"]: r for r in data.get("scans", []) if isinstance(r, dict) and "scan_id" in r}
+
+
+def write_records(root: Path, records: Sequence[Mapping[str, Any]]) -> Path:
+    """Write ``registration.json`` atomically (temporary file in the same folder, then rename)."""
+    out = folder(root)
+    out.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".registration-", suffix=".json", dir=out)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        json.dump({"scans": list(records)}, stream, indent=1, sort_keys=True, default=str)
+    os.replace(temporary, out / RECORDS)
+    return out / RECORDS
+
+
+def store_records(engine: sa.Engine, study: str, records: Sequence[Mapping[str, Any]]) -> None:
+    """Replace the study's rows of ``registrations`` with ``records`` (one transaction)."""
+    registrations.create(engine, checkfirst=True)
+    now = datetime.now(UTC)
+    rows = []
+    for r in records:
+        quality = {k: v for k, v in r.items() if k not in {"scan_id", "reference_scan_id", "modality", "status",
+                                                        "verdict", "error", "input_hash", "transform_path"}}
+        rows.append({"study": study, "scan_id": r["scan_id"], "reference_scan_id": r["reference_scan_id"],
+                     "modality": r.get("modality"), "status": r["status"], "verdict": r.get("verdict"),
+                     "error": r.get("error"), "input_hash": r.get("input_hash"),
+                     "transform_file": r.get("transform_path"), "quality": quality, "computed_at": now})
+    with engine.begin() as conn:
+        conn.execute(registrations.delete().where(registrations.c.study == study))
+        if rows:
+            conn.execute(registrations.insert(), rows)
+
+
+def load_registrations(engine: sa.Engine, study: str) -> list[dict[str, Any]]:
+    """The study's rows of ``registrations`` (empty when the table does not exist yet)."""
+    if not sa.inspect(engine).has_table("registrations"):
+        return []
+    with engine.connect() as conn:
+        result = conn.execute(sa.select(registrations).where(registrations.c.study == study))
+        return [dict(row._mapping) for row in result]

@@ -1,0 +1,69 @@
+"""``immunopet register`` on a simulated study: transforms, records, store, reuse and failures."""
+
+import json
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+from immunopet.cli import main
+from immunopet.simulate import simulate_study
+from immunopet.study.registration import reference_scans, register_study, scan_transform
+from immunopet.study.registration_store import load_registrations
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    return simulate_study(tmp_path_factory.mktemp("reg") / "study", patients=1, quick=True, days=(2, 7))
+
+
+def test_register_writes_transforms_records_and_store_rows(study):
+    assert main(["register", str(study)]) == 0
+    records = json.loads((study / "registration" / "registration.json").read_text())["scans"]
+    by_scan = {r["scan_id"]: r for r in records}
+    assert by_scan["P01_D7"]["status"] == "reference"
+    moved = by_scan["P01_D2"]
+    assert moved["status"] == "done" and moved["verdict"] == "good" and moved["modality"] == "CT"
+    assert moved["landmark_mean_mm"] < 4.0  # from truth/lesion_positions.csv
+    assert (study / moved["transform_path"]).is_file()
+    engine = sa.create_engine(f"sqlite:///{study / 'results' / 'immunopet.sqlite'}")
+    rows = {r["scan_id"]: r for r in load_registrations(engine, "ZR-ATEZO-SIM")}
+    engine.dispose()
+    assert rows["P01_D2"]["verdict"] == "good"
+    assert rows["P01_D2"]["quality"]["landmark_mean_mm"] == pytest.approx(moved["landmark_mean_mm"])
+
+
+def test_unchanged_inputs_reuse_the_transform_and_force_recomputes(study):
+    first = register_study(study)
+    assert first.computed == [] and first.reused == ["P01_D2"]
+    forced = register_study(study, force=True)
+    assert forced.computed == ["P01_D2"]
+
+
+def test_the_reference_is_the_outcome_day_and_scan_transform_reads_it(study):
+    from immunopet.study import load_study
+
+    loaded = load_study(study)
+    assert reference_scans(loaded) == {"P01": "P01_D7"}
+    assert scan_transform(loaded, "P01_D7").GetName() in ("Transform", "IdentityTransform")
+    assert scan_transform(loaded, "P01_D2").GetDimension() == 3
+
+
+def test_an_unreadable_ct_is_recorded_as_failed_not_fatal(study, tmp_path):
+    copy = tmp_path / "broken"
+    shutil.copytree(study, copy, ignore=shutil.ignore_patterns("registration", "results"))
+    for file in (copy / "dicom" / "P01" / "P01_D2" / "CT").iterdir():
+        file.write_bytes(b"not dicom")
+    summary = register_study(copy)
+    record = {r["scan_id"]: r for r in summary.records}["P01_D2"]
+    assert record["status"] == "failed" and record["error"]
+    assert summary.exit_code == 1
+    assert main(["register", str(copy)]) == 1
+
+
+def test_an_unknown_registration_setting_is_a_usage_error(study, tmp_path):
+    copy = tmp_path / "typo"
+    shutil.copytree(study, copy, ignore=shutil.ignore_patterns("registration", "results"))
+    with (copy / "study.yaml").open("a") as handle:
+        handle.write("registration:\n  deformabel: true\n")
+    assert main(["register", str(copy)]) == 3

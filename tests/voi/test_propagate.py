@@ -1,0 +1,100 @@
+"""VOIs drawn on the reference day measured on a moved day: the issue's accuracy checks."""
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from immunopet.errors import RegistrationError
+from immunopet.image import Image
+from immunopet.register.pair import register_pair
+from immunopet.simulate.anatomy import LABELS, LESION_LABEL_OFFSET
+from immunopet.voi.propagate import map_centre, map_mask
+from immunopet.voi.spheres import sphere_mask
+from support.moved_phantom import moved_pair
+
+IDENTITY = sitk.Transform(3, sitk.sitkIdentity)
+ORGANS = ("liver", "spleen", "kidneys", "lungs", "brain", "muscle")
+
+
+@pytest.fixture(scope="module")
+def case():
+    pair = moved_pair()
+    return pair, register_pair(pair.moved_ct, pair.reference_ct).transform
+
+
+def _dice(a, b):
+    return 2 * np.logical_and(a, b).sum() / (a.sum() + b.sum())
+
+
+def _eroded(mask, image, margin_mm):
+    from immunopet.voi.organ_rules import erode_mm
+
+    return erode_mm(mask, image.spacing, margin_mm)
+
+
+def test_organ_suvmean_on_the_moved_day_within_3_percent_of_the_true_voi(case):
+    """Organ VOIs eroded by the organ rules' margins (docs/study-format.md), drawn on the reference day."""
+    from immunopet.voi.organ_rules import OrganRules
+
+    pair, transform = case
+    margins = OrganRules().margins_mm
+    for organ in ORGANS:
+        reference = pair.reference_labels
+        drawn = reference.with_array(_eroded(reference.array == LABELS[organ], reference, margins[organ]))
+        mapped = map_mask(drawn, pair.moved_pet, drawn=IDENTITY, target=transform)
+        truth = _eroded(pair.moved_labels.array == LABELS[organ], pair.moved_labels, margins[organ])
+        measured = pair.moved_pet.array[mapped.array].mean()
+        true = pair.moved_pet.array[truth].mean()
+        assert abs(measured / true - 1) < 0.03, organ
+
+
+def test_propagated_lesion_masks_have_dice_of_at_least_0_8(case):
+    pair, transform = case
+    scores = []
+    for label in range(LESION_LABEL_OFFSET + 1, LESION_LABEL_OFFSET + 1 + len(pair.phantom.lesion_centres)):
+        truth = pair.moved_labels.array == label
+        if truth.sum() < 8:  # lesions of a voxel or two on the 8 mm grid: Dice is not defined usefully
+            continue
+        drawn = pair.reference_labels.with_array(pair.reference_labels.array == label)
+        scores.append(_dice(map_mask(drawn, pair.moved_pet, drawn=IDENTITY, target=transform).array, truth))
+    assert scores and np.mean(scores) >= 0.8
+
+
+def test_a_sphere_keeps_its_volume_and_lands_on_the_moved_landmark(case):
+    pair, transform = case
+    arch = pair.landmarks_reference[0]
+    centre = map_centre(arch, drawn=IDENTITY, target=transform)
+    assert np.linalg.norm(np.asarray(centre) - pair.landmarks_moved[0]) < float(pair.moved_ct.spacing[0]) / 2
+    fine = Image(np.zeros((40, 40, 40), np.float32), np.diag([1.0, 1, 1, 1]) @ _shift(np.asarray(centre) - 20))
+    mask = sphere_mask(fine, centre, volume_ml=2.9)
+    assert mask.sum() * fine.voxel_volume_ml == pytest.approx(2.9, rel=0.03)
+
+
+def _shift(offset):
+    matrix = np.eye(4)
+    matrix[:3, 3] = offset
+    return matrix
+
+
+def test_a_point_drawn_on_a_non_reference_day_reaches_the_reference_and_back(case):
+    pair, transform = case
+    on_moved = pair.landmarks_moved[1]
+    on_reference = map_centre(on_moved, drawn=transform, target=IDENTITY)
+    assert np.linalg.norm(np.asarray(on_reference) - pair.landmarks_reference[1]) < 4.0
+    back = map_centre(on_reference, drawn=IDENTITY, target=transform)
+    assert np.allclose(back, on_moved, atol=0.05)
+
+
+def test_fractional_mapping_keeps_the_organ_volume(case):
+    pair, transform = case
+    drawn = pair.reference_labels.with_array(pair.reference_labels.array == LABELS["liver"])
+    fractions = map_mask(drawn, pair.moved_pet, drawn=IDENTITY, target=transform, fractional=True)
+    assert fractions.array.dtype == np.float32 and 0 <= fractions.array.min() and fractions.array.max() <= 1
+    assert fractions.array.sum() == pytest.approx(drawn.array.sum(), rel=0.03)
+
+
+def test_a_mask_drawn_on_a_deformably_registered_day_is_refused(case):
+    pair, _ = case
+    drawn = pair.moved_labels.with_array(pair.moved_labels.array == LABELS["liver"])
+    with pytest.raises(RegistrationError, match="draw the mask on the reference scan"):
+        map_mask(drawn, pair.reference_pet, drawn=pair.truth, target=IDENTITY)
