@@ -21,6 +21,8 @@ SOURCE_NEEDS: dict[str, tuple[str, ...]] = {
     "seed": ("x_mm", "y_mm", "z_mm"),
 }
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
+#: sources whose path is a folder of masks (TotalSegmentator / MOOSE layout)
+FOLDER_SOURCES = ("segmenter", "segmenter-rules")
 
 
 def _blank(value: object) -> bool:
@@ -108,8 +110,8 @@ def voi_problems(vois: pd.DataFrame, policy: PathPolicy, file: str) -> list[Prob
                 Problem(file, number, "threshold", "pct_max takes a fraction of SUVmax between 0 and 1 (e.g. 0.41)")
             )
         if not _blank(row["path"]):
-            problems += _path_problem(policy, row["path"], file, number, "path", file_ok=source != "segmenter",
-                                      folder_ok=source == "segmenter")
+            folder = source in FOLDER_SOURCES
+            problems += _path_problem(policy, row["path"], file, number, "path", file_ok=not folder, folder_ok=folder)
     return problems
 
 
