@@ -1,0 +1,135 @@
+"""The kinetic analyses of a study: blood inputs, Patlak per VOI, TIAC per VOI, tables and JSON block."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from immunopet.analysis.kinetics.blood import BloodInput, blood_input
+from immunopet.analysis.kinetics.params import KineticsParams
+from immunopet.analysis.kinetics.patlak import count_weights, patlak_fit
+from immunopet.analysis.kinetics.tiac import tiac
+from immunopet.analysis.kinetics.time_activity import median_curves, ratio_summary, time_activity
+from immunopet.analysis.record import Notes, clean
+
+PATLAK_COLUMNS = ["patient_id", "voi_id", "kind", "site", "ki_per_h", "ki_ci_low", "ki_ci_high", "v_t", "v_t_se",
+                  "n_points", "first_day", "ki_se", "df", "blood_input", "reason"]
+TIAC_COLUMNS = ["patient_id", "voi_id", "kind", "site", "tiac_h", "method", "tiac_trapezoid_h", "tail_fraction",
+                "tiac_mono_exponential_h", "aicc_mono_exponential", "tiac_bi_exponential_h", "aicc_bi_exponential",
+                "tiac_patlak_model_h", "aicc_patlak_model", "n_points", "volume_ml", "reason"]
+BLOOD_COLUMNS = ["patient_id", "source", "method", "n_samples", "first_sample_h", "a1", "half_life1_h", "a2",
+                 "half_life2_h", "integral_to_last_scan", "early_integral", "early_fraction", "note"]
+
+
+def blood_inputs(table: pd.DataFrame, params: KineticsParams, *, samples: pd.DataFrame | None = None,
+                 notes: Notes) -> tuple[dict[str, BloodInput], pd.DataFrame]:
+    """One blood input per patient: from ``samples`` (``patient_id, hours_pi, whole_blood``, decay
+    corrected to injection) when given for the patient, else the image-derived blood-pool SUVmean."""
+    inputs: dict[str, BloodInput] = {}
+    rows = []
+    image = table[table["voi_id"] == params.blood_voi]
+    for pid in sorted(table["patient_id"].unique()):
+        own = None if samples is None else samples[samples["patient_id"] == pid]
+        if own is not None and len(own):
+            source, hours, values = "blood samples", own["hours_pi"].to_numpy(float), own["whole_blood"].to_numpy(float)
+        else:
+            part = image[(image["patient_id"] == pid) & np.isfinite(image["suv_mean"]) & (image["suv_mean"] > 0)]
+            source, hours, values = "image", part["hours_pi"].to_numpy(float), part["suv_mean"].to_numpy(float)
+        try:
+            curve = blood_input(hours, values, method=params.blood_method, start_value=params.blood_start_suv
+                                if source == "image" else None)
+        except ValueError as error:
+            notes.warn(f"kinetics.blood_input[{pid}]", f"no blood input ({error}): no Patlak fit or Patlak-model TIAC")
+            rows.append({"patient_id": pid, "source": source, "n_samples": int(hours.size), "note": str(error)})
+            continue
+        if curve.note:
+            notes.warn(f"kinetics.blood_input[{pid}]", curve.note)
+        inputs[pid] = curve
+        last = float(table.loc[table["patient_id"] == pid, "hours_pi"].max())
+        total = float(curve.integral(last))
+        early = float(curve.integral(float(curve.hours.min())))
+        info = curve.as_dict()
+        rows.append({"patient_id": pid, "source": source, "method": curve.method, "n_samples": int(curve.hours.size),
+                     "first_sample_h": float(curve.hours.min()), "a1": info.get("a1"),
+                     "half_life1_h": info.get("half_life1_h"), "a2": info.get("a2"),
+                     "half_life2_h": info.get("half_life2_h"), "integral_to_last_scan": total, "early_integral": early,
+                     "early_fraction": early / total if total > 0 else np.nan, "note": curve.note or None})
+    return inputs, pd.DataFrame(rows, columns=BLOOD_COLUMNS)
+
+
+def _tissue(rows: pd.DataFrame, params: KineticsParams, samples: bool) -> np.ndarray:
+    values = rows[params.metric].to_numpy(float)
+    if samples:  # blood samples are in Bq/mL: the tissue in the same unit (decay corrected to injection)
+        values = values * (rows["bqml_at_injection"] / rows["suv_mean"]).to_numpy(float)
+    return values
+
+
+def patlak_table(table: pd.DataFrame, inputs: dict[str, BloodInput], params: KineticsParams, *,
+                 sample_patients: set[str] = frozenset()) -> pd.DataFrame:
+    """``patlak.csv``: Ki and V_T of every organ and lesion VOI (not the blood VOI) per patient."""
+    used = table[(table["day"] >= params.patlak_from_day - 1e-9) & (table["voi_id"] != params.blood_voi)]
+    out = []
+    for (pid, voi), rows in used.groupby(["patient_id", "voi_id"], sort=True):
+        base = {"patient_id": pid, "voi_id": voi, "kind": rows["kind"].iloc[0], "site": rows["site"].iloc[0],
+                "first_day": float(rows["day"].min())}
+        curve = inputs.get(pid)
+        if curve is None:
+            out.append({**base, "n_points": int(len(rows)), "reason": "no blood input"})
+            continue
+        t = rows["hours_pi"].to_numpy(float)
+        ct = _tissue(rows, params, pid in sample_patients)
+        cb = curve.value(t)
+        x, y = curve.integral(t) / cb, ct / cb
+        weights = None
+        if params.weights == "counts":
+            blood_ml = None
+            if pid not in sample_patients:
+                blood_rows = table[(table["patient_id"] == pid) & (table["voi_id"] == params.blood_voi)]
+                blood_ml = float(blood_rows["volume_ml"].median()) if blood_rows["volume_ml"].notna().any() else None
+            weights = count_weights(t, ct, cb, tissue_ml=rows["volume_ml"].fillna(1.0).to_numpy(float),
+                                    blood_ml=blood_ml, decay_per_h=params.decay_per_h)
+        fit = patlak_fit(x, y, weights=weights, ci_level=params.ci_level)
+        out.append({**base, **fit.as_dict(), "blood_input": curve.method})
+    return pd.DataFrame(out, columns=PATLAK_COLUMNS)
+
+
+def tiac_table(table: pd.DataFrame, inputs: dict[str, BloodInput], params: KineticsParams) -> pd.DataFrame:
+    """``tiac.csv``: TIAC (h) of every VOI per patient from its fraction of injected activity."""
+    out = []
+    for (pid, voi), rows in table.groupby(["patient_id", "voi_id"], sort=True):
+        base = {"patient_id": pid, "voi_id": voi, "kind": rows["kind"].iloc[0], "site": rows["site"].iloc[0],
+                "volume_ml": float(rows["volume_ml"].median()), "n_points": int(rows["fraction_injected"].notna().sum())}
+        if base["n_points"] == 0:
+            out.append({**base, "reason": "no activity in Bq (mean_bqml/pct_id empty: e.g. a NIfTI SUV image)"})
+            continue
+        result = tiac(rows["hours_pi"].to_numpy(float), rows["fraction_injected"].to_numpy(float),
+                      decay_per_h=params.decay_per_h, blood=inputs.get(pid), fit=params.tiac_fit)
+        out.append({**base, **result.as_dict()})
+    return pd.DataFrame(out, columns=TIAC_COLUMNS)
+
+
+def kinetics(measurements: pd.DataFrame, *, params: KineticsParams, notes: Notes,
+             samples: pd.DataFrame | None = None) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Every kinetic analysis; returns the ``kinetics`` JSON block and the tables (docs/analyses.md)."""
+    table = time_activity(measurements, params)
+    inputs, blood = blood_inputs(table, params, samples=samples, notes=notes)
+    sample_patients = set() if samples is None else set(samples["patient_id"].astype(str))
+    patlak = patlak_table(table, inputs, params, sample_patients=sample_patients)
+    n_fitted = int(patlak["ki_per_h"].notna().sum())
+    if len(patlak) and n_fitted < len(patlak):
+        reasons = patlak.loc[patlak["ki_per_h"].isna(), "reason"].value_counts()
+        notes.warn("kinetics.patlak", f"{len(patlak) - n_fitted} of {len(patlak)} VOIs without a Patlak fit: "
+                   + "; ".join(f"{r} ({n})" for r, n in reasons.items()))
+    tiacs = tiac_table(table, inputs, params)
+    tables = {"time_activity": table, "blood_input": blood, "patlak": patlak, "tiac": tiacs,
+              "to_blood_by_day": ratio_summary(table, params), "median_curves": median_curves(table)}
+    block = {
+        "parameters": params.as_dict(),
+        "n_patients": int(table["patient_id"].nunique()),
+        "n_blood_inputs": len(inputs),
+        "blood_input": clean(blood.to_dict("records")),
+        "patlak": clean(patlak.to_dict("records")),
+        "n_patlak_fits": n_fitted,
+        "tiac": clean(tiacs.to_dict("records")),
+    }
+    return block, tables
