@@ -160,17 +160,21 @@ def fit_biexp(hours: np.ndarray, values: np.ndarray) -> tuple[float, float, floa
     best = None
     for start in (np.log([a1, k1, a2, k2]), np.log([0.5 * y.max(), 0.2, 0.5 * y.max(), k2])):
         try:
-            fit = optimize.least_squares(residuals, start, method="lm", xtol=1e-12, ftol=1e-12, max_nfev=4000)
+            with np.errstate(over="ignore", invalid="ignore"):
+                fit = optimize.least_squares(residuals, start, method="lm", xtol=1e-12, ftol=1e-12, max_nfev=4000)
         except (ValueError, FloatingPointError):
             continue
         if fit.success and np.all(np.isfinite(fit.x)) and (best is None or fit.cost < best.cost):
             best = fit
     if best is None:
         return None
-    a1_, k1_, a2_, k2_ = np.exp(best.x)
+    with np.errstate(over="ignore"):
+        a1_, k1_, a2_, k2_ = np.exp(best.x)
     if k1_ < k2_:
         a1_, k1_, a2_, k2_ = a2_, k2_, a1_, k1_
-    if not np.all(np.isfinite([a1_, k1_, a2_, k2_])) or k1_ > 50.0 or np.max(np.abs(residuals(best.x))) > 0.5:
+    with np.errstate(over="ignore", invalid="ignore"):
+        worst = float(np.max(np.abs(residuals(best.x))))
+    if not np.all(np.isfinite([a1_, k1_, a2_, k2_])) or k1_ > 50.0 or not worst <= 0.5:
         return None
     return float(a1_), float(k1_), float(a2_), float(k2_)
 

@@ -42,8 +42,6 @@ def blood_inputs(table: pd.DataFrame, params: KineticsParams, *, samples: pd.Dat
             notes.warn(f"kinetics.blood_input[{pid}]", f"no blood input ({error}): no Patlak fit or Patlak-model TIAC")
             rows.append({"patient_id": pid, "source": source, "n_samples": int(hours.size), "note": str(error)})
             continue
-        if curve.note:
-            notes.warn(f"kinetics.blood_input[{pid}]", curve.note)
         inputs[pid] = curve
         last = float(table.loc[table["patient_id"] == pid, "hours_pi"].max())
         total = float(curve.integral(last))
@@ -113,6 +111,11 @@ def kinetics(measurements: pd.DataFrame, *, params: KineticsParams, notes: Notes
     """Every kinetic analysis; returns the ``kinetics`` JSON block and the tables (docs/analyses.md)."""
     table = time_activity(measurements, params)
     inputs, blood = blood_inputs(table, params, samples=samples, notes=notes)
+    fallbacks = blood["note"].dropna()
+    if len(fallbacks):
+        notes.warn("kinetics.blood_input", f"{len(fallbacks)} patient(s) with another blood curve than "
+                   f"{params.blood_method}: " + "; ".join(f"{r} ({n})" for r, n in fallbacks.value_counts().items())
+                   + " (see blood_input.csv)")
     sample_patients = set() if samples is None else set(samples["patient_id"].astype(str))
     patlak = patlak_table(table, inputs, params, sample_patients=sample_patients)
     n_fitted = int(patlak["ki_per_h"].notna().sum())
