@@ -12,9 +12,10 @@ from immunopet.analysis.kinetics.tiac import tiac
 from immunopet.analysis.kinetics.time_activity import median_curves, ratio_summary, time_activity
 from immunopet.analysis.record import Notes, clean
 
-PATLAK_COLUMNS = ["patient_id", "voi_id", "kind", "site", "ki_per_h", "ki_ci_low", "ki_ci_high", "v_t", "v_t_se",
-                  "n_points", "first_day", "ki_se", "df", "blood_input", "reason"]
-TIAC_COLUMNS = ["patient_id", "voi_id", "kind", "site", "tiac_h", "method", "tiac_trapezoid_h", "tail_fraction",
+#: ``patlak.csv``: the documented columns first (docs/analyses.md), then the details.
+PATLAK_COLUMNS = ["patient_id", "voi_id", "kind", "ki_per_h", "ki_ci_low", "ki_ci_high", "v_t", "v_t_se", "n_points",
+                  "first_day", "site", "ki_se", "df", "blood_input", "reason"]
+TIAC_COLUMNS = ["patient_id", "voi_id", "tiac_h", "method", "kind", "site", "tiac_trapezoid_h", "tail_fraction",
                 "tiac_mono_exponential_h", "aicc_mono_exponential", "tiac_bi_exponential_h", "aicc_bi_exponential",
                 "tiac_patlak_model_h", "aicc_patlak_model", "n_points", "volume_ml", "reason"]
 BLOOD_COLUMNS = ["patient_id", "source", "method", "n_samples", "first_sample_h", "a1", "half_life1_h", "a2",
