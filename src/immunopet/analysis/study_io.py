@@ -77,7 +77,10 @@ def analyze_study(study_dir: str | Path, *, db_url: str | None = None, out_dir: 
     """
     measurements, patients, lesions, config = load_tables(study_dir, db_url=db_url)
     params = AnalysisParams.from_config(config, **overrides)
-    result = analyze(measurements, patients, lesions, params)
+    from immunopet.analysis.kinetics.params import KineticsParams
+
+    result = analyze(measurements, patients, lesions, params,
+                     kinetics=KineticsParams.from_config(config, ci_level=params.ci_level))
     target = Path(out_dir) if out_dir is not None else Path(study_dir) / "analysis"
     path = result.write(target)
     log.info("analysis written to %s (%d tables, %d warnings)", path, len(result.tables), len(result.warnings))

@@ -43,8 +43,12 @@ def voi_sd_suv(suv: np.ndarray, hours: np.ndarray, volume_ml: np.ndarray, *, inj
     return np.sqrt(var) * suv / np.maximum(conc, 1e-30)
 
 
-def noisy_tables(cohort, *, seed: int, noise_scale: float = 1.0) -> pd.DataFrame:
-    """A measurements table (blood pool and lesions, ``suv_mean``, ``volume_ml``) with simulator-like noise."""
+def noisy_tables(cohort, *, seed: int, noise_scale: float = 1.0, blood_noise: bool = True) -> pd.DataFrame:
+    """A measurements table (blood pool and lesions, ``suv_mean``, ``volume_ml``) with simulator-like noise.
+
+    ``blood_noise=False``: the blood input is exact (as from well-counted blood samples) and its
+    VOI has no volume, so the Patlak weights hold the tissue's counting noise only.
+    """
     from immunopet.simulate.kinetics import BloodCurve, tissue_suv
 
     rng = np.random.default_rng(seed)
@@ -60,9 +64,12 @@ def noisy_tables(cohort, *, seed: int, noise_scale: float = 1.0) -> pd.DataFrame
         kw = dict(injected_bq=float(s["injected_bq"]), weight_kg=float(s["weight_kg"]), params=params)
         b = blood.suv(t)
         b_noisy = b + noise_scale * voi_sd_suv(b, t, BLOOD_POOL_ML, **kw) * rng.standard_normal(t.size)
+        if not blood_noise:
+            b_noisy = b
         for scan_id, day, h, value in zip(own["scan_id"], own["day"], t, b_noisy, strict=True):
             rows.append({"patient_id": pid, "scan_id": scan_id, "day": day, "hours_pi": h, "voi_id": "blood_pool",
-                         "kind": "organ", "site": "blood_pool", "suv_mean": value, "volume_ml": BLOOD_POOL_ML})
+                         "kind": "organ", "site": "blood_pool", "suv_mean": value,
+                         "volume_ml": BLOOD_POOL_ML if blood_noise else np.nan})
         for lesion in les.itertuples():
             factor = 1.0 - 0.6 * lesion.heterogeneity  # VOI mean / centre of the radial profile
             suv = factor * tissue_suv(blood, lesion.v_t, lesion.ki, t)

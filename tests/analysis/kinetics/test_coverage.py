@@ -21,8 +21,8 @@ from immunopet.simulate.cohort import draw_cohort
 from .noise_model import noisy_tables
 
 
-def _fits(cohort, *, seed: int, noise_scale: float, first_day: float) -> pd.DataFrame:
-    m = noisy_tables(cohort, seed=seed, noise_scale=noise_scale)
+def _fits(cohort, *, seed: int, noise_scale: float, first_day: float, blood_noise: bool = True) -> pd.DataFrame:
+    m = noisy_tables(cohort, seed=seed, noise_scale=noise_scale, blood_noise=blood_noise)
     _, tables = kinetics(m, params=KineticsParams(tiac_fit=False, patlak_from_day=first_day), notes=Notes())
     truth = m.drop_duplicates(["patient_id", "voi_id"])[["patient_id", "voi_id", "true_ki", "true_v_t"]]
     p = tables["patlak"].merge(truth, on=["patient_id", "voi_id"])
@@ -34,13 +34,19 @@ def cohort():
     return draw_cohort(70, 5)
 
 
-def test_ci_coverage_of_true_ki_over_200_lesions(cohort, caplog):
+@pytest.mark.parametrize("seed", [1, 2])
+def test_ci_coverage_of_true_ki_over_200_lesions(cohort, caplog, seed):
+    """Tissue noise of the simulator's scanner model, blood input exact: the interval is what it says.
+
+    With the image-derived (noisy) blood pool the error of the blood curve is shared by every VOI
+    of a patient and is not part of the per-VOI interval; coverage is then lower (docs/kinetics.md).
+    """
     caplog.set_level(logging.ERROR)
-    p = _fits(cohort, seed=1, noise_scale=1.0, first_day=2.0)
+    p = _fits(cohort, seed=seed, noise_scale=1.0, first_day=2.0, blood_noise=False)
     assert len(p) >= 200 and p["ki_per_h"].notna().all()
     covered = ((p["ki_ci_low"] <= p["true_ki"]) & (p["true_ki"] <= p["ki_ci_high"])).mean()
     assert 0.90 <= covered <= 0.98, covered
-    assert abs(np.median(p["ki_per_h"] / p["true_ki"] - 1)) < 0.02
+    assert abs(np.median(p["ki_per_h"] / p["true_ki"] - 1)) < 0.01
 
 
 def test_noisy_blood_input_biases_ki_low_and_v_t_high_and_an_early_scan_helps(cohort, caplog):

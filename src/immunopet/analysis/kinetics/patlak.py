@@ -8,6 +8,7 @@ errors are defined in ``docs/kinetics.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats
@@ -35,6 +36,11 @@ class PatlakFit:
         return {"ki_per_h": self.ki, "ki_se": self.ki_se, "ki_ci_low": self.ki_ci_low, "ki_ci_high": self.ki_ci_high,
                 "v_t": self.v_t, "v_t_se": self.v_t_se, "n_points": self.n_points, "df": self.df,
                 "reason": self.reason or None}
+
+
+@lru_cache(maxsize=256)
+def _t_quantile(level: float, df: int) -> float:
+    return float(stats.t.ppf(0.5 + level / 2.0, df))
 
 
 def _no_fit(n: int, ci_level: float, reason: str) -> PatlakFit:
@@ -85,7 +91,7 @@ def patlak_fit(x: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = Non
     s2 = float(np.sum(w * resid**2) / df)
     ki_se = float(np.sqrt(s2 / sxx))
     v_t_se = float(np.sqrt(s2 * (1.0 / np.sum(w) + xm**2 / sxx)))
-    half = float(stats.t.ppf(0.5 + ci_level / 2.0, df)) * ki_se
+    half = _t_quantile(float(ci_level), df) * ki_se
     return PatlakFit(ki, ki_se, ki - half, ki + half, v_t, v_t_se, n, df, ci_level)
 
 

@@ -28,13 +28,18 @@ def blood_inputs(table: pd.DataFrame, params: KineticsParams, *, samples: pd.Dat
     corrected to injection) when given for the patient, else the image-derived blood-pool SUVmean."""
     inputs: dict[str, BloodInput] = {}
     rows = []
-    image = table[table["voi_id"] == params.blood_voi]
+    image = table[(table["voi_id"] == params.blood_voi) & np.isfinite(table["suv_mean"]) & (table["suv_mean"] > 0)]
+    image_parts = dict(tuple(image.groupby("patient_id")))
+    sample_parts = {} if samples is None else dict(tuple(samples.assign(
+        patient_id=samples["patient_id"].astype(str)).groupby("patient_id")))
+    last_scan = table.groupby("patient_id")["hours_pi"].max()
+    empty = image.iloc[:0]
     for pid in sorted(table["patient_id"].unique()):
-        own = None if samples is None else samples[samples["patient_id"] == pid]
+        own = sample_parts.get(pid)
         if own is not None and len(own):
             source, hours, values = "blood samples", own["hours_pi"].to_numpy(float), own["whole_blood"].to_numpy(float)
         else:
-            part = image[(image["patient_id"] == pid) & np.isfinite(image["suv_mean"]) & (image["suv_mean"] > 0)]
+            part = image_parts.get(pid, empty)
             source, hours, values = "image", part["hours_pi"].to_numpy(float), part["suv_mean"].to_numpy(float)
         try:
             curve = blood_input(hours, values, method=params.blood_method, start_value=params.blood_start_suv
@@ -44,7 +49,7 @@ def blood_inputs(table: pd.DataFrame, params: KineticsParams, *, samples: pd.Dat
             rows.append({"patient_id": pid, "source": source, "n_samples": int(hours.size), "note": str(error)})
             continue
         inputs[pid] = curve
-        last = float(table.loc[table["patient_id"] == pid, "hours_pi"].max())
+        last = float(last_scan[pid])
         total = float(curve.integral(last))
         early = float(curve.integral(float(curve.hours.min())))
         info = curve.as_dict()
@@ -56,37 +61,37 @@ def blood_inputs(table: pd.DataFrame, params: KineticsParams, *, samples: pd.Dat
     return inputs, pd.DataFrame(rows, columns=BLOOD_COLUMNS)
 
 
-def _tissue(rows: pd.DataFrame, params: KineticsParams, samples: bool) -> np.ndarray:
-    values = rows[params.metric].to_numpy(float)
-    if samples:  # blood samples are in Bq/mL: the tissue in the same unit (decay corrected to injection)
-        values = values * (rows["bqml_at_injection"] / rows["suv_mean"]).to_numpy(float)
-    return values
-
-
 def patlak_table(table: pd.DataFrame, inputs: dict[str, BloodInput], params: KineticsParams, *,
                  sample_patients: set[str] = frozenset()) -> pd.DataFrame:
     """``patlak.csv``: Ki and V_T of every organ and lesion VOI (not the blood VOI) per patient."""
     used = table[(table["day"] >= params.patlak_from_day - 1e-9) & (table["voi_id"] != params.blood_voi)]
+    used = used.reset_index(drop=True)
+    blood_volume = table[table["voi_id"] == params.blood_voi].groupby("patient_id")["volume_ml"].median()
+    hours, days = used["hours_pi"].to_numpy(float), used["day"].to_numpy(float)
+    volume = used["volume_ml"].fillna(1.0).to_numpy(float)
+    image_values = used[params.metric].to_numpy(float)
+    # blood samples are in Bq/mL: the tissue in the same unit (decay corrected to injection)
+    sample_values = image_values * (used["bqml_at_injection"] / used["suv_mean"]).to_numpy(float)
+    kinds, sites = used["kind"].to_numpy(), used["site"].to_numpy()
     out = []
-    for (pid, voi), rows in used.groupby(["patient_id", "voi_id"], sort=True):
-        base = {"patient_id": pid, "voi_id": voi, "kind": rows["kind"].iloc[0], "site": rows["site"].iloc[0],
-                "first_day": float(rows["day"].min())}
+    for (pid, voi), index in sorted(used.groupby(["patient_id", "voi_id"]).indices.items()):
+        base = {"patient_id": pid, "voi_id": voi, "kind": kinds[index[0]], "site": sites[index[0]],
+                "first_day": float(days[index].min())}
         curve = inputs.get(pid)
         if curve is None:
-            out.append({**base, "n_points": int(len(rows)), "reason": "no blood input"})
+            out.append({**base, "n_points": int(index.size), "reason": "no blood input"})
             continue
-        t = rows["hours_pi"].to_numpy(float)
-        ct = _tissue(rows, params, pid in sample_patients)
+        samples = pid in sample_patients
+        t = hours[index]
+        ct = (sample_values if samples else image_values)[index]
         cb = curve.value(t)
         x, y = curve.integral(t) / cb, ct / cb
         weights = None
         if params.weights == "counts":
-            blood_ml = None
-            if pid not in sample_patients:
-                blood_rows = table[(table["patient_id"] == pid) & (table["voi_id"] == params.blood_voi)]
-                blood_ml = float(blood_rows["volume_ml"].median()) if blood_rows["volume_ml"].notna().any() else None
-            weights = count_weights(t, ct, cb, tissue_ml=rows["volume_ml"].fillna(1.0).to_numpy(float),
-                                    blood_ml=blood_ml, decay_per_h=params.decay_per_h)
+            blood_ml = None if samples else blood_volume.get(pid)
+            blood_ml = None if blood_ml is None or not np.isfinite(blood_ml) else float(blood_ml)
+            weights = count_weights(t, ct, cb, tissue_ml=volume[index], blood_ml=blood_ml,
+                                    decay_per_h=params.decay_per_h)
         fit = patlak_fit(x, y, weights=weights, ci_level=params.ci_level)
         out.append({**base, **fit.as_dict(), "blood_input": curve.method})
     return pd.DataFrame(out, columns=PATLAK_COLUMNS)
@@ -94,15 +99,19 @@ def patlak_table(table: pd.DataFrame, inputs: dict[str, BloodInput], params: Kin
 
 def tiac_table(table: pd.DataFrame, inputs: dict[str, BloodInput], params: KineticsParams) -> pd.DataFrame:
     """``tiac.csv``: TIAC (h) of every VOI per patient from its fraction of injected activity."""
+    hours, fraction = table["hours_pi"].to_numpy(float), table["fraction_injected"].to_numpy(float)
+    volume, kinds, sites = table["volume_ml"].to_numpy(float), table["kind"].to_numpy(), table["site"].to_numpy()
     out = []
-    for (pid, voi), rows in table.groupby(["patient_id", "voi_id"], sort=True):
-        base = {"patient_id": pid, "voi_id": voi, "kind": rows["kind"].iloc[0], "site": rows["site"].iloc[0],
-                "volume_ml": float(rows["volume_ml"].median()), "n_points": int(rows["fraction_injected"].notna().sum())}
-        if base["n_points"] == 0:
+    for (pid, voi), index in sorted(table.groupby(["patient_id", "voi_id"]).indices.items()):
+        finite = np.isfinite(fraction[index])
+        vols = volume[index][np.isfinite(volume[index])]
+        base = {"patient_id": pid, "voi_id": voi, "kind": kinds[index[0]], "site": sites[index[0]],
+                "volume_ml": float(np.median(vols)) if vols.size else np.nan, "n_points": int(finite.sum())}
+        if not finite.any():
             out.append({**base, "reason": "no activity in Bq (mean_bqml/pct_id empty: e.g. a NIfTI SUV image)"})
             continue
-        result = tiac(rows["hours_pi"].to_numpy(float), rows["fraction_injected"].to_numpy(float),
-                      decay_per_h=params.decay_per_h, blood=inputs.get(pid), fit=params.tiac_fit)
+        result = tiac(hours[index], fraction[index], decay_per_h=params.decay_per_h, blood=inputs.get(pid),
+                      fit=params.tiac_fit)
         out.append({**base, **result.as_dict()})
     return pd.DataFrame(out, columns=TIAC_COLUMNS)
 
