@@ -17,7 +17,8 @@ TABLES = {"biodistribution", "biodistribution_by_cohort", "biodistribution_by_ty
           "organ_trend", "blood_clearance", "lesion_uptake", "patient_uptake", "uptake_by_type", "uptake_by_site",
           "uptake_by_day", "mixed_uptake_fixed_effects", "lesion_response", "mixed_lesion_response_fixed_effects",
           "predictor_comparison", "auc_comparison", "pet_biomarker_correlation", "roc_curves", "km_curves",
-          "km_at_risk", "time_activity", "blood_input", "patlak", "tiac", "to_blood_by_day", "median_curves"}
+          "km_at_risk", "time_activity", "blood_input", "patlak", "tiac", "dosimetry_tiac", "to_blood_by_day",
+          "median_curves"}
 
 
 def stat_records(node):

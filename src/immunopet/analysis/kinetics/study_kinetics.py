@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from immunopet.analysis.kinetics.blood import BloodInput, blood_input
+from immunopet.analysis.kinetics.methods import kinetics_methods
 from immunopet.analysis.kinetics.params import KineticsParams
 from immunopet.analysis.kinetics.patlak import count_weights, patlak_fit
 from immunopet.analysis.kinetics.tiac import tiac
@@ -18,6 +19,9 @@ PATLAK_COLUMNS = ["patient_id", "voi_id", "kind", "ki_per_h", "ki_ci_low", "ki_c
 TIAC_COLUMNS = ["patient_id", "voi_id", "tiac_h", "method", "kind", "site", "tiac_trapezoid_h", "tail_fraction",
                 "tiac_mono_exponential_h", "aicc_mono_exponential", "tiac_bi_exponential_h", "aicc_bi_exponential",
                 "tiac_patlak_model_h", "aicc_patlak_model", "n_points", "volume_ml", "reason"]
+#: Whole-organ VOIs (standard names of docs/study-format.md) -> source-organ names of OLINDA / IDAC-Dose.
+SOURCE_ORGANS = {"liver": "Liver", "spleen": "Spleen", "kidneys": "Kidneys", "lungs": "Lungs", "brain": "Brain",
+                 "heart_wall": "Heart Wall"}
 BLOOD_COLUMNS = ["patient_id", "source", "method", "n_samples", "first_sample_h", "a1", "half_life1_h", "a2",
                  "half_life2_h", "integral_to_last_scan", "early_integral", "early_fraction", "note"]
 
@@ -134,7 +138,10 @@ def kinetics(measurements: pd.DataFrame, *, params: KineticsParams, notes: Notes
         notes.warn("kinetics.patlak", f"{len(patlak) - n_fitted} of {len(patlak)} VOIs without a Patlak fit: "
                    + "; ".join(f"{r} ({n})" for r, n in reasons.items()))
     tiacs = tiac_table(table, inputs, params)
-    tables = {"time_activity": table, "blood_input": blood, "patlak": patlak, "tiac": tiacs,
+    organs = tiacs[(tiacs["kind"] == "organ") & tiacs["voi_id"].isin(list(SOURCE_ORGANS)) & tiacs["tiac_h"].notna()]
+    dosimetry = pd.DataFrame({"patient_id": organs["patient_id"], "source_organ": organs["voi_id"].map(SOURCE_ORGANS),
+                              "tiac_h": organs["tiac_h"], "method": organs["method"], "voi_volume_ml": organs["volume_ml"]})
+    tables = {"time_activity": table, "blood_input": blood, "patlak": patlak, "tiac": tiacs, "dosimetry_tiac": dosimetry,
               "to_blood_by_day": ratio_summary(table, params), "median_curves": median_curves(table)}
     block = {
         "parameters": params.as_dict(),
@@ -144,5 +151,8 @@ def kinetics(measurements: pd.DataFrame, *, params: KineticsParams, notes: Notes
         "patlak": clean(patlak.to_dict("records")),
         "n_patlak_fits": n_fitted,
         "tiac": clean(tiacs.to_dict("records")),
+        "dosimetry_note": ("dosimetry_tiac.csv lists whole-organ TIACs for OLINDA / IDAC-Dose; the dose software "
+                           "applies its phantom's organ masses, not the patient's"),
     }
+    block["methods"] = kinetics_methods(block)
     return block, tables
