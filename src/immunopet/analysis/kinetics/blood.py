@@ -28,8 +28,8 @@ from scipy import optimize
 METHODS = ("biexp", "loglinear")
 #: Samples closer than this (hours: one minute) are one sample (their mean).
 SAME_TIME_H = 1.0 / 60.0
-#: A bi-exponential that misses a sample by more than this (relative) is not used.
-MAX_RELATIVE_RESIDUAL = 0.1
+#: A bi-exponential that misses a sample by more than this share of its value is not used.
+MAX_RELATIVE_RESIDUAL = 0.5
 #: A back-extrapolated start value above this multiple of the first sample is not believed.
 MAX_BACK_EXTRAPOLATION = 20.0
 
@@ -137,81 +137,52 @@ def _check(hours: np.ndarray, values: np.ndarray) -> None:
         raise ValueError("blood samples need times > 0 h after injection and values > 0")
 
 
-#: Rates (1/h) searched for the starting point of the bi-exponential fit.
-RATE_GRID = np.geomspace(1e-4, 20.0, 90)
-
-
-def _grid_start(t: np.ndarray, y: np.ndarray) -> np.ndarray | None:
-    """Best ``(log(k1 - k2), log k2)`` over :data:`RATE_GRID` pairs, amplitudes solved in closed form."""
-    k1, k2 = np.meshgrid(RATE_GRID, RATE_GRID, indexing="ij")
-    keep = k1 > k2 * 1.05
-    k1, k2 = k1[keep], k2[keep]
-    e1 = np.exp(-np.outer(k1, t)) / y  # (pairs, n): relative basis
-    e2 = np.exp(-np.outer(k2, t)) / y
-    s11, s12, s22 = (e1 * e1).sum(1), (e1 * e2).sum(1), (e2 * e2).sum(1)
-    b1, b2 = e1.sum(1), e2.sum(1)
-    det = s11 * s22 - s12 * s12
-    ok = det > 1e-300
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a1 = np.where(ok, (s22 * b1 - s12 * b2) / det, np.nan)
-        a2 = np.where(ok, (s11 * b2 - s12 * b1) / det, np.nan)
-        rss = ((a1[:, None] * e1 + a2[:, None] * e2 - 1.0) ** 2).sum(1)
-    rss = np.where((a1 > 0) & (a2 > 0) & np.isfinite(rss), rss, np.inf)
-    if not np.isfinite(rss).any():
-        return None
-    best = int(np.argmin(rss))
-    return np.array([np.log(k1[best] - k2[best]), np.log(k2[best])])
-
-
 def fit_biexp(hours: np.ndarray, values: np.ndarray) -> tuple[float, float, float, float] | None:
-    """Least-squares bi-exponential on relative residuals; ``None`` when no fit with positive terms exists.
+    """Least-squares bi-exponential on relative residuals; ``None`` when it does not converge.
 
-    Variable projection (Golub & Pereyra, SIAM J Numer Anal 1973): for given rates the two
-    amplitudes are a linear least-squares problem, so only the two rates (``k2 = exp(q2)``,
-    ``k1 = k2 + exp(q1)``) are searched by Levenberg-Marquardt from the best pair of a rate grid
-    (amplitudes in closed form, both positive) and from curve-stripping starts (the late samples'
-    slope with fast rates 0.05, 0.2, 1 /h); the lowest residual with both amplitudes positive wins.
+    Parameters are searched on the log scale (amplitudes and rates positive); starting values come
+    from a mono-exponential through the later half of the samples and one through what is left of
+    the early ones ("curve stripping").
     """
     t, y = np.asarray(hours, float), np.asarray(values, float)
     if t.size < 4:
         return None
-    def amplitudes(q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        k2 = np.exp(q[1])
-        rates = np.array([k2 + np.exp(q[0]), k2])
-        e1, e2 = np.exp(-rates[0] * t) / y, np.exp(-rates[1] * t) / y
-        s11, s12, s22, b1, b2 = e1 @ e1, e1 @ e2, e2 @ e2, e1.sum(), e2.sum()
-        det = s11 * s22 - s12 * s12
-        amps = np.array([s22 * b1 - s12 * b2, s11 * b2 - s12 * b1]) / det
-        return amps, rates, amps[0] * e1 + amps[1] * e2 - 1.0
-
     late = t >= np.median(t)
-    k_late = max(-np.polyfit(t[late], np.log(y[late]), 1)[0], 1e-4)
-    starts = [np.array([np.log(max(fast - k_late, 1e-3)), np.log(k_late)]) for fast in (0.05, 0.2, 1.0)]
-    grid = _grid_start(t, y)
-    if grid is not None:
-        starts.insert(0, grid)
-    best, best_cost = None, np.inf
-    for start in starts:
+    slope, intercept = np.polyfit(t[late], np.log(y[late]), 1)
+    k2 = max(-slope, 1e-4)
+    a2 = float(np.exp(intercept))
+    rest = y - a2 * np.exp(-k2 * t)
+    early = (~late) & (rest > 0)
+    if early.sum() >= 1 and rest[early].max() > 0:
+        k1 = max(k2 * 5.0, 0.05)
+        a1 = float(rest[early].max() * np.exp(k1 * t[early][np.argmax(rest[early])]))
+    else:
+        k1, a1 = k2 * 5.0, 0.1 * a2
+
+    def residuals(p: np.ndarray) -> np.ndarray:
+        a1_, k1_, a2_, k2_ = np.exp(p)
+        return (a1_ * np.exp(-k1_ * t) + a2_ * np.exp(-k2_ * t)) / y - 1.0
+
+    best = None
+    for start in (np.log([a1, k1, a2, k2]), np.log([0.5 * y.max(), 0.2, 0.5 * y.max(), k2])):
         try:
-            with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-                refined = optimize.least_squares(lambda q: amplitudes(q)[2], start, method="lm", xtol=1e-12,
-                                                 ftol=1e-12, max_nfev=200)
+            with np.errstate(over="ignore", invalid="ignore"):
+                fit = optimize.least_squares(residuals, start, method="lm", xtol=1e-12, ftol=1e-12, max_nfev=4000)
         except (ValueError, FloatingPointError):
             continue
-        for q in (refined.x, start):  # the refined point, else where it started
-            if not np.all(np.isfinite(q)):
-                continue
-            with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-                amps, rates, resid = amplitudes(q)
-            cost = float(resid @ resid)
-            if (np.all(np.isfinite(amps)) and np.all(amps > 0) and rates[0] <= 50.0 and np.max(np.abs(resid)) <= MAX_RELATIVE_RESIDUAL
-                    and cost < best_cost):
-                best, best_cost = (amps, rates), cost
-                break
+        if fit.success and np.all(np.isfinite(fit.x)) and (best is None or fit.cost < best.cost):
+            best = fit
     if best is None:
         return None
-    amps, rates = best
-    return float(amps[0]), float(rates[0]), float(amps[1]), float(rates[1])
+    with np.errstate(over="ignore"):
+        a1_, k1_, a2_, k2_ = np.exp(best.x)
+    if k1_ < k2_:
+        a1_, k1_, a2_, k2_ = a2_, k2_, a1_, k1_
+    with np.errstate(over="ignore", invalid="ignore"):
+        worst = float(np.max(np.abs(residuals(best.x))))
+    if not np.all(np.isfinite([a1_, k1_, a2_, k2_])) or k1_ > 50.0 or not worst <= MAX_RELATIVE_RESIDUAL:
+        return None
+    return float(a1_), float(k1_), float(a2_), float(k2_)
 
 
 def blood_input(hours: np.ndarray, values: np.ndarray, *, method: str = "biexp",
