@@ -39,7 +39,8 @@ def voi_sd_suv(suv: np.ndarray, hours: np.ndarray, volume_ml: np.ndarray, *, inj
     conc = suv * injected_bq * decay / (weight_kg * 1000.0)
     g = correlation_voxels(float(sc["noise_kernel_fwhm_mm"]), float(ph["voxel_mm"]))
     frame_s = 60.0 * float(sc["minutes_per_bed"])
-    var = g * np.maximum(conc, 0) / (volume_ml * nuc.positron_fraction * frame_s * float(sc["noise_equivalent_sensitivity"]))
+    sensitivity = float(sc["noise_equivalent_sensitivity"])
+    var = g * np.maximum(conc, 0) / (volume_ml * nuc.positron_fraction * frame_s * sensitivity)
     return np.sqrt(var) * suv / np.maximum(conc, 1e-30)
 
 

@@ -57,8 +57,8 @@ def test_noise_free_ki_within_2_and_v_t_within_5_percent(study):
     np.testing.assert_allclose(judged["v_t"], judged["v_t_true"], rtol=0.05)
     assert (judged["n_points"] == 3).all() and (judged["first_day"] == 2.0).all()
     assert block["n_patlak_fits"] == len(tables["patlak"])
-    assert list(tables["patlak"].columns[:10]) == ["patient_id", "voi_id", "kind", "ki_per_h", "ki_ci_low", "ki_ci_high",
-                                                   "v_t", "v_t_se", "n_points", "first_day"]
+    assert list(tables["patlak"].columns[:10]) == ["patient_id", "voi_id", "kind", "ki_per_h", "ki_ci_low",
+                                                   "ki_ci_high", "v_t", "v_t_se", "n_points", "first_day"]
     assert list(tables["tiac"].columns[:4]) == ["patient_id", "voi_id", "tiac_h", "method"]
     assert not notes.items  # noise-free: every blood curve is the bi-exponential, every VOI fitted
 

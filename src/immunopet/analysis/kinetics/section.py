@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from immunopet.analysis.kinetics.methods import kinetics_methods
 from immunopet.analysis.kinetics.params import KineticsParams
 from immunopet.analysis.kinetics.study_kinetics import kinetics
 from immunopet.analysis.params import AnalysisParams
@@ -75,7 +76,8 @@ def kinetics_section(measurements: pd.DataFrame, patients: pd.DataFrame, biomark
     hours = pd.to_numeric(measurements["hours_pi"], errors="coerce") if "hours_pi" in measurements else None
     if hours is None or not (hours > 0).any():
         notes.warn("kinetics", "no uptake times (hours_pi) in the measurements: kinetic analyses not run")
-        return {"parameters": kp.as_dict(), "reason": "no uptake times (hours_pi)"}, {}
+        block = {"parameters": kp.as_dict(), "reason": "no uptake times (hours_pi)"}
+        return {**block, "methods": kinetics_methods(block)}, {}
     block, tables = kinetics(measurements, params=kp, notes=notes, samples=samples)
     if block["n_patlak_fits"] and (tables["patlak"]["kind"] == "lesion").any():
         ki_block, curves, _ = ki_predictor(patients, tables["patlak"], params=params, notes=notes)

@@ -139,10 +139,11 @@ def kinetics(measurements: pd.DataFrame, *, params: KineticsParams, notes: Notes
                    + "; ".join(f"{r} ({n})" for r, n in reasons.items()))
     tiacs = tiac_table(table, inputs, params)
     organs = tiacs[(tiacs["kind"] == "organ") & tiacs["voi_id"].isin(list(SOURCE_ORGANS)) & tiacs["tiac_h"].notna()]
-    dosimetry = pd.DataFrame({"patient_id": organs["patient_id"], "source_organ": organs["voi_id"].map(SOURCE_ORGANS),
-                              "tiac_h": organs["tiac_h"], "method": organs["method"], "voi_volume_ml": organs["volume_ml"]})
-    tables = {"time_activity": table, "blood_input": blood, "patlak": patlak, "tiac": tiacs, "dosimetry_tiac": dosimetry,
-              "to_blood_by_day": ratio_summary(table, params), "median_curves": median_curves(table)}
+    dosimetry = pd.DataFrame({"patient_id": organs["patient_id"],
+                              "source_organ": organs["voi_id"].map(SOURCE_ORGANS), "tiac_h": organs["tiac_h"],
+                              "method": organs["method"], "voi_volume_ml": organs["volume_ml"]})
+    tables = {"time_activity": table, "blood_input": blood, "patlak": patlak, "tiac": tiacs,
+              "dosimetry_tiac": dosimetry, "to_blood_by_day": ratio_summary(table, params), "median_curves": median_curves(table)}
     block = {
         "parameters": params.as_dict(),
         "n_patients": int(table["patient_id"].nunique()),
