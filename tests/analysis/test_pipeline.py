@@ -12,12 +12,13 @@ from immunopet.errors import AnalysisError
 
 FAST = AnalysisParams(n_boot=200, n_permutations=999, seed=4)
 SECTIONS = {"schema_version", "parameters", "inputs", "warnings", "key_results", "biodistribution", "tumour_uptake",
-            "outcome", "biomarkers"}
+            "outcome", "biomarkers", "kinetics"}
 TABLES = {"biodistribution", "biodistribution_by_cohort", "biodistribution_by_type", "organ_blood_ratio",
           "organ_trend", "blood_clearance", "lesion_uptake", "patient_uptake", "uptake_by_type", "uptake_by_site",
           "uptake_by_day", "mixed_uptake_fixed_effects", "lesion_response", "mixed_lesion_response_fixed_effects",
           "predictor_comparison", "auc_comparison", "pet_biomarker_correlation", "roc_curves", "km_curves",
-          "km_at_risk"}
+          "km_at_risk", "time_activity", "blood_input", "patlak", "tiac", "dosimetry_tiac", "to_blood_by_day",
+          "median_curves"}
 
 
 def stat_records(node):
@@ -96,7 +97,7 @@ def test_summary_layout_and_json(default, tmp_path):
     for name in TABLES:
         assert (tmp_path / f"{name}.csv").is_file()
     km = default.tables["km_curves"]
-    assert set(km["predictor"]) == {"pet_uptake", "ihc_ic", "ihc_tc", "rna_cd274", "rna_teff"}
+    assert set(km["predictor"]) == {"pet_uptake", "ihc_ic", "ihc_tc", "rna_cd274", "rna_teff", "pet_ki"}
     roc = default.tables["roc_curves"].query("predictor == 'pet_uptake'")
     assert np.trapezoid(roc["tpr"], roc["fpr"]) == pytest.approx(summary["outcome"]["response"]["auc"]["estimate"])
     # small trial: exact Mann-Whitney for PET, permutation for tied IHC scores

@@ -10,6 +10,8 @@ from threadpoolctl import threadpool_limits
 from immunopet.analysis.biodistribution import biodistribution
 from immunopet.analysis.biomarkers import biomarkers
 from immunopet.analysis.inputs import patient_table
+from immunopet.analysis.kinetics.params import KineticsParams
+from immunopet.analysis.kinetics.section import kinetics_section
 from immunopet.analysis.outcome import outcome
 from immunopet.analysis.params import AnalysisParams
 from immunopet.analysis.record import Notes, clean
@@ -50,11 +52,16 @@ def key_results(summary: dict) -> list[dict[str, Any]]:
         out.append(_key(f"{column}: ROC AUC for response", block["response"]["auc"]))
     for diff in summary["biomarkers"]["auc_vs_pet"]:
         out.append(_key(f"AUC PET - AUC {diff['predictor']}", diff))
+    ki = summary.get("kinetics", {}).get("ki_predictor")
+    if ki:  # Patlak Ki beside SUV (analysis/kinetics/section.py)
+        out.append(_key("Patlak Ki: ROC AUC for response", ki["response"]["auc"]))
+        out += [_key(f"Patlak Ki: {e.upper()} Cox", r["cox"]) for e, r in ki["survival"].items()]
     return clean(out)
 
 
 def analyze(measurements: Any, patients: pd.DataFrame | None = None, lesions: pd.DataFrame | None = None,
-            params: AnalysisParams | None = None) -> AnalysisResult:
+            params: AnalysisParams | None = None, *, kinetics: KineticsParams | None = None,
+            blood_samples: pd.DataFrame | None = None) -> AnalysisResult:
     """Run every analysis (A-E of ``docs/analyses.md``) on a study's tables.
 
     Parameters
@@ -68,6 +75,9 @@ def analyze(measurements: Any, patients: pd.DataFrame | None = None, lesions: pd
         The lesion table (``lesions.csv``), optional.
     params
         The analysis choices; default: :meth:`AnalysisParams.from_config` of the results' config.
+    kinetics, blood_samples
+        Choices of the kinetic analyses (default: :meth:`KineticsParams.from_config`) and blood
+        samples (``patient_id, hours_pi, whole_blood``) replacing the image-derived input.
 
     Returns
     -------
@@ -76,6 +86,7 @@ def analyze(measurements: Any, patients: pd.DataFrame | None = None, lesions: pd
     if hasattr(measurements, "measurements"):
         results = measurements
         params = params or AnalysisParams.from_config(getattr(results, "config", None))
+        kinetics = kinetics or KineticsParams.from_config(getattr(results, "config", None), ci_level=params.ci_level)
         measurements, patients, lesions = results.measurements, results.patients, getattr(results, "lesions", None)
     if not isinstance(measurements, pd.DataFrame) or not isinstance(patients, pd.DataFrame):
         raise AnalysisError("analyze needs the measurements and patients tables as DataFrames",
@@ -83,11 +94,12 @@ def analyze(measurements: Any, patients: pd.DataFrame | None = None, lesions: pd
     params = params or AnalysisParams()
     # the models here are small: multi-threaded BLAS only adds contention (seconds per fit on a busy host)
     with threadpool_limits(limits=1, user_api="blas"):
-        return _analyze(measurements, patients, lesions, params)
+        return _analyze(measurements, patients, lesions, params, kinetics, blood_samples)
 
 
 def _analyze(measurements: pd.DataFrame, patients: pd.DataFrame, lesions: pd.DataFrame | None,
-             params: AnalysisParams) -> AnalysisResult:
+             params: AnalysisParams, kinetics: KineticsParams | None = None,
+             blood_samples: pd.DataFrame | None = None) -> AnalysisResult:
     notes = Notes()
     table = patient_table(measurements, patients, day=params.day, metric=params.metric,
                           responders=params.responders, biomarkers=list(params.biomarkers), notes=notes)
@@ -99,10 +111,12 @@ def _analyze(measurements: pd.DataFrame, patients: pd.DataFrame, lesions: pd.Dat
     with_pet = table[table["pet_uptake"].notna()].reset_index(drop=True)
     out_block, out_tables = outcome(measurements, with_pet, lesions, params=params, notes=notes)
     mark_block, mark_tables = biomarkers(with_pet, out_block, params=params, notes=notes)
+    kin_block, kin_tables = kinetics_section(measurements, with_pet, mark_block, mark_tables, params=params,
+                                             kinetics_params=kinetics, notes=notes, samples=blood_samples)
     tables = {**bio_tables, **tum_tables}
-    tables.update({k: v for k, v in {**out_tables, **mark_tables}.items() if not k.startswith("_")})
+    tables.update({k: v for k, v in {**out_tables, **mark_tables, **kin_tables}.items() if not k.startswith("_")})
     for private, name in CURVE_TABLES.items():
-        parts = [t[private] for t in (out_tables, mark_tables) if private in t and not t[private].empty]
+        parts = [t[private] for t in (out_tables, mark_tables, kin_tables) if private in t and not t[private].empty]
         tables[name] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     summary = {
         "schema_version": SCHEMA_VERSION,
@@ -115,6 +129,7 @@ def _analyze(measurements: pd.DataFrame, patients: pd.DataFrame, lesions: pd.Dat
                    "days": sorted(float(d) for d in pd.to_numeric(measurements["day"], errors="coerce")
                                   .dropna().unique())},
         "biodistribution": bio_block, "tumour_uptake": tum_block, "outcome": out_block, "biomarkers": mark_block,
+        "kinetics": kin_block,
     }
     summary["key_results"] = key_results(summary)
     summary["warnings"] = list(notes.items)

@@ -77,7 +77,19 @@ def analyze_study(study_dir: str | Path, *, db_url: str | None = None, out_dir: 
     """
     measurements, patients, lesions, config = load_tables(study_dir, db_url=db_url)
     params = AnalysisParams.from_config(config, **overrides)
-    result = analyze(measurements, patients, lesions, params)
+    from immunopet.analysis.kinetics.params import KineticsParams
+
+    kinetics = KineticsParams.from_config(config, ci_level=params.ci_level)
+    samples = None
+    if (Path(study_dir) / "blood.csv").is_file():  # optional blood samples (docs/kinetics.md)
+        from immunopet.analysis.kinetics.blood_samples import injection_times, samples_input
+        from immunopet.study import load_results
+        from immunopet.study.blood_samples import read_blood_samples
+
+        scans = load_results(Path(study_dir), db_url=db_url).scans
+        samples = samples_input(read_blood_samples(Path(study_dir) / "blood.csv"), injection_times(scans),
+                                decay_per_h=kinetics.decay_per_h)
+    result = analyze(measurements, patients, lesions, params, kinetics=kinetics, blood_samples=samples)
     target = Path(out_dir) if out_dir is not None else Path(study_dir) / "analysis"
     path = result.write(target)
     log.info("analysis written to %s (%d tables, %d warnings)", path, len(result.tables), len(result.warnings))

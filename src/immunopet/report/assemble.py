@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from immunopet import __version__
-from immunopet.report import fig_outcome, fig_uptake
+from immunopet.report import fig_kinetics, fig_outcome, fig_uptake
 from immunopet.report.figio import PNG_DPI, SavedFigure, save_figure
 from immunopet.report.html import Block, figure_entry, render_report, table_from_frame
 from immunopet.report.imaging import PatientFigures
@@ -65,6 +65,10 @@ def study_figures(inputs: ReportInputs, figures_dir: Path, *, svg: bool,
          lambda: fig_outcome.roc_figure(patients, responders=responders),
          f"ROC curves for response ({', '.join(responders)}) of PET uptake, PD-L1 IHC and RNA-seq markers "
          "(patients with both values)."),
+        ("Kinetics over the scan days", "median_curves",
+         lambda: fig_kinetics.median_curves_figure(inputs.analysis_tables["median_curves"]),
+         "Median SUVmean per organ (lesions pooled) at the median scan time of each nominal day; bars: quartiles. "
+         "Patlak Ki and V_T per VOI: analysis/patlak.csv; TIAC: analysis/tiac.csv (docs/kinetics.md)."),
     ]
     advance = progress("study figures", len(plans))
     blocks: dict[str, Block] = {}
@@ -203,10 +207,15 @@ def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, 
     params = methods_parameters(inputs.config, inputs.measurements, scans=_scans_with_mbq(inputs.scans),
                                 statistics=statistics_sentences(inputs.analysis), software_version=__version__)
     methods = methods_text(params)
+    if (inputs.analysis.get("kinetics") or {}).get("methods"):  # kinetics paragraph (analysis/kinetics/methods.py)
+        methods.insert(-1, inputs.analysis["kinetics"]["methods"])
     from immunopet.study.atomic import atomic_text
 
     (figures_dir.parent).mkdir(parents=True, exist_ok=True)
     atomic_text(figures_dir.parent / "methods.txt", "\n\n".join(methods) + "\n")
+    kinetics_figures = fig_kinetics.patient_kinetics_figures(inputs.analysis_tables, figures_dir, svg=svg)
+    for pid, saved in kinetics_figures.items():
+        images.setdefault(pid, PatientFigures(pid)).figures.extend(saved)
     html = render_report(
         study={"name": str(_config(inputs, "name", inputs.study_dir.name)), "tracer": str(_config(inputs, "tracer", ""))},
         summary=_summary_items(inputs, qa),

@@ -1,0 +1,68 @@
+"""Patlak CIs over hundreds of noisy lesions, and the low-Ki / high-V_T bias of noisy blood input.
+
+The lesions and blood curves are the simulator's (``draw_cohort``); the VOI means get the noise of
+the simulator's scanner model drawn directly (``noise_model.py``), since imaging 200+ lesions four
+times would take minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from immunopet.analysis.kinetics.params import KineticsParams
+from immunopet.analysis.kinetics.study_kinetics import kinetics
+from immunopet.analysis.record import Notes
+from immunopet.simulate.cohort import draw_cohort
+
+from .noise_model import noisy_tables
+
+
+def _fits(cohort, *, seed: int, noise_scale: float, first_day: float, blood_noise: bool = True) -> pd.DataFrame:
+    m = noisy_tables(cohort, seed=seed, noise_scale=noise_scale, blood_noise=blood_noise)
+    _, tables = kinetics(m, params=KineticsParams(tiac_fit=False, patlak_from_day=first_day), notes=Notes())
+    truth = m.drop_duplicates(["patient_id", "voi_id"])[["patient_id", "voi_id", "true_ki", "true_v_t"]]
+    p = tables["patlak"].merge(truth, on=["patient_id", "voi_id"])
+    return p[p["kind"] == "lesion"]
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return draw_cohort(70, 5)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_ci_coverage_of_true_ki_over_200_lesions(cohort, caplog, seed):
+    """Tissue noise of the simulator's scanner model, blood input exact: the interval is what it says.
+
+    With the image-derived (noisy) blood pool the error of the blood curve is shared by every VOI
+    of a patient and is not part of the per-VOI interval; coverage is then lower (docs/kinetics.md).
+    """
+    caplog.set_level(logging.ERROR)
+    p = _fits(cohort, seed=seed, noise_scale=1.0, first_day=2.0, blood_noise=False)
+    assert len(p) >= 200 and p["ki_per_h"].notna().all()
+    covered = ((p["ki_ci_low"] <= p["true_ki"]) & (p["true_ki"] <= p["ki_ci_high"])).mean()
+    assert 0.90 <= covered <= 0.98, covered
+    assert abs(np.median(p["ki_per_h"] / p["true_ki"] - 1)) < 0.01
+
+
+def test_noisy_blood_input_biases_ki_low_and_v_t_high_and_an_early_scan_helps(cohort, caplog):
+    """Wijngaarden et al. 2022: Ki biased low; an earlier (day 1) scan reduces the V_T bias.
+
+    Three times the calibrated noise (the blood pool's repeatability is up to 40 % at day 6,
+    Jauw et al. 2018). Errors in C_B enter both axes (errors in variables): the slope is diluted
+    and the intercept takes up the difference, most for lesions with low Ki.
+    """
+    caplog.set_level(logging.ERROR)
+    late = pd.concat([_fits(cohort, seed=s, noise_scale=3.0, first_day=2.0) for s in range(2)])
+    low = late[late["true_ki"] <= late["true_ki"].quantile(1 / 3)]
+    assert np.median(low["ki_per_h"] / low["true_ki"] - 1) < 0
+    v_t_bias_late = np.median(low["v_t"] / low["true_v_t"] - 1)
+    assert v_t_bias_late > 0.05
+    early_cohort = draw_cohort(70, 5, days=(0.04, 1, 4, 7))
+    early = pd.concat([_fits(early_cohort, seed=s, noise_scale=3.0, first_day=1.0) for s in range(2)])
+    low_early = early[early["true_ki"] <= early["true_ki"].quantile(1 / 3)]
+    assert np.median(low_early["v_t"] / low_early["true_v_t"] - 1) < v_t_bias_late
