@@ -54,6 +54,7 @@ COMMAND_MODULES = (
     "immunopet.study.commands",  # run
     "immunopet.analysis.commands",  # analyze
     "immunopet.report.commands",  # report, demo
+    "immunopet.export.commands",  # export
 )
 
 
