@@ -104,3 +104,17 @@ def test_run_accepts_the_exported_seg_as_voi_source(exported, tmp_path):
     before = m[m["scan_id"] == result.scan_id].set_index("voi_id")
     for column in ("suv_max", "suv_peak", "suv_mean", "volume_ml", "tbr_max"):
         pd.testing.assert_series_equal(again.loc[before.index, column], before[column], check_names=False)
+
+
+def test_a_pseudonymous_seg_on_the_original_pet_says_how_to_get_one_that_fits(exported, capsys):
+    from immunopet.export.identity import DEIDENTIFICATION_METHOD
+    from immunopet.study import load_study
+    from immunopet.voi.seg import PSEUDONYMOUS_EXPORT
+
+    assert DEIDENTIFICATION_METHOD.startswith(PSEUDONYMOUS_EXPORT)
+    study = load_study(exported.study)
+    result = exported.pseudonymous.done[0]
+    pet = study.path(study.scan(result.scan_id)["pet"])
+    assert main(["measure", str(pet), "--seg", result.files["seg"], "--json"]) == 3
+    printed = capsys.readouterr()
+    assert "--include-identifiers" in printed.out + printed.err
