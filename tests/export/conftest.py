@@ -1,4 +1,4 @@
-"""Fixtures of the export tests: one simulated patient (4 scan days) measured and exported once."""
+"""Fixtures of the export tests: one simulated patient (days 2 and 7) measured and exported once."""
 
 from __future__ import annotations
 
@@ -13,15 +13,14 @@ import pytest
 KEEP_ORGANS = ("liver", "blood_pool")
 
 
-def cut_down(study: Path, *, scans: list[str] | None = None) -> Path:
-    """Keep the first patient (or only ``scans``) and, per scan, the organs above and all lesions."""
+def cut_down(study: Path, *, days: tuple[str, ...] = ("2.0", "7.0")) -> Path:
+    """Keep the first patient's scans of ``days`` and, per scan, the organs above and all lesions."""
     patients = pd.read_csv(study / "patients.csv", dtype=str, keep_default_na=False)
     first = patients["patient_id"].iloc[0]
     patients[patients["patient_id"] == first].to_csv(study / "patients.csv", index=False)
     table = pd.read_csv(study / "scans.csv", dtype=str, keep_default_na=False)
     table = table[table["patient_id"] == first]
-    if scans is not None:
-        table = table[table["scan_id"].isin(scans)]
+    table = table[table["day"].isin(days)]
     table.to_csv(study / "scans.csv", index=False)
     vois = pd.read_csv(study / "vois.csv", dtype=str, keep_default_na=False)
     keep = vois["scan_id"].isin(table["scan_id"]) & ((vois["kind"] == "lesion") | vois["voi_id"].isin(KEEP_ORGANS))
@@ -43,7 +42,7 @@ class Exported:
 
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory, quick_study) -> Exported:
-    """One patient of the quick study, run, then exported both ways (2 workers, as users run it)."""
+    """One patient (two scan days) of the quick study, run, then exported both ways (2 workers, as users run it)."""
     from immunopet.export import export_study
     from immunopet.study import load_results, run_study
 

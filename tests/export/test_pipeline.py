@@ -27,7 +27,7 @@ def _objects(summary, kind):
 
 def test_every_measured_scan_is_exported_both_ways(exported):
     scans = set(exported.results.scans["scan_id"])
-    assert len(scans) == 4
+    assert len(scans) == 2
     for summary in (exported.pseudonymous, exported.identified):
         assert summary.failed == [] and summary.exit_code == 0
         assert {r.scan_id for r in summary.done} == scans
@@ -97,7 +97,7 @@ def test_sr_values_read_by_highdicom_equal_the_store(exported):
     others = {"118565006": "volume_ml", "TLU": "tlu", "PCTID": "pct_id"}
     ratios = {"56851009": "tbr_max", "0F91": "tbr_peak", "373098007": "tbr_mean"}
     scans = exported.results.scans.set_index("scan_id")
-    for result in exported.pseudonymous.done[::3]:  # the first and the last day (parsing an SR is slow)
+    for result in exported.pseudonymous.done:
         store = _store_rows(exported, result.scan_id)
         sr = hd.sr.srread(result.files["sr"])
         seg = hd.seg.segread(result.files["seg"])
