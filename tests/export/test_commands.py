@@ -118,3 +118,15 @@ def test_a_pseudonymous_seg_on_the_original_pet_says_how_to_get_one_that_fits(ex
     assert main(["measure", str(pet), "--seg", result.files["seg"], "--json"]) == 3
     printed = capsys.readouterr()
     assert "--include-identifiers" in printed.out + printed.err
+
+
+def test_a_nifti_pet_is_left_out_with_its_reason(exported, tmp_path):
+    from dataclasses import replace
+
+    from immunopet.export.job import export_scan
+
+    task = _plan(exported.study, out_dir=tmp_path)[0][0]
+    nifti = replace(task, scan=replace(task.scan, pet=str(tmp_path / "pet.nii.gz"), pet_units="SUVbw"))
+    result = export_scan(nifti)
+    assert result.status == "failed" and "NIfTI" in result.error and "DICOM series" in result.error
+    assert not any(tmp_path.rglob("*.dcm"))
