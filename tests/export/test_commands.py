@@ -130,3 +130,20 @@ def test_a_nifti_pet_is_left_out_with_its_reason(exported, tmp_path):
     result = export_scan(nifti)
     assert result.status == "failed" and "NIfTI" in result.error and "DICOM series" in result.error
     assert not any(tmp_path.rglob("*.dcm"))
+
+
+def test_reading_the_pet_pixels_gives_the_same_seg_as_the_grid_alone(exported, tmp_path, monkeypatch):
+    """VOIs needing SUV values (seed, delineation) make the export read the whole PET: same objects."""
+    import pydicom
+
+    from immunopet.export import job
+
+    task = _plan(exported.study, out_dir=tmp_path)[0][0]
+    monkeypatch.setattr(job, "_needs_suv", lambda rows: True)
+    result = job.export_scan(task)
+    assert result.status == "done", result.error
+    before = {r.scan_id: r for r in exported.pseudonymous.done}[task.scan.scan_id]
+    for kind in ("seg", "sr"):
+        new, old = (pydicom.dcmread(p) for p in (result.files[kind], before.files[kind]))
+        assert new.SOPInstanceUID == old.SOPInstanceUID
+    assert pydicom.dcmread(result.files["seg"]).PixelData == pydicom.dcmread(before.files["seg"]).PixelData

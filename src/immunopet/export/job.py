@@ -1,9 +1,10 @@
 """One export task = one scan: rebuild its measured masks, write its SEG and SR next to each other.
 
 The masks are rebuilt by the very code ``immunopet run`` measured them with
-(:func:`immunopet.study.worker.load_scan_pet` and :func:`immunopet.study.masks.build_masks`) from
-inputs whose hashes equal the store's (checked before the task is made), so the SEG holds the
-measured masks voxel for voxel. Files are written to a temporary name in the output folder and
+(:func:`immunopet.study.masks.build_masks` on the PET grid of :func:`immunopet.dicom.load_pet`'s
+series reading and slice sorting) from inputs whose hashes equal the store's (checked before the
+task is made), so the SEG holds the measured masks voxel for voxel. The PET's pixels are read only
+when a VOI needs SUV values to be built (a seed or a threshold delineation). Files are written to a temporary name in the output folder and
 renamed, so a reader never sees half an object and a failure leaves the previous export intact.
 """
 
@@ -18,7 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from immunopet.errors import ImmunoPETError
+from immunopet.image import Image
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,32 @@ def _headers(files: list[str]) -> list:
     return [pydicom.dcmread(f, stop_before_pixels=True, specific_tags=tags) for f in files]
 
 
+def _needs_suv(rows: list[dict]) -> bool:
+    """Whether building these VOIs reads SUV values (seed or threshold delineation), not just the grid."""
+    return any(row.get("source") == "seed" or row.get("delineation") for row in rows)
+
+
+def _pet_grid(scan) -> tuple[Image, list]:  # noqa: ANN001 - a ScanTask
+    """The PET grid (an all-zero SUV image) and the slice headers in grid order, pixels never read.
+
+    The series is chosen and its slices sorted by the same functions :func:`immunopet.dicom.load_pet`
+    uses, so the grid (and every mask built on it) is the measured one.
+    """
+    from immunopet.dicom.frames import frames_of
+    from immunopet.dicom.geometry import build_grid
+    from immunopet.dicom.volume import malformed_as_error, read_series
+
+    with malformed_as_error(scan.pet):
+        items, _ = read_series(scan.pet, series_uid=scan.series_uid)
+        frames = [frame for file, ds in items for frame in frames_of(ds, file)]
+        grid = build_grid(frames)
+    first = grid.frames[0].ds
+    meta = {"frame_of_reference_uid": first.get("FrameOfReferenceUID") or None,
+            "files": list(dict.fromkeys(f.file for f in grid.frames))}
+    zeros = np.broadcast_to(np.float32(0.0), grid.shape)
+    return Image(zeros, grid.affine, "SUV", meta), [f.ds for f in grid.frames]
+
+
 def _write(ds, path: Path) -> None:
     """Write ``ds`` to ``path`` through a temporary file in the same folder and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,20 +119,25 @@ def _run(task: ExportTask) -> ExportResult:
     if scan.pet.lower().endswith((".nii", ".nii.gz")):
         raise StudyError("the PET is a NIfTI volume: a DICOM SEG and SR need the PET's DICOM series to refer to",
                          file=scan.pet, attribute="pet", fix="give the DICOM series folder in scans.csv and run again")
-    pet = load_scan_pet(scan)
-    files = list(pet.suv.meta.get("files") or [])
-    if len(files) != pet.suv.shape[2]:
+    if _needs_suv(task.measured):
+        suv = load_scan_pet(scan).suv
+        files = list(suv.meta.get("files") or [])
+        headers = _headers(files) if len(files) == suv.shape[2] else []
+    else:
+        suv, headers = _pet_grid(scan)
+        files = list(suv.meta["files"])
+    if len(files) != suv.shape[2]:
         raise StudyError(f"the PET series has {len(files)} file(s) for {pet.suv.shape[2]} slices: "
                          "only single-frame PET series are exported", file=scan.pet, attribute="NumberOfFrames (0028,0008)",
                          fix="convert the series to single-frame images")
-    masks, failures = build_masks(task.measured, pet.suv, root=Path(scan.root))
+    masks, failures = build_masks(task.measured, suv, root=Path(scan.root))
     missing = [row["voi_id"] for row in task.measured if row["voi_id"] not in masks]
     if missing:
         reasons = "; ".join(f"{v}: {failures.get(v, 'not built')}" for v in missing)
         raise StudyError(f"VOI(s) measured before cannot be built again ({reasons})", file=scan.pet,
                          fix="run `immunopet run` on the study, then export again")
     privacy = Privacy(task.include_identifiers, task.study, task.patient_id, scan.scan_id, task.hours_pi)
-    sources = source_stand_ins(_headers(files), privacy)
+    sources = source_stand_ins(headers, privacy)
     specs = segment_specs(task.measured, task.study, task.patient_id)
     seg = build_seg(sources, specs, masks, privacy=privacy, series_uid=task.uids["seg_series"], sop_uid=task.uids["seg"],
                     version=task.version, parameters=task.parameters)
