@@ -6,7 +6,8 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "package", ["immunopet.dicom", "immunopet.voi", "immunopet.simulate", "immunopet.study", "immunopet.register", "immunopet.analysis", "immunopet.report"]
+    "package", ["immunopet.dicom", "immunopet.voi", "immunopet.simulate", "immunopet.study", "immunopet.register",
+                "immunopet.analysis", "immunopet.report", "immunopet.export", "immunopet.view"]
 )
 def test_every_public_name_resolves(package):
     module = importlib.import_module(package)

@@ -55,6 +55,7 @@ COMMAND_MODULES = (
     "immunopet.register.commands",  # register
     "immunopet.analysis.commands",  # analyze
     "immunopet.report.commands",  # report, demo
+    "immunopet.export.commands",  # export
     "immunopet.view.commands",  # view
 )
 

@@ -22,6 +22,10 @@ from immunopet.voi.resample import check_frame_of_reference, fraction_inside, re
 
 log = logging.getLogger(__name__)
 
+#: De-identification Method of a SEG written by ``immunopet export`` without identifiers (its UIDs,
+#: frame of reference included, are replaced, so it does not lie on the original PET).
+PSEUDONYMOUS_EXPORT = "immunopet export: pseudonymous"
+
 
 def read_seg(path: str | Path):
     """The SEG as a ``highdicom.seg.Segmentation`` (raises :class:`VOIError` if not readable)."""
@@ -61,7 +65,14 @@ def masks_from_seg(
 ) -> dict[str, np.ndarray]:
     """Masks on ``grid`` for the segments of a DICOM SEG (all, or those given by number or label)."""
     seg = read_seg(path)
-    check_frame_of_reference(getattr(seg, "FrameOfReferenceUID", None), grid, what="SEG", file=str(path))
+    try:
+        check_frame_of_reference(getattr(seg, "FrameOfReferenceUID", None), grid, what="SEG", file=str(path))
+    except VOIError as elsewhere:
+        if str(seg.get("DeidentificationMethod", "")).startswith(PSEUDONYMOUS_EXPORT):
+            raise VOIError("this SEG was exported with pseudonymous UIDs: it cannot be placed on the original PET",
+                           file=path, attribute="FrameOfReferenceUID (0020,0052)",
+                           fix="export again with `immunopet export --include-identifiers`") from elsewhere
+        raise
     wanted = _choose(segment_names(seg), segments, path)
     fractional = str(seg.SegmentationType) == "FRACTIONAL"
     masks: dict[str, np.ndarray] = {}
