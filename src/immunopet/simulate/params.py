@@ -21,11 +21,14 @@ class SimulationParamsError(ImmunoPETError):
 
 
 #: Named scenarios: overrides applied after the packaged defaults and before a user's file.
-#: ``null``: the PET signal carries no information on outcome (beta_pet 0, no lesion-level link), so
-#: outcome tests of the PET uptake must reject at their nominal type-I error rate.
+#: ``null``: the PET signal carries no information on outcome (beta_pet 0, no lesion-level link, and
+#: one response intercept for every packaged tumour type, since uptake also differs by type and a
+#: type effect on response would make uptake predictive through the type), so outcome tests of the
+#: PET uptake must reject at their nominal type-I error rate.
 SCENARIOS: dict[str, dict[str, Any]] = {
     "default": {},
-    "null": {"clinical": {"beta_pet": 0.0, "pct_per_lesion_log_uptake": 0.0}},
+    "null": {"clinical": {"beta_pet": 0.0, "pct_per_lesion_log_uptake": 0.0,
+                          "type_effect": {"bladder": 0.0, "NSCLC": 0.0, "TNBC": 0.0}}},
 }
 
 

@@ -101,7 +101,7 @@ def breathe(activity: np.ndarray, labels: np.ndarray, lesion_sites: list[str], b
     return out
 
 
-def _true_suv(labels: np.ndarray, profile: np.ndarray, organs: pd.DataFrame, lesions: pd.DataFrame,
+def true_suv(labels: np.ndarray, profile: np.ndarray, organs: pd.DataFrame, lesions: pd.DataFrame,
               day: float) -> np.ndarray:
     """Noise-free SUV map of one scan day: organ SUVs by label, lesions with their profile (the centre
     SUV is the true SUVmax divided by the profile's highest value)."""
@@ -144,7 +144,7 @@ def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.Data
         pose = draw_pose(rng, motion, phantom.body) if motion["enabled"] else still_pose(phantom.body)
         grid = on_scan_grid(phantom, pose)
         affine = grid.affine
-        suv = _true_suv(grid.labels, grid.profile, organs, lesions, scan.day)
+        suv = true_suv(grid.labels, grid.profile, organs, lesions, scan.day)
         activity = activity_bqml(suv, injected_bq=injected_bq, weight_kg=weight_kg, hours=float(scan.hours_pi),
                                  half_life_s=nuclide.half_life_s).astype(np.float32)
         moving = breathe(activity, grid.labels, sites, params["lesions"]["breathing_mm"], voxel)

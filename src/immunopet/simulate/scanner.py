@@ -86,9 +86,8 @@ def correlated_noise(shape: tuple[int, ...], *, fwhm_mm: float, voxel_mm: float,
     coarse = ndimage.gaussian_filter(rng.standard_normal(coarse_shape, dtype=np.float32), sigma=sigma / step,
                                      mode="wrap")
     coarse /= np.float32(np.sqrt(kernel_sum_of_squares(sigma / step)))
-    index = [(np.arange(n, dtype=np.float32) + 0.5) / step for n in shape]
-    grid = np.meshgrid(*index, indexing="ij", sparse=True)
-    return ndimage.map_coordinates(coarse, grid, order=1, mode="nearest").astype(np.float32)
+    fine = ndimage.zoom(coarse, step, order=1, grid_mode=True, mode="grid-wrap")
+    return np.ascontiguousarray(fine[tuple(slice(0, n) for n in shape)], dtype=np.float32)
 
 
 def body_reference(activity: np.ndarray) -> float:
