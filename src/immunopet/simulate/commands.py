@@ -33,8 +33,8 @@ def register(app: typer.Typer) -> None:
         workers: int | None = typer.Option(None, "--workers", help="Processes to use (default: all CPUs)."),
         retest: bool = typer.Option(False, "--retest", help="A second PET series per scan: same truth, new noise "
                                     "(scans.csv column retest_of)."),
-        scenario: str = typer.Option("default", "--scenario", help="Parameter scenario: default, or null "
-                                     "(PET uptake unrelated to outcome)."),
+        scenario: str = typer.Option("default", "--scenario", help="Parameter scenario: default, null "
+                                     "(PET uptake unrelated to outcome) or strong (AUC ~0.87)."),
         json_out: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
     ) -> None:
         """Simulate a multi-day 89Zr-immunoPET trial (PET/CT DICOM, VOIs, clinical tables, truth).

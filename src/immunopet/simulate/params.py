@@ -25,8 +25,11 @@ class SimulationParamsError(ImmunoPETError):
 #: one response intercept for every packaged tumour type, since uptake also differs by type and a
 #: type effect on response would make uptake predictive through the type), so outcome tests of the
 #: PET uptake must reject at their nominal type-I error rate.
+#: ``strong``: the PET effect of earlier versions (beta_pet 1.3, expected AUC about 0.87), for tests
+#: of analyses that need a clear signal in few patients.
 SCENARIOS: dict[str, dict[str, Any]] = {
     "default": {},
+    "strong": {"clinical": {"beta_pet": 1.3}},
     "null": {"clinical": {"beta_pet": 0.0, "pct_per_lesion_log_uptake": 0.0,
                           "type_effect": {"bladder": 0.0, "NSCLC": 0.0, "TNBC": 0.0}}},
 }

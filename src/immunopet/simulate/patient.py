@@ -166,7 +166,8 @@ def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.Data
                           psf_fwhm_mm=float(sc["psf_fwhm_mm"]), model=model, rng=noise_rng, reference=reference)
             written = write_pet(out_dir / pet_path, pet, affine, info, nuclide=nuclide, frame_s=frame_s,
                                 retest=is_retest)
-            template = template or written
+            if template is None:  # the SEG references the original series
+                template = written
             rows["scans"].append({"scan_id": scan_id, "patient_id": pid, "day": scan.day, "pet": pet_path,
                                   "ct": paths["ct"], **({"retest_of": scan.scan_id if is_retest else ""}
                                                         if retest else {})})
