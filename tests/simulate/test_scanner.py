@@ -75,7 +75,7 @@ def test_low_frequency_noise_has_its_relative_sd_at_the_reference_activity():
 
 def test_acquire_is_unbiased_and_never_negative():
     model = NoiseModel.from_params({"noise_equivalent_sensitivity": 0.0015, "noise_kernel_fwhm_mm": 3.5,
-                                    "noise_long_fwhm_mm": 80.0, "noise_long_cv": 0.047, "noise_alpha": 1.5})
+                                    "noise_long_fwhm_mm": 80.0, "noise_long_cv": 0.044, "noise_alpha": 1.5})
     truth = np.full((40, 40, 40), 500.0, dtype=np.float32)
     centres = [acquire(truth, voxel_mm=4.0, frame_s=300.0, positron_fraction=0.2274, psf_fwhm_mm=6.5, model=model,
                        rng=np.random.default_rng(k))[10:30, 10:30, 10:30].mean() for k in range(20)]
