@@ -50,3 +50,18 @@ def test_non_positive_sizes_are_errors():
         load_params({"phantom": {"voxel_mm": 0}})
     with pytest.raises(SimulationParamsError, match="psf_fwhm_mm"):
         load_params({"scanner": {"psf_fwhm_mm": -1}})
+
+
+def test_scenarios_override_the_defaults_and_unknown_ones_are_errors():
+    assert load_params(scenario="null")["clinical"]["beta_pet"] == 0.0
+    assert load_params(scenario="strong")["clinical"]["beta_pet"] == 1.3
+    assert load_params({"clinical": {"beta_pet": 0.5}}, scenario="null")["clinical"]["beta_pet"] == 0.5  # file wins
+    with pytest.raises(SimulationParamsError, match="unknown scenario"):
+        load_params(scenario="optimistic")
+
+
+def test_noise_parameters_are_checked():
+    with pytest.raises(SimulationParamsError, match="noise_alpha"):
+        load_params({"scanner": {"noise_alpha": 2.5}})
+    with pytest.raises(SimulationParamsError, match="noise_long_cv"):
+        load_params({"scanner": {"noise_long_cv": -0.1}})

@@ -50,16 +50,23 @@ def test_larger_bmi_gives_more_fat(phantoms):
     assert np.corrcoef(bmi, fat)[0, 1] > 0.5
 
 
-def test_lesions_have_their_drawn_size_and_uptake_profile(phantoms):
+def test_lesions_have_their_drawn_size_shape_and_uptake_profile(phantoms):
+    shapes = set()
     for _, lesions, phantom in phantoms:
-        for n, diameter in enumerate(lesions["baseline_diameter_mm"]):
+        for n, row in enumerate(lesions.itertuples()):
             inside = phantom.labels == LESION_LABEL_OFFSET + n + 1
             volume = inside.sum() * 0.064
-            sphere = np.pi / 6.0 * diameter**3 / 1000.0
-            assert volume == pytest.approx(sphere, rel=0.35, abs=0.2), (n, volume, sphere)
+            ellipsoid = np.pi / 6.0 * row.baseline_diameter_mm**3 * row.axis_ratio_2 * row.axis_ratio_3 / 1000.0
+            lobes = row.lobes * np.pi / 6.0 * (0.55 * row.baseline_diameter_mm) ** 3 / 1000.0
+            assert ellipsoid * 0.65 - 0.2 <= volume <= (ellipsoid + lobes) * 1.35 + 0.2, (n, volume, ellipsoid)
             assert phantom.profile[inside].max() <= 1.0
-            assert phantom.profile[inside].min() >= 1.0 - lesions["heterogeneity"].iloc[n] - 1e-6
+            lowest = min(1.0 - row.heterogeneity, 0.15 if row.necrotic_core > 0 else 1.0)
+            assert phantom.profile[inside].min() >= lowest - 1e-6
+            if row.necrotic_core > 0 and inside.sum() > 200:  # a cold core the size of a few voxels
+                assert (phantom.profile[inside] == np.float32(0.15)).sum() >= 1
+            shapes.add("lobulated" if row.lobes else "necrotic" if row.necrotic_core else "ellipsoid")
         assert np.all(phantom.profile[phantom.labels < LESION_LABEL_OFFSET] == 1.0)
+    assert {"lobulated", "ellipsoid"} <= shapes
 
 
 def test_landmarks_of_the_sphere_vois_lie_in_their_tissue(phantoms):

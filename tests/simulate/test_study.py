@@ -125,7 +125,9 @@ def test_suv_from_the_header_reproduces_the_true_liver_suv(quick_study, tables, 
         measured = bqml[liver].mean() * suv_factor_from_header(ds)
         expected = truth.query("scan_id == @scan.scan_id and voi_id == 'liver'")["true_suv_mean"].iloc[0]
         standard_error = bqml[liver].std() * suv_factor_from_header(ds) / np.sqrt(liver.sum() / 4)
-        assert abs(measured - expected) < 4 * standard_error + 0.01 * expected, scan.scan_id
+        # plus the low-frequency noise that does not average out in an organ: at most the day-7 liver
+        # repeatability (RC 6 %, SD = RC / 2.77) of the calibrated noise model
+        assert abs(measured - expected) < 4 * standard_error + 4 * 0.06 / 2.77 * expected, scan.scan_id
 
 
 def test_load_pet_of_the_dicom_package_agrees(quick_study, tables):

@@ -17,7 +17,7 @@ import pandas as pd
 
 from immunopet.errors import ImmunoPETError
 from immunopet.simulate.clinical import draw_clinical
-from immunopet.simulate.kinetics import BloodCurve, tissue_suv
+from immunopet.simulate.kinetics import draw_kinetics, tissue_suv
 from immunopet.simulate.lesions import draw_lesions
 from immunopet.simulate.params import load_params
 
@@ -83,7 +83,8 @@ def scan_label(day: float) -> str:
 
 
 def draw_cohort(n_patients: int, seed: int, *, params: str | Path | Mapping[str, Any] | None = None,
-                days: Sequence[float] = (0.04, 2, 4, 7), balanced: bool = False) -> Cohort:
+                days: Sequence[float] = (0.04, 2, 4, 7), balanced: bool = False,
+                scenario: str | None = None) -> Cohort:
     """Draw the clinical and uptake model of ``n_patients`` patients (fast: no images).
 
     Parameters
@@ -96,6 +97,8 @@ def draw_cohort(n_patients: int, seed: int, *, params: str | Path | Mapping[str,
         Parameter overrides (mapping or YAML file); ``None`` uses the packaged defaults.
     days
         Nominal scan days after injection.
+    scenario
+        A named parameter scenario (``null``: the PET uptake carries no information on outcome).
     balanced
         Pick the ``n_patients`` from a pool of ``8 * n_patients`` so that every tumour type, two
         responders (CR/PR), SD and PD appear when the pool allows (quick studies use this). The
@@ -105,7 +108,7 @@ def draw_cohort(n_patients: int, seed: int, *, params: str | Path | Mapping[str,
     -------
     Cohort
     """
-    p = load_params(params)
+    p = load_params(params, scenario=scenario)
     if balanced:
         return select_balanced(draw_cohort(8 * n_patients, seed, params=p, days=days), n_patients)
     cp, kp, sp = p["cohort"], p["kinetics"], p["study"]
@@ -120,7 +123,9 @@ def draw_cohort(n_patients: int, seed: int, *, params: str | Path | Mapping[str,
     types = [types[k] for k in np.random.default_rng([int(seed), 0]).permutation(len(types))]
     first_date = dt.datetime.fromisoformat(sp["first_injection_date"])
     outcome_hours = 24.0 * float(sp["outcome_day"])
-    patients, lesions, organs, scans, subjects = [], [], [], [], []
+    patients, lesions, scans, subjects = [], [], [], []
+    organs: dict[str, list] = {key: [] for key in ("patient_id", "organ", "day", "hours_pi", "suv_mean", "v_t", "ki",
+                                                   "ki_specific")}
     for index, tumour_type in enumerate(types):
         pid = f"P{index + 1:0{width}d}"
         rng = patient_rng(seed, index, STREAM_ANTHRO)
@@ -141,20 +146,21 @@ def draw_cohort(n_patients: int, seed: int, *, params: str | Path | Mapping[str,
         hours = np.maximum(np.array(days) * 24.0 + jitter, 0.5)
         hours = np.round(hours * 3600.0) / 3600.0  # whole seconds
 
-        rng = patient_rng(seed, index, STREAM_KINETICS)
-        effects = kp["dose_cohort_effects"].get(dose_cohort, {})
-        b = kp["blood"]
-        log_b = rng.normal(0.0, kp["blood_log_sd"], 3)
-        blood = BloodCurve(b["a_fast"] * np.exp(log_b[0]), b["t_fast_h"], b["a_slow"] * np.exp(log_b[1]),
-                           b["t_slow_h"] * np.exp(log_b[2]) * effects.get("blood_t_slow", 1.0))
-        for organ, op in kp["organs"].items():
-            mult = np.exp(rng.normal(0.0, kp["organ_log_sd"], 2))
-            v_t, ki = op["v_t"] * mult[0], op["ki"] * mult[1] * effects.get(organ, 1.0)
-            suv = tissue_suv(blood, v_t, ki, hours)
-            organs += [{"patient_id": pid, "organ": organ, "day": d, "hours_pi": h, "suv_mean": s,
-                        "v_t": v_t, "ki": ki} for d, h, s in zip(days, hours, suv)]
-        organs += [{"patient_id": pid, "organ": "blood_pool", "day": d, "hours_pi": h, "suv_mean": s,
-                    "v_t": 1.0, "ki": 0.0} for d, h, s in zip(days, hours, blood.suv(hours))]
+        kin = draw_kinetics(patient_rng(seed, index, STREAM_KINETICS), kp, dose_cohort=dose_cohort, weight_kg=weight)
+        blood = kin.blood
+        names = [*kin.v_t, "blood_pool"]
+        v_t = np.array([*kin.v_t.values(), 1.0])
+        ki = np.array([kin.ki[o] for o in kin.v_t] + [0.0])
+        curves = tissue_suv(blood, v_t[:, None], ki[:, None], hours[None, :])
+        n_days, n_organs = len(days), len(names)
+        organs["patient_id"] += [pid] * (n_days * n_organs)
+        organs["organ"] += [o for o in names for _ in days]
+        organs["day"] += days * n_organs
+        organs["hours_pi"] += list(hours) * n_organs
+        organs["suv_mean"] += curves.ravel().tolist()
+        organs["v_t"] += np.repeat(v_t, n_days).tolist()
+        organs["ki"] += np.repeat(ki, n_days).tolist()
+        organs["ki_specific"] += [kin.ki_specific.get(o, 0.0) for o in names for _ in days]
         for d, h in zip(days, hours):
             scans.append({"scan_id": f"{pid}_{scan_label(d)}", "patient_id": pid, "day": d, "hours_pi": h,
                           "scan_datetime": (injected_at + dt.timedelta(seconds=round(h * 3600))).isoformat()})
@@ -162,7 +168,8 @@ def draw_cohort(n_patients: int, seed: int, *, params: str | Path | Mapping[str,
         les = draw_lesions(patient_rng(seed, index, STREAM_LESIONS), patient_id=pid, tumour_type=tumour_type,
                            blood=blood, hours=hours, outcome_hours=outcome_hours, lp=p["lesions"])
         clinical, pct = draw_clinical(patient_rng(seed, index, STREAM_CLINICAL), tumour_type=tumour_type,
-                                      lesions=les, cp=p["clinical"])
+                                      suv_max_outcome=les["suv_max_outcome"],
+                                      diameters=les["baseline_diameter_mm"], cp=p["clinical"])
         les["pct_change"] = pct
         lesions.append(les)
         patients.append({"patient_id": pid, "tumour_type": tumour_type, "sex": sex,
@@ -172,13 +179,16 @@ def draw_cohort(n_patients: int, seed: int, *, params: str | Path | Mapping[str,
                          "weight_kg": weight, "bmi": bmi, "injected_bq": injected_bq,
                          "injection_datetime": injected_at.isoformat(), "blood_a_fast": blood.a_fast,
                          "blood_t_fast_h": blood.t_fast_h, "blood_a_slow": blood.a_slow,
-                         "blood_t_slow_h": blood.t_slow_h,
+                         "blood_t_slow_h": blood.t_slow_h, "blood_sink_per_h": kin.sink_rate_per_h,
                          **{k: v for k, v in clinical.items() if k not in PATIENT_COLUMNS}})
-    lesion_frame = pd.concat(lesions, ignore_index=True)
+    columns = {key: np.concatenate([np.asarray(les[key]) for les in lesions])
+               for key in lesions[0] if key not in ("suv_max_t", "suv_mean_t")}
+    suv_max_t = np.concatenate([les["suv_max_t"] for les in lesions])
+    suv_mean_t = np.concatenate([les["suv_mean_t"] for les in lesions])
     for k, d in enumerate(days):
-        lesion_frame[f"suv_max_day{d:g}"] = [float(v[k]) for v in lesion_frame["suv_max_t"]]
-        lesion_frame[f"suv_mean_day{d:g}"] = [float(v[k]) for v in lesion_frame["suv_mean_t"]]
-    lesion_frame = lesion_frame.drop(columns=["suv_max_t", "suv_mean_t"])
+        columns[f"suv_max_day{d:g}"] = suv_max_t[:, k]
+        columns[f"suv_mean_day{d:g}"] = suv_mean_t[:, k]
+    lesion_frame = pd.DataFrame(columns)
     first = LESION_COLUMNS + [c for c in lesion_frame.columns if c not in LESION_COLUMNS]
     return Cohort(pd.DataFrame(patients, columns=PATIENT_COLUMNS), lesion_frame[first], pd.DataFrame(organs),
                   pd.DataFrame(scans), pd.DataFrame(subjects), p)

@@ -31,6 +31,10 @@ def register(app: typer.Typer) -> None:
         quick: bool = typer.Option(False, "--quick", help="Few patients, 8 mm voxels: a small study for tests."),
         params: Path | None = typer.Option(None, "--params", help="YAML file overriding the default parameters."),
         workers: int | None = typer.Option(None, "--workers", help="Processes to use (default: all CPUs)."),
+        retest: bool = typer.Option(False, "--retest", help="A second PET series per scan: same truth, new noise "
+                                    "(scans.csv column retest_of)."),
+        scenario: str = typer.Option("default", "--scenario", help="Parameter scenario: default, null "
+                                     "(PET uptake unrelated to outcome) or strong (AUC ~0.87)."),
         json_out: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
     ) -> None:
         """Simulate a multi-day 89Zr-immunoPET trial (PET/CT DICOM, VOIs, clinical tables, truth).
@@ -47,7 +51,7 @@ def register(app: typer.Typer) -> None:
 
         started = time.perf_counter()
         folder = simulate_study(out_dir, patients=patients, seed=seed, days=_parse_days(days), quick=quick,
-                                params=params, workers=workers)
+                                params=params, workers=workers, retest=retest, scenario=scenario)
         scans = pd.read_csv(folder / "scans.csv")
         summary = {"study": str(folder), "patients": int(scans["patient_id"].nunique()), "scans": len(scans),
                    "seconds": round(time.perf_counter() - started, 1)}

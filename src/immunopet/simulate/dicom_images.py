@@ -35,11 +35,17 @@ def pet_slopes(image: np.ndarray) -> tuple[np.ndarray, list[str]]:
 
 
 def write_pet(folder: Path, image: np.ndarray, affine: np.ndarray, info: ScanInfo, *, nuclide: Nuclide,
-              frame_s: float) -> Dataset:
-    """Write the PET series; returns its header template (without pixel data), e.g. for a SEG."""
+              frame_s: float, retest: bool = False) -> Dataset:
+    """Write the PET series; returns its header template (without pixel data), e.g. for a SEG.
+
+    ``retest``: a second reconstruction of the same acquisition with independent noise (as from split
+    list-mode data): same study and frame of reference, its own series and instance UIDs.
+    """
+    kind = "pet-retest" if retest else "pet"
     ds = base_dataset(info, modality="PT", sop_class_uid=PositronEmissionTomographyImageStorage,
-                      series_uid=info.uid("pet-series"), series_number=3,
-                      description=f"PET WB 89Zr day {info.day:g} (Bq/mL)", series_time=info.start)
+                      series_uid=info.uid(f"{kind}-series"), series_number=4 if retest else 3,
+                      description=f"PET WB 89Zr day {info.day:g} (Bq/mL){' retest' if retest else ''}",
+                      series_time=info.start)
     ds.ImageType = ["ORIGINAL", "PRIMARY"]
     ds.AcquisitionDate, ds.AcquisitionTime = da(info.start), tm(info.start)
     ds.ContentDate, ds.ContentTime = da(info.start), tm(info.start + dt.timedelta(minutes=40))
@@ -81,7 +87,7 @@ def write_pet(folder: Path, image: np.ndarray, affine: np.ndarray, info: ScanInf
     add_image_plane(ds, rows=image.shape[1], columns=image.shape[0], spacing=float(np.linalg.norm(affine[:3, 0])))
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
     pixels, slopes = pet_slopes(image)
-    write_slices(folder, ds, info, kind="pet", pixels=pixels, affine=affine, slopes=slopes)
+    write_slices(folder, ds, info, kind=kind, pixels=pixels, affine=affine, slopes=slopes)
     return ds
 
 

@@ -13,7 +13,8 @@ corrected, so the activity concentration at time ``t`` is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +41,54 @@ class BloodCurve:
         return self.a_fast * tau_fast * (1.0 - np.exp(-t / tau_fast)) + self.a_slow * tau_slow * (
             1.0 - np.exp(-t / tau_slow)
         )
+
+
+    def cleared(self, rate_per_h: float) -> BloodCurve:
+        """The curve multiplied by ``exp(-rate_per_h * t)``: an extra first-order loss (target sinks)."""
+        if rate_per_h == 0:
+            return self
+        return replace(self, t_fast_h=LN2 / (LN2 / self.t_fast_h + rate_per_h),
+                       t_slow_h=LN2 / (LN2 / self.t_slow_h + rate_per_h))
+
+
+@dataclass(frozen=True)
+class PatientKinetics:
+    """One patient's blood curve and every tissue's ``v_t`` and ``ki`` (1/h, specific included)."""
+
+    blood: BloodCurve
+    v_t: dict[str, float]
+    ki: dict[str, float]
+    ki_specific: dict[str, float]
+    sink_rate_per_h: float
+
+
+def draw_kinetics(rng: np.random.Generator, kp: dict[str, Any], *, dose_cohort: str,
+                  weight_kg: float) -> PatientKinetics:
+    """Draw a patient's kinetics from the ``kinetics`` parameters.
+
+    Non-specific ``v_t``/``ki`` vary log-normally between patients (``organ_log_sd``); the antigen
+    sinks add a target-specific ``ki`` (also log-normal, times the dose cohort's ``target_uptake``).
+    The antibody they trap leaves the blood: ``lambda = sum(ki_specific * mass_g) / blood volume``
+    (1/h) is added to both blood clearance rates (mass balance of a first-order sink).
+    """
+    effects = kp["dose_cohort_effects"].get(dose_cohort, {})
+    b = kp["blood"]
+    log_b = rng.normal(0.0, kp["blood_log_sd"], 3)
+    base = BloodCurve(b["a_fast"] * np.exp(log_b[0]), b["t_fast_h"], b["a_slow"] * np.exp(log_b[1]),
+                      b["t_slow_h"] * np.exp(log_b[2]))
+    v_t, ki, specific = {}, {}, {}
+    for organ, op in kp["organs"].items():
+        mult = np.exp(rng.normal(0.0, kp["organ_log_sd"], 2))
+        v_t[organ], ki[organ] = float(op["v_t"] * mult[0]), float(op["ki"] * mult[1])
+    sink_ml_per_h = 0.0
+    for organ, tp in kp.get("target_uptake", {}).items():
+        value = float(tp["ki"]) * float(np.exp(rng.normal(0.0, kp["organ_log_sd"]))) * float(
+            effects.get("target_uptake", 1.0))
+        specific[organ] = value
+        ki[organ] = ki.get(organ, 0.0) + value
+        sink_ml_per_h += value * float(tp["mass_g"])
+    rate = sink_ml_per_h / (float(kp["blood_ml_per_kg"]) * float(weight_kg))
+    return PatientKinetics(base.cleared(rate), v_t, ki, specific, rate)
 
 
 def tissue_suv(blood: BloodCurve, v_t: np.ndarray | float, ki: np.ndarray | float,

@@ -3,8 +3,11 @@
 A lesion's net uptake rate is ``ki = ki_median[type] * exp(site + patient + lesion)`` with normal
 patient- and lesion-level log-effects, so uptake varies between tumour types, between patients and
 between the lesions of one patient. Inside a lesion the SUV falls off from the centre,
-``SUV(r) = SUV_centre * (1 - h (r / R)^2)``, so the true SUVmax is the centre value and the true
-SUVmean over the sphere is ``SUV_centre * (1 - 3 h / 5)``.
+``SUV(r) = SUV_centre * (1 - h r^2)`` with ``r`` the normalised radius of the lesion's ellipsoid, so the
+true SUVmax is the centre value and the true SUVmean is ``SUV_centre * (1 - 3 h / 5)``. Lesions are
+irregular: ellipsoids with random minor axes and orientation, some lobulated (one or two spherical
+lobes joined to the ellipsoid), some larger ones with a necrotic core of low uptake (then the SUVmax
+lies at the core's edge).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from immunopet.simulate.kinetics import BloodCurve, tissue_suv
 
@@ -21,9 +23,21 @@ SITE_LIMITS = {"bladder_wall": 1, "adrenal": 2, "bone": 3, "liver": 4, "lung": 4
                "soft_tissue": 3}
 
 
-def mean_profile_factor(heterogeneity: np.ndarray | float) -> np.ndarray:
-    """Mean over a sphere of ``1 - h (r/R)^2`` (the ratio SUVmean / SUVmax of a lesion)."""
-    return 1.0 - 0.6 * np.asarray(heterogeneity, dtype=np.float64)
+def mean_profile_factor(heterogeneity: np.ndarray | float, core: np.ndarray | float = 0.0,
+                        core_uptake: float = 0.0) -> np.ndarray:
+    """Mean over an ellipsoid of ``1 - h r^2`` with a necrotic core ``r < c`` at ``core_uptake``
+    (ratio SUVmean / centre SUV; ``r`` is the normalised ellipsoidal radius).
+
+    Shell: ``(1 - c^3) - 3 h (1 - c^5) / 5``; core: ``core_uptake * c^3``.
+    """
+    h = np.asarray(heterogeneity, dtype=np.float64)
+    c = np.asarray(core, dtype=np.float64)
+    return (1.0 - c**3) - 0.6 * h * (1.0 - c**5) + core_uptake * c**3
+
+
+def max_profile_factor(heterogeneity: np.ndarray | float, core: np.ndarray | float = 0.0) -> np.ndarray:
+    """Highest value of the profile (ratio SUVmax / centre SUV): ``1 - h c^2`` at the core's edge."""
+    return 1.0 - np.asarray(heterogeneity, dtype=np.float64) * np.asarray(core, dtype=np.float64) ** 2
 
 
 def _draw_sites(rng: np.random.Generator, tumour_type: str, n: int, lp: dict[str, Any]) -> list[str]:
@@ -41,8 +55,29 @@ def _draw_sites(rng: np.random.Generator, tumour_type: str, n: int, lp: dict[str
     return sites
 
 
+def _draw_shapes(rng: np.random.Generator, diameter: np.ndarray, sp: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Irregular shapes: semi-axes, orientation, lobes and necrotic cores of ``len(diameter)`` lesions."""
+    n = len(diameter)
+    low, high = sp["minor_axis_ratio"]
+    ratios = rng.uniform(low, high, (n, 2))
+    angles = rng.uniform(0.0, np.pi, (n, 3))
+    lobulated = rng.uniform(size=n) < sp["lobulated_prob"]
+    lobes = np.where(lobulated, rng.integers(1, 3, n), 0)
+    lobe_dirs = rng.normal(size=(n, 2, 3))
+    core_prob = np.where(diameter >= sp["necrosis_min_diameter_mm"], sp["necrosis_prob"], 0.0)
+    necrotic = (rng.uniform(size=n) < core_prob) & ~lobulated
+    core = np.where(necrotic, rng.uniform(*sp["necrotic_core_fraction"], n), 0.0)
+    out = {"axis_ratio_2": ratios[:, 0], "axis_ratio_3": ratios[:, 1], "rot_a": angles[:, 0], "rot_b": angles[:, 1],
+           "rot_c": angles[:, 2], "lobes": lobes, "necrotic_core": core}
+    for k in range(2):
+        unit = lobe_dirs[:, k] / np.linalg.norm(lobe_dirs[:, k], axis=1, keepdims=True)
+        for d, axis in enumerate("xyz"):
+            out[f"lobe{k + 1}_{axis}"] = unit[:, d]
+    return out
+
+
 def draw_lesions(rng: np.random.Generator, *, patient_id: str, tumour_type: str, blood: BloodCurve,
-                 hours: np.ndarray, outcome_hours: float, lp: dict[str, Any]) -> pd.DataFrame:
+                 hours: np.ndarray, outcome_hours: float, lp: dict[str, Any]) -> dict[str, Any]:
     """Lesions of one patient with their true uptake.
 
     Parameters
@@ -56,10 +91,11 @@ def draw_lesions(rng: np.random.Generator, *, patient_id: str, tumour_type: str,
 
     Returns
     -------
-    DataFrame
-        One row per lesion: ``patient_id, voi_id, site, baseline_diameter_mm, ki, v_t,
-        heterogeneity, placement_u0..u2, suv_max_outcome``, and ``suv_max``/``suv_mean`` as arrays
-        over ``hours`` in the columns ``suv_max_t`` and ``suv_mean_t``.
+    dict of columns
+        One entry per lesion: ``patient_id, voi_id, site, baseline_diameter_mm, ki, v_t,
+        heterogeneity``, the shape (``axis_ratio_2/3``, ``rot_a/b/c``, ``lobes``, ``lobe1_x`` ...,
+        ``necrotic_core``), ``placement_u0..u2``, ``suv_max_outcome``, and ``suv_max_t`` /
+        ``suv_mean_t``: arrays (lesion x scan) of the true SUVmax and SUVmean at ``hours``.
     """
     n = int(min(lp["max_per_patient"], 1 + rng.poisson(lp["count_mean_extra"][tumour_type])))
     sites = _draw_sites(rng, tumour_type, n, lp)
@@ -74,21 +110,16 @@ def draw_lesions(rng: np.random.Generator, *, patient_id: str, tumour_type: str,
     low, high = lp["heterogeneity_range"]
     het = rng.uniform(low, high, n)
     placement = rng.uniform(0.0, 1.0, (n, 3))
+    shapes = _draw_shapes(rng, diameter, lp["shape"])
+    core_uptake = float(lp["shape"]["necrotic_core_uptake"])
     centre = tissue_suv(blood, v_t[:, None], ki[:, None], np.asarray(hours)[None, :])
-    outcome = tissue_suv(blood, v_t, ki, outcome_hours)
-    frame = pd.DataFrame({
-        "patient_id": patient_id,
-        "voi_id": [f"L{k + 1}" for k in range(n)],
-        "site": sites,
-        "baseline_diameter_mm": np.round(diameter, 1),
-        "ki": ki,
-        "v_t": v_t,
-        "heterogeneity": het,
-        "placement_u0": placement[:, 0],
-        "placement_u1": placement[:, 1],
-        "placement_u2": placement[:, 2],
-        "suv_max_outcome": outcome,
-    })
-    frame["suv_max_t"] = list(centre)
-    frame["suv_mean_t"] = list(centre * mean_profile_factor(het)[:, None])
-    return frame
+    peak = max_profile_factor(het, shapes["necrotic_core"])
+    mean = mean_profile_factor(het, shapes["necrotic_core"], core_uptake)
+    return {
+        "patient_id": [patient_id] * n, "voi_id": [f"L{k + 1}" for k in range(n)], "site": sites,
+        "baseline_diameter_mm": np.round(diameter, 1), "ki": ki, "v_t": v_t, "heterogeneity": het, **shapes,
+        "placement_u0": placement[:, 0], "placement_u1": placement[:, 1], "placement_u2": placement[:, 2],
+        "centre_suv_outcome": tissue_suv(blood, v_t, ki, outcome_hours),
+        "suv_max_outcome": tissue_suv(blood, v_t, ki, outcome_hours) * peak,
+        "suv_max_t": centre * peak[:, None], "suv_mean_t": centre * mean[:, None],
+    }

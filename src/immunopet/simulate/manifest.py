@@ -30,12 +30,13 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, lineterminator="\n")
 
 
-def write_tables(out_dir: Path, cohort: Cohort, rows: dict[str, list[dict]], *, seed: int, quick: bool) -> None:
-    """Write study.yaml, the four tables and ``truth/``."""
+def write_tables(out_dir: Path, cohort: Cohort, rows: dict[str, list[dict]], *, seed: int, quick: bool,
+                 retest: bool = False, scenario: str | None = None) -> None:
+    """Write study.yaml, the four tables and ``truth/`` (``scans.csv`` gets ``retest_of`` with ``retest``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "study.yaml").write_text(yaml.safe_dump(study_yaml(cohort.params, sorted(set(cohort.scans["day"]))), sort_keys=False), encoding="utf-8")
     _csv(cohort.patients, out_dir / "patients.csv")
-    _csv(pd.DataFrame(rows["scans"], columns=SCAN_COLUMNS), out_dir / "scans.csv")
+    _csv(pd.DataFrame(rows["scans"], columns=SCAN_COLUMNS + (["retest_of"] if retest else [])), out_dir / "scans.csv")
     vois = pd.DataFrame(rows["vois"], columns=VOI_COLUMNS)
     vois["label"] = vois["label"].astype("Int64")
     _csv(vois, out_dir / "vois.csv")
@@ -44,9 +45,11 @@ def write_tables(out_dir: Path, cohort: Cohort, rows: dict[str, list[dict]], *, 
     truth.mkdir(exist_ok=True)
     _csv(pd.DataFrame(rows["truth"]), truth / "truth.csv")
     _csv(pd.DataFrame(rows["positions"]), truth / "lesion_positions.csv")
+    _csv(pd.DataFrame(rows["poses"]), truth / "poses.csv")
     _csv(cohort.lesions, truth / "lesions.csv")
     _csv(cohort.organs, truth / "organs.csv")
     _csv(cohort.subjects, truth / "subjects.csv")
     _csv(cohort.scans, truth / "scan_times.csv")
     (truth / "params.yaml").write_text(
-        yaml.safe_dump({"seed": seed, "quick": quick, "params": cohort.params}, sort_keys=False), encoding="utf-8")
+        yaml.safe_dump({"seed": seed, "quick": quick, "retest": retest, "scenario": scenario or "default",
+                        "params": cohort.params}, sort_keys=False), encoding="utf-8")

@@ -13,11 +13,26 @@ import yaml
 from immunopet.errors import ImmunoPETError
 
 #: Top-level sections every parameter set has.
-SECTIONS = ("study", "cohort", "kinetics", "lesions", "clinical", "phantom", "scanner")
+SECTIONS = ("study", "cohort", "kinetics", "lesions", "clinical", "phantom", "motion", "scanner")
 
 
 class SimulationParamsError(ImmunoPETError):
     """A parameter file for the simulator cannot be read or has unknown keys."""
+
+
+#: Named scenarios: overrides applied after the packaged defaults and before a user's file.
+#: ``null``: the PET signal carries no information on outcome (beta_pet 0, no lesion-level link, and
+#: one response intercept for every packaged tumour type, since uptake also differs by type and a
+#: type effect on response would make uptake predictive through the type), so outcome tests of the
+#: PET uptake must reject at their nominal type-I error rate.
+#: ``strong``: the PET effect of earlier versions (beta_pet 1.3, expected AUC about 0.87), for tests
+#: of analyses that need a clear signal in few patients.
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "strong": {"clinical": {"beta_pet": 1.3}},
+    "null": {"clinical": {"beta_pet": 0.0, "pct_per_lesion_log_uptake": 0.0,
+                          "type_effect": {"bladder": 0.0, "NSCLC": 0.0, "TNBC": 0.0}}},
+}
 
 
 def default_params() -> dict[str, Any]:
@@ -54,13 +69,15 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any], where: str, file: 
             base[key] = copy.deepcopy(value)
 
 
-def load_params(params: str | Path | Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Default parameters updated with ``params``.
+def load_params(params: str | Path | Mapping[str, Any] | None = None, *, scenario: str | None = None) -> dict[str, Any]:
+    """Default parameters updated with a named ``scenario`` and then with ``params``.
 
     Parameters
     ----------
     params
         ``None`` (defaults), a mapping of overrides, or the path of a YAML file of overrides.
+    scenario
+        A name of :data:`SCENARIOS` (``default``, ``null``).
 
     Returns
     -------
@@ -73,6 +90,11 @@ def load_params(params: str | Path | Mapping[str, Any] | None = None) -> dict[st
         The file is missing or not YAML, or names a parameter that does not exist.
     """
     merged = default_params()
+    if scenario is not None:
+        if scenario not in SCENARIOS:
+            raise SimulationParamsError(f"unknown scenario {scenario!r}", attribute="--scenario",
+                                        fix=f"use one of {', '.join(SCENARIOS)}")
+        _merge(merged, SCENARIOS[scenario], "", None)
     if params is None:
         return merged
     file: str | None = None
@@ -121,11 +143,17 @@ def _check(params: dict[str, Any], file: str | None) -> None:
                 f"{section}.{key} must be positive, got {params[section][key]!r}",
                 file=file, attribute=f"{section}.{key}", fix="give a positive number",
             )
-    if any(float(params["scanner"][k]) < 0 for k in ("psf_fwhm_mm", "noise_kernel_fwhm_mm")):
+    negative = [k for k in ("psf_fwhm_mm", "noise_kernel_fwhm_mm", "noise_long_fwhm_mm", "noise_long_cv")
+                if float(params["scanner"][k]) < 0]
+    if negative:
         raise SimulationParamsError(
-            "scanner.psf_fwhm_mm and scanner.noise_kernel_fwhm_mm must not be negative",
-            file=file, attribute="scanner.psf_fwhm_mm", fix="give 0 (none) or a FWHM in mm",
+            f"scanner.{negative[0]} must not be negative",
+            file=file, attribute=f"scanner.{negative[0]}", fix="give 0 (none) or a positive value",
         )
+    if not 1.0 <= float(params["scanner"]["noise_alpha"]) <= 2.0:
+        raise SimulationParamsError(
+            f"scanner.noise_alpha must lie in [1, 2], got {params['scanner']['noise_alpha']!r}",
+            file=file, attribute="scanner.noise_alpha", fix="1 = Poisson-like, 2 = multiplicative noise")
     if any(float(v) < 0 for v in types.values()) or sum(float(v) for v in types.values()) <= 0:
         raise SimulationParamsError(
             "cohort.tumour_types must have non-negative counts with a positive sum",

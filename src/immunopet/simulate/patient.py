@@ -19,14 +19,21 @@ from immunopet.simulate.dicom_common import ScanInfo
 from immunopet.simulate.dicom_images import write_ct, write_pet
 from immunopet.simulate.dicom_seg import write_lesion_seg
 from immunopet.simulate.kinetics import activity_bqml
-from immunopet.simulate.phantom import Phantom, build_phantom
-from immunopet.simulate.scanner import acquire
+from immunopet.simulate.lesions import max_profile_factor
+from immunopet.simulate.phantom import Phantom, build_phantom, on_scan_grid
+from immunopet.simulate.pose import Pose, draw_pose, still_pose
+from immunopet.simulate.scanner import NoiseModel, acquire, body_reference
 from immunopet.simulate.segmenter_output import write_segmenter_output
 
 #: Organ VOIs read from the label map (standard names of docs/study-format.md).
 MASK_ORGANS = ("liver", "spleen", "kidneys", "lungs", "brain", "muscle", "intestine", "lymph_nodes", "tonsils")
 BLOOD_POOL_ML, BONE_MARROW_ML = 2.9, 8.6
-STREAM_SCAN = 6
+STREAM_SCAN, STREAM_RETEST = 6, 7
+
+
+def retest_id(scan_id: str) -> str:
+    """Scan id of the retest series of ``scan_id`` (``P01_D7`` -> ``P01_D7_R``)."""
+    return f"{scan_id}_R"
 
 
 def scan_paths(scan_id: str, patient_id: str) -> dict[str, str]:
@@ -56,15 +63,15 @@ def _truth_rows(labels: np.ndarray, activity: np.ndarray, suv: np.ndarray, names
     return rows
 
 
-def _voi_rows(scan_id: str, labels_path: str, phantom: Phantom, offset: np.ndarray, lesion_ids: list[str],
+def _voi_rows(scan_id: str, labels_path: str, phantom: Phantom, pose: Pose, lesion_ids: list[str],
               sites: list[str]) -> list[dict[str, Any]]:
-    """The scan's rows of ``vois.csv``: organ masks, the two fixed spheres, the lesions."""
+    """The scan's rows of ``vois.csv``: organ masks, the two fixed spheres (moved with the pose), the lesions."""
     common = {"scan_id": scan_id, "source": "mask", "path": labels_path}
     rows = [{**common, "voi_id": organ, "kind": "organ", "site": organ, "label": LABELS[organ]}
             for organ in MASK_ORGANS]
     for organ, landmark, ml in (("blood_pool", "aortic_arch", BLOOD_POOL_ML),
                                 ("bone_marrow", "lumbar_marrow", BONE_MARROW_ML)):
-        x, y, z = np.asarray(phantom.body.landmarks[landmark]) + offset
+        x, y, z = pose.to_scan(phantom.body.landmarks[landmark])[0]
         rows.append({"scan_id": scan_id, "voi_id": organ, "kind": "organ", "site": organ, "source": "sphere",
                      "x_mm": round(x, 2), "y_mm": round(y, 2), "z_mm": round(z, 2), "volume_ml": ml})
     rows += [{**common, "voi_id": lid, "kind": "lesion", "site": site, "label": LESION_LABEL_OFFSET + n + 1}
@@ -72,22 +79,54 @@ def _voi_rows(scan_id: str, labels_path: str, phantom: Phantom, offset: np.ndarr
     return rows
 
 
-def _true_suv(phantom: Phantom, organs: pd.DataFrame, lesions: pd.DataFrame, day: float) -> np.ndarray:
-    """Noise-free SUV map of one scan day: organ SUVs by label, lesions with their radial profile."""
+def breathe(activity: np.ndarray, labels: np.ndarray, lesion_sites: list[str], breathing_mm: dict[str, float],
+            voxel_mm: float) -> np.ndarray:
+    """Blur the surroundings of lung and liver lesions along z as breathing does during a scan.
+
+    Each such lesion's box (its voxels plus the breathing amplitude and 3 voxels) is replaced by its
+    z-smoothed version: a Gaussian of SD ``A / (2 sqrt 2)``, the SD of the position of a sinusoid
+    of peak-to-peak amplitude ``A``. The truth (labels) stays the static lesion.
+    """
+    out = activity
+    boxes = ndimage.find_objects(np.where(labels > LESION_LABEL_OFFSET, labels - LESION_LABEL_OFFSET, 0))
+    for n, site in enumerate(lesion_sites):
+        amplitude = float(breathing_mm.get(site, 0.0))
+        if amplitude <= 0 or n >= len(boxes) or boxes[n] is None:
+            continue
+        margin = int(np.ceil(amplitude / voxel_mm)) + 3
+        box = tuple(slice(max(0, b.start - margin), min(size, b.stop + margin))
+                    for b, size in zip(boxes[n], labels.shape))
+        if out is activity:
+            out = activity.copy()
+        out[box] = ndimage.gaussian_filter1d(out[box], amplitude / (2 * np.sqrt(2)) / voxel_mm, axis=2, mode="nearest")
+    return out
+
+
+def true_suv(labels: np.ndarray, profile: np.ndarray, organs: pd.DataFrame, lesions: pd.DataFrame,
+              day: float) -> np.ndarray:
+    """Noise-free SUV map of one scan day: organ SUVs by label, lesions with their profile (the centre
+    SUV is the true SUVmax divided by the profile's highest value)."""
     lut = np.zeros(256, dtype=np.float64)
     day_organs = organs[organs["day"] == day].set_index("organ")["suv_mean"]
     for name, value in LABELS.items():
         lut[value] = day_organs[name]
-    for n, centre_suv in enumerate(lesions[f"suv_max_day{day:g}"]):
+    peak = max_profile_factor(lesions["heterogeneity"].to_numpy(), lesions["necrotic_core"].to_numpy())
+    for n, centre_suv in enumerate(lesions[f"suv_max_day{day:g}"].to_numpy() / peak):
         lut[LESION_LABEL_OFFSET + n + 1] = centre_suv
-    return (lut[phantom.labels] * phantom.profile).astype(np.float32)
+    return (lut[labels] * profile).astype(np.float32)
 
 
 def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.DataFrame, organs: pd.DataFrame,
-                     scans: pd.DataFrame, params: dict[str, Any], seed: int, quick: bool) -> dict[str, list[dict]]:
-    """Write all scans of one patient below ``out_dir``; returns rows for scans, vois, truth, positions."""
+                     scans: pd.DataFrame, params: dict[str, Any], seed: int, quick: bool,
+                     retest: bool = False) -> dict[str, list[dict]]:
+    """Write all scans of one patient below ``out_dir``; returns rows for scans, vois, truth, positions, poses.
+
+    With ``retest`` every scan gets a second PET series (same truth, new noise), listed with
+    ``retest_of`` = the original scan id.
+    """
     nuclide = get_nuclide(params["study"]["nuclide"])
     sc = params["scanner"]
+    model = NoiseModel.from_params(sc)
     index, pid = int(subject["index"]), str(subject["patient_id"])
     injected_bq, weight_kg = float(subject["injected_bq"]), float(subject["weight_kg"])
     phantom = build_phantom(pd.Series(subject), lesions, params, quick=quick, rng=patient_rng(seed, index, STREAM_IMAGE))
@@ -95,47 +134,64 @@ def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.Data
     lesion_ids, sites = lesions["voi_id"].tolist(), lesions["site"].tolist()
     names = {v: (k, "organ", k) for k, v in LABELS.items()}
     names.update({LESION_LABEL_OFFSET + n + 1: (lid, "lesion", site) for n, (lid, site) in enumerate(zip(lesion_ids, sites))})
-    lesion_only = np.where(phantom.labels > LESION_LABEL_OFFSET, phantom.labels - LESION_LABEL_OFFSET, 0).astype(np.uint8)
-    rows: dict[str, list[dict]] = {"scans": [], "vois": [], "truth": [], "positions": []}
+    rows: dict[str, list[dict]] = {"scans": [], "vois": [], "truth": [], "positions": [], "poses": []}
     # the lesion SEG is written for the outcome-day scan (else the last scan): highdicom is slow
     outcome_day = float(params["study"]["outcome_day"])
     seg_day = outcome_day if outcome_day in set(scans["day"]) else float(scans["day"].max())
     frame_s = 60.0 * float(sc["minutes_per_bed"])
+    motion = params["motion"]
     for number, scan in enumerate(scans.itertuples(index=False)):
         rng = np.random.default_rng(np.random.SeedSequence([seed, index, STREAM_SCAN, number]))
-        offset = np.array([rng.uniform(-6, 6), rng.uniform(-6, 6), rng.uniform(-40, 40)])  # table position
-        affine = phantom.affine.copy()
-        affine[:3, 3] += offset
-        suv = _true_suv(phantom, organs, lesions, scan.day)
+        pose = draw_pose(rng, motion, phantom.body) if motion["enabled"] else still_pose(phantom.body)
+        grid = on_scan_grid(phantom, pose)
+        affine = grid.affine
+        suv = true_suv(grid.labels, grid.profile, organs, lesions, scan.day)
         activity = activity_bqml(suv, injected_bq=injected_bq, weight_kg=weight_kg, hours=float(scan.hours_pi),
                                  half_life_s=nuclide.half_life_s).astype(np.float32)
-        pet = acquire(activity, voxel_mm=voxel, frame_s=frame_s, positron_fraction=nuclide.positron_fraction,
-                      psf_fwhm_mm=float(sc["psf_fwhm_mm"]), noise_fwhm_mm=float(sc["noise_kernel_fwhm_mm"]),
-                      sensitivity=float(sc["noise_equivalent_sensitivity"]), rng=rng)
+        moving = breathe(activity, grid.labels, sites, params["lesions"]["breathing_mm"], voxel)
+        reference = body_reference(activity)
         info = ScanInfo(seed=seed, patient_id=pid, scan_id=scan.scan_id, sex=str(subject["sex"]),
                         height_cm=float(subject["height_cm"]), weight_kg=weight_kg, injected_bq=injected_bq,
                         injection=dt.datetime.fromisoformat(subject["injection_datetime"]),
                         start=dt.datetime.fromisoformat(scan.scan_datetime), day=float(scan.day),
                         tracer=str(params["study"]["tracer"]))
         paths = scan_paths(scan.scan_id, pid)
-        template = write_pet(out_dir / paths["pet"], pet, affine, info, nuclide=nuclide, frame_s=frame_s)
-        write_ct(out_dir / paths["ct"], phantom.hu, affine, info)
+        versions = [(scan.scan_id, paths["pet"], False)]
+        if retest:
+            versions.append((retest_id(scan.scan_id), paths["pet"] + "_retest", True))
+        template = None
+        for scan_id, pet_path, is_retest in versions:
+            noise_rng = rng if not is_retest else np.random.default_rng(
+                np.random.SeedSequence([seed, index, STREAM_RETEST, number]))
+            pet = acquire(moving, voxel_mm=voxel, frame_s=frame_s, positron_fraction=nuclide.positron_fraction,
+                          psf_fwhm_mm=float(sc["psf_fwhm_mm"]), model=model, rng=noise_rng, reference=reference)
+            written = write_pet(out_dir / pet_path, pet, affine, info, nuclide=nuclide, frame_s=frame_s,
+                                retest=is_retest)
+            if template is None:  # the SEG references the original series
+                template = written
+            rows["scans"].append({"scan_id": scan_id, "patient_id": pid, "day": scan.day, "pet": pet_path,
+                                  "ct": paths["ct"], **({"retest_of": scan.scan_id if is_retest else ""}
+                                                        if retest else {})})
+        write_ct(out_dir / paths["ct"], grid.hu, affine, info)
         if scan.day == seg_day:
+            lesion_only = np.where(grid.labels > LESION_LABEL_OFFSET, grid.labels - LESION_LABEL_OFFSET, 0).astype(np.uint8)
             write_lesion_seg(out_dir / paths["seg"], lesion_only, affine, info, pet_template=template,
                              lesion_ids=lesion_ids, sites=sites)
-            write_segmenter_output(out_dir / "segmentations" / scan.scan_id, phantom, affine)
+            write_segmenter_output(out_dir / "segmentations" / scan.scan_id, phantom, affine, pose)
         (out_dir / paths["labels"]).parent.mkdir(parents=True, exist_ok=True)
-        nibabel.save(Image(phantom.labels, affine, "label").to_nifti(), out_dir / paths["labels"])
-        rows["scans"].append({"scan_id": scan.scan_id, "patient_id": pid, "day": scan.day, "pet": paths["pet"],
-                              "ct": paths["ct"]})
-        rows["vois"] += _voi_rows(scan.scan_id, paths["labels"], phantom, offset, lesion_ids, sites)
-        for lid, centre, diameter in zip(lesion_ids, phantom.lesion_centres, lesions["baseline_diameter_mm"]):
-            x, y, z = np.asarray(centre) + offset
-            rows["positions"].append({"scan_id": scan.scan_id, "voi_id": lid, "x_mm": round(x, 2),
-                                      "y_mm": round(y, 2), "z_mm": round(z, 2), "diameter_mm": diameter})
+        nibabel.save(Image(grid.labels, affine, "label").to_nifti(), out_dir / paths["labels"])
         decay = float(np.exp(-np.log(2) * scan.hours_pi * 3600.0 / nuclide.half_life_s))
-        for row in _truth_rows(phantom.labels, activity, suv, names, voxel**3 / 1000.0):
-            rows["truth"].append({"patient_id": pid, "scan_id": scan.scan_id, "day": scan.day,
-                                  "hours_pi": scan.hours_pi, **row, "injected_bq": injected_bq,
-                                  "weight_kg": weight_kg, "decay_factor": decay})
+        truth = _truth_rows(grid.labels, activity, suv, names, voxel**3 / 1000.0)
+        centres = pose.to_scan(np.asarray(phantom.lesion_centres).reshape(-1, 3)) if lesion_ids else []
+        for scan_id, _, _ in versions:
+            rows["vois"] += _voi_rows(scan_id, paths["labels"], phantom, pose, lesion_ids, sites)
+            rows["poses"].append({"scan_id": scan_id, "patient_id": pid, "day": scan.day, **pose.row()})
+            for lid, centre, diameter in zip(lesion_ids, centres, lesions["baseline_diameter_mm"]):
+                x, y, z = centre
+                rows["positions"].append({"scan_id": scan_id, "voi_id": lid, "x_mm": round(x, 2),
+                                          "y_mm": round(y, 2), "z_mm": round(z, 2), "diameter_mm": diameter})
+            for row in truth:
+                rows["truth"].append({"patient_id": pid, "scan_id": scan_id, "day": scan.day,
+                                      "hours_pi": scan.hours_pi, **row, "injected_bq": injected_bq,
+                                      "weight_kg": weight_kg, "decay_factor": decay})
     return rows

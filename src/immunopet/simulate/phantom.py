@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from immunopet.simulate.anatomy import HU, LABELS, LESION_LABEL_OFFSET, Body, body_of, paint_body
-from immunopet.simulate.canvas import Canvas, ellipsoid
+from immunopet.simulate.canvas import Canvas, Shape
 from immunopet.simulate.placement import place_lesions
+from immunopet.simulate.pose import Pose
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,8 @@ class Phantom:
     """Labels, lesion profile and CT of one patient in phantom coordinates (mm, LPS axes).
 
     ``affine`` maps voxel index to phantom mm; a scan adds its table offset to get scanner LPS.
-    ``profile`` is 1 outside lesions and ``1 - h (r/R)^2`` inside lesion ``L``.
+    ``profile`` is 1 outside lesions and ``1 - h r^2`` inside a lesion (``r`` its normalised
+    radius, see :func:`lesion_r2`), ``necrotic_core_uptake`` inside a necrotic core.
     """
 
     labels: np.ndarray
@@ -27,6 +30,42 @@ class Phantom:
     affine: np.ndarray
     body: Body
     lesion_centres: list[tuple[float, float, float]]
+
+
+def _rotation(a: float, b: float, c: float) -> np.ndarray:
+    ca, sa, cb, sb, cc, sc = np.cos(a), np.sin(a), np.cos(b), np.sin(b), np.cos(c), np.sin(c)
+    rx = np.array([[1, 0, 0], [0, ca, -sa], [0, sa, ca]])
+    ry = np.array([[cb, 0, sb], [0, 1, 0], [-sb, 0, cb]])
+    rz = np.array([[cc, -sc, 0], [sc, cc, 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+def lesion_r2(centre, radius: float, row) -> Callable[..., np.ndarray]:
+    """Squared normalised radius of a lesion: the minimum over its rotated ellipsoid (semi-axes
+    ``R, R axis_ratio_2, R axis_ratio_3``) and its lobes (spheres of 0.55 R centred 0.45 R away
+    along ``lobe1_*``, ``lobe2_*``); ``<= 1`` inside the lesion."""
+    r = _rotation(float(row.rot_a), float(row.rot_b), float(row.rot_c))
+    semi = np.array([radius, radius * float(row.axis_ratio_2), radius * float(row.axis_ratio_3)])
+    cx, cy, cz = (float(v) for v in centre)
+    lobes = [np.add(centre, 0.45 * radius * np.array([getattr(row, f"lobe{k}_{a}") for a in "xyz"]))
+             for k in range(1, int(row.lobes) + 1)]
+
+    def r2(x, y, z):
+        dx, dy, dz = x - cx, y - cy, z - cz
+        out = sum(((r[0, d] * dx + r[1, d] * dy + r[2, d] * dz) / semi[d]) ** 2 for d in range(3))
+        for lc in lobes:
+            out = np.minimum(out, ((x - lc[0]) ** 2 + (y - lc[1]) ** 2 + (z - lc[2]) ** 2) / (0.55 * radius) ** 2)
+        return out
+
+    return r2
+
+
+def lesion_profile(r2: np.ndarray, heterogeneity: float, core: float, core_uptake: float) -> np.ndarray:
+    """Uptake relative to the centre SUV: ``1 - h r^2``, ``core_uptake`` inside a necrotic core."""
+    value = 1.0 - heterogeneity * r2
+    if core > 0:
+        value = np.where(r2 < core * core, core_uptake, value)
+    return value.astype(np.float32)
 
 
 def grid_for(height_cm: float, phantom_params: dict[str, Any], *, quick: bool) -> tuple[tuple[int, int, int], float, np.ndarray]:
@@ -64,18 +103,21 @@ def build_phantom(subject: pd.Series, lesions: pd.DataFrame, params: dict[str, A
     centres = place_lesions(body, lesions["site"].tolist(), radii, placements, rng)
     profile = np.ones(shape, dtype=np.float32)
     lesion_labels = [LESION_LABEL_OFFSET + k + 1 for k in range(len(radii))]
-    for label, centre, radius, het in zip(lesion_labels, centres, radii, lesions["heterogeneity"]):
-        shape_ = ellipsoid(centre, (radius, radius, radius))
+    core_uptake = float(params["lesions"]["shape"]["necrotic_core_uptake"])
+    for label, centre, radius, row in zip(lesion_labels, centres, radii, lesions.itertuples(index=False)):
+        r2_of = lesion_r2(centre, radius, row)
+        shape_ = Shape(lambda x, y, z, f=r2_of: f(x, y, z) <= 1.0, tuple(np.subtract(centre, radius)),
+                       tuple(np.add(centre, radius)))
         if canvas.paint(label, shape_, keep=[0, *lesion_labels]) == 0:
             canvas.labels[canvas.index_of(centre)] = label
         box = canvas.box(shape_.low, shape_.high)
-        x, y, z = canvas.coordinates(box)
-        r2 = ((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2) / (radius * radius)
         mine = canvas.labels[box] == label
-        sub = profile[box]
-        sub[mine] = (1.0 - float(het) * np.minimum(np.broadcast_to(r2, mine.shape)[mine], 1.0)).astype(np.float32)
         if not mine.any():  # the fallback voxel lies outside the box
             profile[canvas.index_of(centre)] = 1.0
+            continue
+        r2 = np.minimum(np.broadcast_to(r2_of(*canvas.coordinates(box)), mine.shape)[mine], 1.0)
+        sub = profile[box]
+        sub[mine] = lesion_profile(r2, float(row.heterogeneity), float(row.necrotic_core), core_uptake)
     hu_table = np.full(256, 40.0, dtype=np.float32)
     hu_table[0] = -1000.0
     for name, value in LABELS.items():
@@ -86,3 +128,53 @@ def build_phantom(subject: pd.Series, lesions: pd.DataFrame, params: dict[str, A
     affine = np.diag([voxel, voxel, voxel, 1.0])
     affine[:3, 3] = origin
     return Phantom(canvas.labels, profile, hu, affine, body, centres)
+
+
+@dataclass(frozen=True)
+class ScanPhantom:
+    """The phantom as one scan sees it: labels, lesion profile and CT on that scan's grid (LPS mm)."""
+
+    labels: np.ndarray
+    profile: np.ndarray
+    hu: np.ndarray
+    affine: np.ndarray
+
+
+def scan_grid(phantom: Phantom, pose: Pose) -> tuple[tuple[int, int, int], np.ndarray]:
+    """Shape and affine of a scan's grid: the phantom's matrix, its axial range moved with the
+    patient (``tz``) and lengthened or shortened by the pose's field-of-view margins."""
+    voxel = float(phantom.affine[0, 0])
+    nx, ny, nz = phantom.labels.shape
+    z_low = phantom.affine[2, 3] - pose.fov_bottom_mm + pose.translation_mm[2]
+    z_high = phantom.affine[2, 3] + (nz - 1) * voxel + pose.fov_top_mm + pose.translation_mm[2]
+    slices = int(np.floor((z_high - z_low) / voxel)) + 1
+    affine = phantom.affine.copy()
+    affine[2, 3] = round(z_low, 2)
+    return (nx, ny, slices), affine
+
+
+def scan_lookup(phantom: Phantom, pose: Pose) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest-neighbour lookup from the scan grid of ``pose`` into the phantom: ``(affine, inside,
+    flat)``, where ``flat`` (scan-grid shaped) indexes the phantom's raveled arrays and ``inside``
+    marks scan voxels that fall within the phantom."""
+    shape, affine = scan_grid(phantom, pose)
+    axes = [affine[d, 3] + affine[d, d] * np.arange(shape[d], dtype=np.float32) for d in range(3)]
+    x, y, z = axes[0][:, None, None], axes[1][None, :, None], axes[2][None, None, :]
+    px, py, pz = pose.to_phantom(x, y, z)
+    voxel, origin, dims = float(phantom.affine[0, 0]), phantom.affine[:3, 3], phantom.labels.shape
+    index = [np.rint((p - np.float32(o)) / np.float32(voxel)).astype(np.int32) for p, o in zip((px, py, pz), origin)]
+    index = [np.broadcast_to(i, shape) for i in index]
+    inside = (index[0] >= 0) & (index[0] < dims[0]) & (index[1] >= 0) & (index[1] < dims[1]) \
+        & (index[2] >= 0) & (index[2] < dims[2])
+    flat = np.ravel_multi_index([np.where(inside, i, 0) for i in index], dims)
+    return affine, inside, flat
+
+
+def on_scan_grid(phantom: Phantom, pose: Pose) -> ScanPhantom:
+    """Resample labels, profile and CT onto the scan grid of ``pose`` (nearest neighbour through the
+    inverse pose, so every scan voxel holds exactly one phantom voxel's tissue; outside is air)."""
+    affine, inside, flat = scan_lookup(phantom, pose)
+    labels = np.where(inside, phantom.labels.ravel()[flat], 0).astype(np.uint8)
+    profile = np.where(inside, phantom.profile.ravel()[flat], 1.0).astype(np.float32)
+    hu = np.where(inside, phantom.hu.ravel()[flat], -1000.0).astype(np.float32)
+    return ScanPhantom(labels, profile, hu, affine)

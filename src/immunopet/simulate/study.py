@@ -36,7 +36,7 @@ def _check_days(days: Sequence[float]) -> list[float]:
 def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed: int = 0,
                    days: Sequence[float] = (0.04, 2, 4, 7), quick: bool = False,
                    params: str | os.PathLike[str] | Mapping[str, Any] | None = None,
-                   workers: int | None = None) -> Path:
+                   workers: int | None = None, retest: bool = False, scenario: str | None = None) -> Path:
     """Simulate a multi-day 89Zr-immunoPET trial and write it as a study folder.
 
     Parameters
@@ -57,6 +57,11 @@ def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed:
         Parameter overrides: a YAML file or a mapping (see the packaged ``params.yaml``).
     workers
         Processes (default: 1 with ``quick``, else the number of CPUs; 1 runs in this process).
+    retest
+        Write a second PET series of every scan with the same truth and independent noise (scan id
+        ``<scan>_R``, ``retest_of`` in scans.csv), to measure the repeatability of VOI methods.
+    scenario
+        A named parameter scenario (``null``: PET uptake unrelated to outcome), applied before ``params``.
 
     Returns
     -------
@@ -71,7 +76,7 @@ def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed:
                              fix="give --patients 1 or more")
     from immunopet.simulate.params import load_params
 
-    resolved = load_params(params if not isinstance(params, os.PathLike) else str(params))
+    resolved = load_params(params if not isinstance(params, os.PathLike) else str(params), scenario=scenario)
     n = int(resolved["scanner"]["quick_patients"]) if quick and patients == 22 else int(patients)
     cohort = draw_cohort(n, seed, params=resolved, days=day_list, balanced=quick)
     tasks = []
@@ -79,14 +84,15 @@ def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed:
         pid = subject["patient_id"]
         tasks.append(dict(out_dir=out, subject=subject, lesions=cohort.lesions[cohort.lesions.patient_id == pid],
                           organs=cohort.organs[cohort.organs.patient_id == pid],
-                          scans=cohort.scans[cohort.scans.patient_id == pid], params=resolved, seed=seed, quick=quick))
+                          scans=cohort.scans[cohort.scans.patient_id == pid], params=resolved, seed=seed, quick=quick,
+                          retest=retest))
     out.mkdir(parents=True, exist_ok=True)
     if workers is None:  # quick studies run in-process: tests call them from pytest-xdist workers
         workers = 1 if quick else min(len(tasks), os.cpu_count() or 1)
     workers = max(1, int(workers))
     results = _run(tasks, workers)
     rows: dict[str, list[dict]] = {key: [r for result in results for r in result[key]] for key in results[0]}
-    write_tables(out, cohort, rows, seed=seed, quick=quick)
+    write_tables(out, cohort, rows, seed=seed, quick=quick, retest=retest, scenario=scenario)
     return out
 
 
