@@ -1,7 +1,8 @@
 """VOIs from the annotations found in the export: RTSTRUCT ROIs and SEG segments of a quantified scan.
 
-An RTSTRUCT or SEG belongs to a scan when it refers to the scan's PET or CT series, or, failing a
-series reference, shares the PET's FrameOfReferenceUID. Each ROI or segment becomes a ``vois.csv``
+An RTSTRUCT or SEG belongs to a scan when it refers to the scan's PET or CT series, or, when none of
+the series it refers to is quantified (e.g. it was drawn on a series since cropped), shares the PET's
+FrameOfReferenceUID. Each ROI or segment becomes a ``vois.csv``
 row; its kind and site are guessed from its name (a standard organ name is an organ, anything else a
 lesion of site ``unspecified``), which the user corrects in the table.
 """
@@ -46,7 +47,7 @@ def voi_rows(scans: list[Scan], notes: list[SeriesHeader], decisions: dict[str, 
             decisions[note.uid] = _left(note, f"{rules.UNREADABLE}: {note.problem}")
             continue
         targets = [s for s in scans if note.references & {s.pet.uid, s.ct.uid if s.ct else ""}]
-        if not targets and not note.references:
+        if not targets:  # no (matching) series reference: the frame of reference decides
             targets = [s for s in scans if note.info.frame_of_reference_uid
                        and note.info.frame_of_reference_uid == s.pet.info.frame_of_reference_uid]
         if not targets or not note.labels:

@@ -8,6 +8,8 @@ the attribute value follow after a colon. docs/init.md states the rules in the o
 
 from __future__ import annotations
 
+import re
+
 from immunopet.dicom.inputs import SUPPORTED_UNITS
 from immunopet.intake.headers import DOSE_SR_CLASSES, SECONDARY_CAPTURE_PREFIX, SeriesHeader
 from immunopet.nuclides import Nuclide
@@ -37,10 +39,26 @@ FOV_TIE = 0.02
 
 
 def _derived(header: SeriesHeader) -> bool:
+    """A MIP, projection or reformat, or a DERIVED/SECONDARY object that is no volume (a screen capture).
+
+    A DERIVED/SECONDARY *volume* (a series converted or cropped by software, e.g. to SUV units) is kept.
+    """
     kinds = set(header.image_type)
-    return bool(kinds & {"MIP", "PROJECTION", "PROJECTION IMAGE", "REFORMATTED", "MPR"}) or (
-        bool(header.image_type) and header.image_type[0] == "DERIVED" and "SECONDARY" in kinds
-    )
+    if kinds & {"MIP", "PROJECTION", "PROJECTION IMAGE", "REFORMATTED", "MPR"}:
+        return True
+    secondary = bool(header.image_type) and header.image_type[0] == "DERIVED" and "SECONDARY" in kinds
+    return secondary and (header.info.shape is None or header.info.shape[2] <= 2)
+
+
+_NAC_TEXT = re.compile(r"\bNAC\b|\bNO[ _-]?AC\b|uncorrected", re.IGNORECASE)
+
+
+def _not_attenuation_corrected(header: SeriesHeader) -> bool:
+    """CorrectedImage present without ATTN (and no AttenuationCorrectionMethod), or, when CorrectedImage
+    is absent, a SeriesDescription that says NAC."""
+    if header.corrected:
+        return "ATTN" not in header.corrected and not header.attenuation_method
+    return bool(_NAC_TEXT.search(header.info.description))
 
 
 def _dose_report(header: SeriesHeader) -> bool:
@@ -70,7 +88,7 @@ def pet_reason(header: SeriesHeader, nuclide: Nuclide) -> str | None:
     reason = common_reason(header)
     if reason:
         return reason
-    if "ATTN" not in header.corrected and not header.attenuation_method:
+    if _not_attenuation_corrected(header):
         return f"{NAC}: CorrectedImage {'/'.join(sorted(header.corrected)) or '(empty)'}"
     if header.info.shape is None or header.info.n_instances < 2 and (header.info.shape or (0, 0, 0))[2] < 2:
         return f"{NOT_VOLUME}: {header.info.n_instances} slice(s)"
