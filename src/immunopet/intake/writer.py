@@ -3,7 +3,8 @@
 Rules on a re-run (docs/init.md): rows are matched by key (scans by ``pet_series_uid``, else
 ``scan_id``; patients by ``patient_id``; VOIs by ``scan_id`` + ``voi_id``); new rows are appended;
 an existing cell is never changed: a difference is reported as a change init *would* make, and
-``force`` rewrites the tables from the plan. A scan the user deleted from scans.csv (its PET was
+``force`` rewrites the tables from the plan. A CT that shares its folder with other series gets a
+folder of links (:func:`ct_folder`). A scan the user deleted from scans.csv (its PET was
 listed by an earlier run in ``init/series.csv``) is not added back. Every file is written to a
 temporary file in the same folder and renamed.
 """
@@ -11,6 +12,7 @@ temporary file in the same folder and renamed.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,11 +88,33 @@ def _folder(files: list[Path]) -> Path:
     return Path(os.path.commonpath([str(f.parent) for f in files]))
 
 
+CT_LINKS = "init/ct"
+
+
+def ct_folder(files: list[Path], study_dir: Path, scan_id: str) -> str:
+    """The CT's folder; when it holds other series too (a flat CD export), a folder of links to its files.
+
+    scans.csv names the CT by folder alone, so a CT that shares its folder gets its own folder
+    ``init/ct/<scan_id>/`` of symbolic links (relative, to the export's files).
+    """
+    folder = _folder(files)
+    own = {f.resolve() for f in files}
+    if all(p.resolve() in own for p in folder.rglob("*") if p.is_file()):
+        return study_path(folder, study_dir)
+    links = study_dir / CT_LINKS / scan_id
+    if links.exists():
+        shutil.rmtree(links)
+    links.mkdir(parents=True)
+    for n, file in enumerate(sorted(files)):
+        (links / f"{n:05d}_{file.name}").symlink_to(os.path.relpath(file.resolve(), links.resolve()))
+    return study_path(links, study_dir)
+
+
 def plan_tables(plan: Plan, study_dir: Path) -> dict[str, pd.DataFrame]:
     """The tables of ``plan`` (all cells text)."""
     scans = [{"scan_id": s.scan_id, "patient_id": s.patient_id, "day": s.day,
               "pet": study_path(_folder(s.pet.info.files), study_dir),
-              "ct": study_path(_folder(s.ct.info.files), study_dir) if s.ct else "",
+              "ct": ct_folder(s.ct.info.files, study_dir, s.scan_id) if s.ct else "",
               "pet_series_uid": s.pet.uid, "hours_pi": s.hours_pi, "ct_series_uid": s.ct.uid if s.ct else ""}
              for s in plan.scans]
     patients, identifiers = [], []

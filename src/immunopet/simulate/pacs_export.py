@@ -11,8 +11,8 @@ scan, the series a user must not quantify:
 - a CT scout (LOCALIZER) and a CT dose report (secondary capture) with every scan, and an X-ray radiation
   dose SR with some;
 - one patient who comes back for a second injection (a second cohort patient given the first one's
-  PatientID and name), and off-schedule scans (a scan moved to the middle between two scheduled days,
-  its activity decayed accordingly);
+  PatientID and name), and off-schedule scans (an unscheduled visit between two scheduled days: a
+  scan's images again, as a new study, the PET activity decayed by the time in between);
 - the lesion SEG of the outcome-day scan, as a reading workstation stores it.
 
 ``OUT/truth/`` holds the simulator's truth, ``truth/scans.csv`` (scan_id, patient_id, day, hours_pi,
@@ -218,7 +218,7 @@ def _second_patient(subjects: pd.DataFrame, last_day: float) -> tuple[str, str] 
 
 
 def _off_schedule(scans: pd.DataFrame, days: list[float], rng: np.random.Generator, exclude: set[str]) -> dict[str, float]:
-    """scan_id -> days to move the scan by (to the middle of the gap after its day, or 2 d after the last)."""
+    """scan_id -> days after it of an unscheduled visit (the middle of the gap to the next day, or 2 d)."""
     pool = scans[(scans["day"] >= 1.0) & ~scans["patient_id"].isin(exclude)]
     if pool.empty:
         return {}
@@ -265,12 +265,11 @@ def simulate_pacs_export(out_dir: str | os.PathLike[str], *, patients: int = 22,
     found, left = [], []
     for number, scan in enumerate(scans.itertuples(index=False)):
         changes = identity if pair and scan.patient_id == pair[1] else {}
-        shift = dt.timedelta(days=moves[scan.scan_id]) if scan.scan_id in moves else None
+        extra = dt.timedelta(days=moves[scan.scan_id]) if scan.scan_id in moves else None
         wanted = {kind for kind, picked in decoys.items() if number in picked}
-        rows = _export_scan(staging, scan, placers[scan.patient_id], changes=changes, shift=shift, wanted=wanted,
-                            seed=seed, decay=nuclide.decay_factor(shift.total_seconds()) if shift else 1.0)
-        if shift is None:
-            found.append({"scan_id": scan.scan_id, "patient_id": scan.patient_id, "day": scan.day,
+        rows = _export_scan(staging, scan, placers[scan.patient_id], changes=changes, extra=extra, wanted=wanted,
+                            seed=seed, decay=nuclide.decay_factor(extra.total_seconds()) if extra else 1.0)
+        found.append({"scan_id": scan.scan_id, "patient_id": scan.patient_id, "day": scan.day,
                           "hours_pi": scan.hours_pi, "pet_series_uid": rows.pop("pet"), "ct_series_uid": rows.pop("ct")})
         left += [{"series_uid": uid, "patient_id": scan.patient_id, "scan_id": scan.scan_id, "kind": kind}
                  for kind, uid in rows.items()]
@@ -294,30 +293,38 @@ def _nuclide_name(truth: Path) -> str:
     return str(yaml.safe_load((truth / "params.yaml").read_text(encoding="utf-8"))["params"]["study"]["nuclide"])
 
 
-def _export_scan(staging: Path, scan: Any, placer: _Placer, *, changes: Mapping[str, Any], shift: dt.timedelta | None,
-                 wanted: set[str], seed: int, decay: float) -> dict[str, str]:
-    """Write one scan's series into the export; returns kind -> series UID (``pet``, ``ct`` and decoys)."""
+def _export_scan(staging: Path, scan: Any, placer: _Placer, *, changes: Mapping[str, Any],
+                 extra: dt.timedelta | None, wanted: set[str], seed: int, decay: float) -> dict[str, str]:
+    """Write one scan's series into the export; returns kind -> series UID (``pet``, ``ct`` and decoys).
+
+    ``extra``: also write an unscheduled visit this long after the scan (new study, same images, PET
+    activity decayed by ``decay``), whose PET is off schedule.
+    """
     out: dict[str, str] = {}
     pet_dir, ct_dir = staging / scan.pet, staging / scan.ct
-    pet = _read_series(pet_dir) if (changes or shift or wanted & {"second_recon", "nac", "mip"}) else None
+    pet = _read_series(pet_dir) if (changes or extra or wanted & {"second_recon", "nac", "mip"}) else None
     ct_first = pydicom.dcmread(sorted(ct_dir.iterdir())[0])
-    if changes or shift:
+    if extra is not None:
+        visit = make_uid("immunopet-pacs", seed, scan.scan_id, "unscheduled visit")
+        moved = {**changes, "StudyInstanceUID": make_uid(visit, "study"), "FrameOfReferenceUID": make_uid(visit, "for")}
+        for kind, slices in (("off_schedule_pet", pet), ("off_schedule_ct", _read_series(ct_dir))):
+            uid = make_uid("immunopet-pacs", seed, slices[0].SeriesInstanceUID, kind)
+            out[kind] = rewrite_series(slices, placer.folder(moved["StudyInstanceUID"], uid),
+                                       placer.names(uid, len(slices)), changes=moved, seed=seed, series_uid=uid,
+                                       shift=extra, slope_factor=decay if kind.endswith("pet") else 1.0)
+    if changes:
         pet_uid = str(pet[0].SeriesInstanceUID)
         folder = placer.folder(str(pet[0].StudyInstanceUID), pet_uid)
-        out["pet"] = rewrite_series(pet, folder, placer.names(pet_uid, len(pet)), changes=changes, seed=seed,
-                                    slope_factor=decay, shift=shift)
+        out["pet"] = rewrite_series(pet, folder, placer.names(pet_uid, len(pet)), changes=changes, seed=seed)
         ct = _read_series(ct_dir)
         ct_uid = str(ct[0].SeriesInstanceUID)
         out["ct"] = rewrite_series(ct, placer.folder(str(ct[0].StudyInstanceUID), ct_uid),
-                                   placer.names(ct_uid, len(ct)), changes=changes, seed=seed, shift=shift)
+                                   placer.names(ct_uid, len(ct)), changes=changes, seed=seed)
     else:
         out["pet"] = _move_series(pet_dir, placer)[1]
         out["ct"] = _move_series(ct_dir, placer)[1]
     study_uid = str(ct_first.StudyInstanceUID)
     stamp = dict(changes)
-    if shift is not None:
-        _shift(ct_first, shift)
-        out["off_schedule_pet"], out["off_schedule_ct"] = out.pop("pet"), out.pop("ct")
     for keyword, value in stamp.items():
         setattr(ct_first, keyword, value)
 
@@ -325,8 +332,7 @@ def _export_scan(staging: Path, scan: Any, placer: _Placer, *, changes: Mapping[
         uid = make_uid("immunopet-pacs", seed, slices[0].SeriesInstanceUID, kind)
         out[kind] = rewrite_series(slices, placer.folder(study_uid, uid), placer.names(uid, len(slices)),
                                    changes={**stamp, "SeriesDescription": description, "SeriesNumber": number,
-                                            **(extra or {})}, seed=seed, series_uid=uid, image=image, shift=shift,
-                                   slope_factor=decay)
+                                            **(extra or {})}, seed=seed, series_uid=uid, image=image)
 
     if "second_recon" in wanted:
         decoy("second_recon", f"{pet[0].SeriesDescription} PSF 4mm", 4, pet, _smooth,
@@ -365,6 +371,4 @@ def _export_scan(staging: Path, scan: Any, placer: _Placer, *, changes: Mapping[
         folder.mkdir(parents=True, exist_ok=True)
         ds.save_as(folder / placer.names(str(ds.SeriesInstanceUID), 1)[0])
         seg.unlink()
-        if shift is not None:
-            out["annotation_off_schedule"] = str(ds.SeriesInstanceUID)
     return out
