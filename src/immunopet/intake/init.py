@@ -27,9 +27,14 @@ class InitSummary:
     days: tuple[float, ...]
 
     @property
+    def broken(self) -> list[tuple[str, str]]:
+        """Files that are DICOM but could not be read (other files, e.g. a CD's viewer, are only listed)."""
+        return [(f, why) for f, why in self.unreadable if why != "not a DICOM file"]
+
+    @property
     def exit_code(self) -> int:
-        """0; 1 when files were unreadable or a decision needs the user (clashes, several injections)."""
-        return 1 if self.unreadable or self.plan.warnings else 0
+        """0; 1 when DICOM files could not be read (their series may be incomplete)."""
+        return 1 if self.broken else 0
 
 
 def _study_config(study_dir: Path, name: str | None, nuclide: str, days: Sequence[float], tracer: str) -> dict:
