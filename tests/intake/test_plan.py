@@ -92,9 +92,11 @@ def test_identity_clashes_are_warned_not_merged():
     one = header("a", pid="MRN1", patient_name="DOE^JO", birth_date="19500101")
     two = header("b", pid="MRN1", patient_name="ROE^AL", birth_date="19600101", hours=96)
     three = header("c", pid="MRN3", patient_name="DOE^JO", birth_date="19500101")
-    warnings = identity_warnings([one, two, three])
-    assert len(warnings) == 2 and "MRN1" in warnings[0] and "MRN1, MRN3" in warnings[1]
-    assert len(plan([one, three]).entries) == 2
+    warnings = identity_warnings([one, two, three], {"MRN1": "P01", "MRN3": "P02"})
+    assert len(warnings) == 2 and warnings[0].startswith("P01: one PatientID with 2") and "(P01, P02)" in warnings[1]
+    result = plan([one, three])
+    assert len(result.entries) == 2 and len(result.warnings) == 1
+    assert not any("MRN" in w or "DOE" in w for w in plan([one, two, three]).warnings)  # pseudonyms only
 
 
 @settings(max_examples=60, deadline=None)

@@ -43,8 +43,17 @@ def _clusters(times: list[datetime]) -> list[datetime]:
     return [Counter(g).most_common(1)[0][0] if len(set(g)) < len(g) else g[0] for g in groups]
 
 
-def identity_warnings(headers: Sequence[SeriesHeader]) -> list[str]:
-    """PatientName/BirthDate clashes: one PatientID with several, or one name+birth date with several IDs."""
+def identity_warnings(headers: Sequence[SeriesHeader], names: Mapping[str, str] | None = None) -> list[str]:
+    """PatientName/BirthDate clashes: one PatientID with several, or one name+birth date with several IDs.
+
+    Patients are named by their pseudonyms (``names``: DICOM PatientID -> study patient ids), so the
+    printed summary carries no identifier; identifiers.csv has the mapping.
+    """
+    names = names or {}
+
+    def who(pid: str) -> str:
+        return names.get(pid) or "a patient with no quantified scan"
+
     warnings = []
     people: dict[str, set[tuple[str, str]]] = defaultdict(set)
     ids: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -57,12 +66,13 @@ def identity_warnings(headers: Sequence[SeriesHeader]) -> list[str]:
             ids[person].add(pid)
     for pid, persons in people.items():
         if len(persons) > 1:
-            warnings.append(f"PatientID {pid!r} has {len(persons)} different PatientName/PatientBirthDate values: "
-                            "two people may share an ID (kept as one patient; check identifiers.csv)")
+            warnings.append(f"{who(pid)}: one PatientID with {len(persons)} different PatientName/PatientBirthDate "
+                            "values: two people may share an ID (kept as one patient; check identifiers.csv)")
     for person, pids in ids.items():
         if len(pids) > 1:
-            warnings.append(f"{len(pids)} PatientIDs ({', '.join(sorted(pids))}) share one PatientName and "
-                            "PatientBirthDate: one person may have several IDs (kept apart; merge by hand if so)")
+            warnings.append(f"{len(pids)} PatientIDs ({', '.join(sorted(who(p) for p in pids))}) share one "
+                            "PatientName and PatientBirthDate: one person may have several IDs (kept apart; "
+                            "merge by hand if so; identifiers.csv has the IDs)")
     return warnings
 
 
@@ -138,7 +148,10 @@ def build_plan(headers: Sequence[SeriesHeader], *, nuclide: Nuclide, days: Seque
         entry = Entry(names[(pid, moment)], pid, moment, number, members[(pid, moment)])
         entries.append(entry)
         scans += _entry_scans(entry, days, tolerance, preference, leave)
-    warnings = identity_warnings(headers)
+    pseudonyms: dict[str, list[str]] = defaultdict(list)
+    for entry in entries:
+        pseudonyms[entry.dicom_patient_id].append(entry.patient_id)
+    warnings = identity_warnings(headers, {pid: "/".join(ids) for pid, ids in pseudonyms.items()})
     for pid in {e.dicom_patient_id for e in entries if e.injection_number > 1}:
         group = [e for e in entries if e.dicom_patient_id == pid]
         warnings.append(f"{' and '.join(e.patient_id for e in group)} are one patient with {len(group)} injections "
