@@ -39,7 +39,7 @@ def test_a_folder_without_dicom(tmp_path, capsys):
 def test_json_summary_and_printed_table(pacs_export_small, tmp_path, capsys):
     code, text = _run(["init", str(tmp_path / "s"), "--dicom", str(pacs_export_small / "export"), "--json"], capsys)
     assert code == 0
-    summary = json.loads(text[text.index('{"patients"'):])
+    summary, _ = json.JSONDecoder().raw_decode(text[text.index('{"patients"'):])
     scans = (pacs_export_small / "truth" / "scans.csv").read_text().strip().splitlines()[1:]
     decoys = (pacs_export_small / "truth" / "decoys.csv").read_text().strip().splitlines()[1:]
     assert summary["scans"] == len(scans) and summary["left_out"] == len(decoys) and summary["patients"] == 2
