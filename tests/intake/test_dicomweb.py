@@ -49,7 +49,7 @@ def test_init_from_dicomweb_gives_the_tables_of_the_folder_path(orthanc, pacs_ex
     # a second run retrieves nothing new and changes nothing
     again = orthanc.run([sys.executable, "-m", "immunopet.cli", "init", str(study), "--pacs", orthanc.dicomweb_url,
                          "--patient", read(study / "identifiers.csv")["dicom_patient_id"].iloc[0]], env=env)
-    assert again.returncode == 0 and "0 new row(s) in scans.csv" in (again.stdout + again.stderr).replace("\n", " ")
+    assert again.returncode == 0 and "0 new row(s) in scans.csv" in " ".join((again.stdout + again.stderr).split())
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path):
