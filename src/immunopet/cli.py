@@ -51,6 +51,7 @@ COMMAND_MODULES = (
     "immunopet.dicom.commands",  # inspect, convert
     "immunopet.voi.commands",  # measure
     "immunopet.simulate.commands",  # simulate
+    "immunopet.intake.commands",  # init
     "immunopet.study.commands",  # run
     "immunopet.register.commands",  # register
     "immunopet.analysis.commands",  # analyze

@@ -1,4 +1,5 @@
-"""The demo job: simulate the default 89Zr-atezolizumab trial, run it, analyse it, report it."""
+"""The demo job: simulate the default 89Zr-atezolizumab trial as a raw DICOM export, make a study of it
+with ``init``, then run, analyse and report it (the path a real trial takes)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,11 @@ def is_simulated_study(folder: Path) -> bool:
 def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, seed: int = 0,
              workers: int | None = None, days: tuple[float, ...] = DEFAULT_DAYS,
              progress: Progress = no_progress, announce: Any = None) -> DemoSummary:
-    """Simulate -> ``run`` -> ``analyze`` -> ``report`` in ``out_dir``.
+    """Simulate a raw export -> ``init`` -> ``run`` -> ``analyze`` -> ``report`` in ``out_dir``.
+
+    The simulator writes ``out_dir/export/`` (DICOM only, with decoy series) and ``out_dir/truth/``;
+    ``init`` makes ``out_dir`` the study folder; the reader's VOIs and the clinical table, which a site
+    adds by hand, are taken from the truth (:func:`immunopet.simulate.pacs_truth.annotate_from_truth`).
 
     Parameters
     ----------
@@ -57,7 +62,9 @@ def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, se
         ``announce(message)`` called before each step (the command line prints it).
     """
     from immunopet.analysis import analyze_study
-    from immunopet.simulate import simulate_study
+    from immunopet.intake import init_study
+    from immunopet.simulate.pacs_export import simulate_pacs_export
+    from immunopet.simulate.pacs_truth import annotate_from_truth
     from immunopet.study import run_study
 
     say = announce or log.info
@@ -67,10 +74,18 @@ def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, se
     if is_simulated_study(study_dir):
         say(f"{study_dir} already holds a simulated study: reusing it (delete the folder to simulate again)")
     else:
-        say(f"simulating {'a quick trial' if quick else f'{patients} patients'}, scan days "
-            f"{', '.join(f'{d:g}' for d in days)}")
-        study_dir = Path(simulate_study(out_dir, patients=patients, seed=seed, days=days, quick=quick, workers=workers))
+        say(f"simulating {'a quick trial' if quick else f'{patients} patients'} as a raw DICOM export, scan days "
+            f"{', '.join(f'{d:g}' for d in days)} (immunopet simulate --layout pacs)")
+        study_dir = Path(simulate_pacs_export(out_dir, patients=patients, seed=seed, days=days, quick=quick,
+                                              workers=workers))
         seconds["simulate"] = time.perf_counter() - start
+        start = time.perf_counter()
+        say("making the study folder from the export (immunopet init)")
+        made = init_study(study_dir, study_dir / "export", days=days, workers=workers)
+        for warning in made.plan.warnings:
+            say(f"init: {warning}")
+        annotate_from_truth(study_dir, study_dir)
+        seconds["init"] = time.perf_counter() - start
     start = time.perf_counter()
     say("measuring every scan (immunopet run)")
     summary = run_study(study_dir, workers=workers)

@@ -1,0 +1,100 @@
+"""``init_study``: a raw DICOM export (folder) -> a study folder (docs/init.md)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from immunopet.errors import ImmunoPETError
+from immunopet.intake.model import Plan
+from immunopet.intake.schedule import DEFAULT_DAYS, DEFAULT_TOLERANCE_DAYS
+from immunopet.intake.writer import WriteResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class InitSummary:
+    """What init found and wrote."""
+
+    study_dir: Path
+    plan: Plan
+    written: WriteResult
+    unreadable: list[tuple[str, str]]
+    days: tuple[float, ...]
+
+    @property
+    def broken(self) -> list[tuple[str, str]]:
+        """Files that are DICOM but could not be read (other files, e.g. a CD's viewer, are only listed)."""
+        return [(f, why) for f, why in self.unreadable if why != "not a DICOM file"]
+
+    @property
+    def exit_code(self) -> int:
+        """0; 1 when DICOM files could not be read (their series may be incomplete)."""
+        return 1 if self.broken else 0
+
+
+def _study_config(study_dir: Path, name: str | None, nuclide: str, days: Sequence[float], tracer: str) -> dict:
+    return {"name": name or study_dir.resolve().name, "tracer": tracer, "nuclide": nuclide, "suv_type": "bw",
+            "outcome_day": float(max(days))}
+
+
+def init_study(study_dir: str | os.PathLike[str], dicom_dir: str | os.PathLike[str], *,
+               days: Sequence[float] = DEFAULT_DAYS, nuclide: str = "Zr-89", name: str | None = None,
+               recon: str | None = None, tolerance: float = DEFAULT_TOLERANCE_DAYS, force: bool = False,
+               workers: int | None = None) -> InitSummary:
+    """Discover every series below ``dicom_dir`` and write the study folder ``study_dir``.
+
+    Parameters
+    ----------
+    study_dir
+        The study folder to create, or to update after the export has grown.
+    dicom_dir
+        The export: any layout, any file names, DICOMDIR or not.
+    days
+        The nominal scan schedule (days after injection); scans outside it are left out as off schedule.
+    nuclide
+        The study's nuclide; a PET whose header half-life differs by more than 1 % is left out.
+    name
+        ``name`` in study.yaml (default: the folder's name).
+    recon
+        Reconstruction preference: text in SeriesDescription or ReconstructionMethod.
+    tolerance
+        Half-width (days) of each scheduled day's window.
+    force
+        Rewrite study.yaml and the tables from the export (user edits are lost).
+    workers
+        Processes for the header scan (default: all CPUs).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from immunopet.intake.discovery import discover_export
+    from immunopet.intake.headers import read_series_header
+    from immunopet.intake.plan import build_plan
+    from immunopet.intake.writer import known_pseudonyms, write_study
+    from immunopet.nuclides import get_nuclide
+
+    study, export = Path(study_dir), Path(dicom_dir)
+    if not export.is_dir():
+        raise ImmunoPETError("the DICOM export folder does not exist", file=export, fix="give --dicom EXPORT_DIR")
+    if study.exists() and not study.is_dir():
+        raise ImmunoPETError("the study folder is a file", file=study, fix="give a folder")
+    if tolerance <= 0:
+        raise ImmunoPETError(f"the day tolerance must be positive, got {tolerance}", attribute="--tolerance",
+                             fix="give e.g. --tolerance 0.5 (days)")
+    found = discover_export(export, workers=workers)
+    if not found.series:
+        raise ImmunoPETError(f"no DICOM series below the folder ({len(found.unreadable)} file(s) unreadable)",
+                             file=export, fix="give the folder the export was written to")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        headers = list(pool.map(read_series_header, found.series))
+    plan = build_plan(headers, nuclide=get_nuclide(nuclide), days=days, tolerance=tolerance, preference=recon,
+                      known=known_pseudonyms(study))
+    tracers = [s.pet.radiopharmaceutical for s in plan.scans if s.pet.radiopharmaceutical]
+    tracer = max(set(tracers), key=tracers.count) if tracers else ""
+    written = write_study(plan, study, config=_study_config(study, name, get_nuclide(nuclide).name, days, tracer),
+                          force=force)
+    return InitSummary(study, plan, written, found.unreadable, tuple(days))

@@ -1,0 +1,102 @@
+"""What a site adds by hand after ``immunopet init`` on a simulated raw export, taken from its truth.
+
+``init`` writes the scan and patient tables from the DICOM headers; the reader's VOIs, the clinical
+table and the lesion measurements do not live in the images. For a simulated export they are in
+``truth/study/`` (keyed by the simulator's scan and patient ids); :func:`annotate_from_truth` maps them
+onto the ids init gave, through each scan's PET SeriesInstanceUID, as a trial team would fill in the
+tables. The demo uses it between ``init`` and ``run``. The label masks are copied to
+``STUDY_DIR/masks/<scan_id>_labels.nii.gz`` under init's scan ids; when the study is the simulation's own
+folder (the demo), the truth tables are re-keyed to init's ids too (:func:`rekey_truth`), so truth and
+results line up by ``scan_id`` and ``patient_id``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from immunopet.errors import ImmunoPETError
+
+#: patients.csv columns that init fills from the headers and keeps.
+HEADER_COLUMNS = ("patient_id", "sex", "height_cm")
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    frame.to_csv(temporary, index=False, lineterminator="\n")
+    os.replace(temporary, path)
+
+
+def annotate_from_truth(study_dir: str | os.PathLike[str], sim_dir: str | os.PathLike[str]) -> dict[str, int]:
+    """Write vois.csv (masks copied to ``masks/``), lesions.csv, the clinical columns of patients.csv
+    and study.yaml's settings.
+
+    Returns the number of rows written per table. Raises :class:`ImmunoPETError` when the study's
+    scans cannot be matched to the simulation (a different export).
+    """
+    study, sim = Path(study_dir), Path(sim_dir)
+    truth = sim / "truth" / "study"
+    scans = _read(study / "scans.csv")
+    true_scans = _read(sim / "truth" / "scans.csv")
+    matched = scans.merge(true_scans, on="pet_series_uid", suffixes=("", "_truth"))
+    if matched.empty:
+        raise ImmunoPETError("no scan of the study is a scan of this simulation", file=study / "scans.csv",
+                             fix="give the folder the simulated export was written to")
+    scan_of = dict(zip(matched["scan_id_truth"], matched["scan_id"]))
+    patient_of = dict(zip(matched["patient_id_truth"], matched["patient_id"]))
+    vois = _read(truth / "vois.csv")
+    vois = vois[vois["scan_id"].isin(scan_of)].assign(scan_id=lambda v: v["scan_id"].map(scan_of))
+    copied: dict[str, str] = {}
+    for path, scan_id in zip(vois["path"], vois["scan_id"]):
+        if path and path not in copied:
+            copied[path] = f"masks/{scan_id}_{Path(path).name.split('_', 2)[-1]}"
+            (study / "masks").mkdir(exist_ok=True)
+            shutil.copy2(truth / path, study / copied[path])
+    vois["path"] = [copied.get(p, "") for p in vois["path"]]
+    lesions = _read(truth / "lesions.csv")
+    lesions = lesions[lesions["patient_id"].isin(patient_of)].assign(
+        patient_id=lambda v: v["patient_id"].map(patient_of))
+    clinical = _read(truth / "patients.csv")
+    clinical = clinical[clinical["patient_id"].isin(patient_of)].assign(
+        patient_id=lambda v: v["patient_id"].map(patient_of))
+    patients = _read(study / "patients.csv")
+    keep = patients[[c for c in HEADER_COLUMNS if c in patients.columns]]
+    merged = keep.merge(clinical.drop(columns=[c for c in HEADER_COLUMNS[1:] if c in clinical.columns]),
+                        on="patient_id", how="left").fillna("")
+    columns = list(patients.columns) + [c for c in merged.columns if c not in patients.columns]
+    _write(merged[columns], study / "patients.csv")
+    _write(vois, study / "vois.csv")
+    _write(lesions, study / "lesions.csv")
+    config = yaml.safe_load((study / "study.yaml").read_text(encoding="utf-8"))
+    true_config = yaml.safe_load((truth / "study.yaml").read_text(encoding="utf-8"))
+    config.update({k: v for k, v in true_config.items() if k not in ("tables",)})
+    (study / "study.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    if study.resolve() == sim.resolve():
+        rekey_truth(sim / "truth", scan_of, patient_of)
+    return {"vois.csv": len(vois), "lesions.csv": len(lesions), "patients.csv": len(merged)}
+
+
+#: Truth tables and their id columns re-keyed by :func:`rekey_truth`.
+ID_COLUMNS = {"scan_id": "scan", "patient_id": "patient", "returning_patient": "patient", "same_person_as": "patient"}
+
+
+def rekey_truth(truth: Path, scan_of: dict[str, str], patient_of: dict[str, str]) -> None:
+    """Rewrite the scan and patient ids of every truth table to the study's (ids not in the maps stay)."""
+    maps = {"scan": scan_of, "patient": patient_of}
+    for path in sorted(truth.glob("*.csv")):
+        frame = _read(path)
+        changed = False
+        for column, kind in ID_COLUMNS.items():
+            if column in frame.columns:
+                frame[column] = [maps[kind].get(v, v) for v in frame[column]]
+                changed = True
+        if changed:
+            _write(frame, path)
