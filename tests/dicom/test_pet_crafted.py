@@ -166,7 +166,7 @@ def test_cm2ml_is_suv_bsa(craft):
 
 def test_sex_other_takes_mean_of_ibw(craft):
     pet = load_pet(craft(PatientSex="O", PatientSize="1.75"))
-    ibw_kg = 0.5 * (50 + 45.5) + 2.3 * (175 - 152.4) / 2.54
+    ibw_kg = 0.5 * ((48.0 + 1.06 * 23) + (45.5 + 0.91 * 23))  # IBSI manual, H = 175 cm
     assert pet.suv_factor("ibw") == pytest.approx(bw_factor() * ibw_kg / W_KG, rel=1e-9)
 
 

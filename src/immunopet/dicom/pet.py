@@ -11,6 +11,7 @@ Stored values are converted to Bq/mL at the decay-correction reference time:
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from immunopet.dicom.geometry import Frame
-from immunopet.dicom.header import PHILIPS_ACTIVITY_SCALE, PHILIPS_SUV_SCALE, Sourced, private_float, seconds_between
+from immunopet.dicom.header import PHILIPS_ACTIVITY_SCALE, PHILIPS_SUV_SCALE, Sourced, private_lookup, seconds_between
 from immunopet.dicom.inputs import SUV_TYPES, SuvInputs
 from immunopet.dicom.overrides import SuvOverrides, fix_for
 from immunopet.dicom.read_inputs import read_suv_inputs
@@ -124,13 +125,13 @@ def to_bqml(array: np.ndarray, frames: list[Frame], inputs: SuvInputs) -> np.nda
     if units in ("GML", "CM2ML"):
         array *= np.float32(_stored_suv_to_bqml(inputs, str(inputs.suv_type.value)))
     elif units == "CNTS":
-        activity = [private_float(f.ds, *PHILIPS_ACTIVITY_SCALE) for f in frames]
-        suvbw = [private_float(f.ds, *PHILIPS_SUV_SCALE) for f in frames]
-        if all(a is not None and a > 0 for a in activity):
+        activity = _philips_factors(frames, PHILIPS_ACTIVITY_SCALE, inputs)
+        suvbw = _philips_factors(frames, PHILIPS_SUV_SCALE, inputs)
+        if all(a is not None for a in activity):
             array *= _per_frame(activity)  # type: ignore[arg-type]
             activity_values = True
             inputs.units = Sourced(units, inputs.units.source, "to Bq/mL by Philips Activity Concentration Scale Factor (7053,1009)")
-        elif all(s is not None and s > 0 for s in suvbw):
+        elif all(s is not None for s in suvbw):
             back = _stored_suv_to_bqml(inputs, "BW")
             array *= _per_frame([s * back for s in suvbw])  # type: ignore[operator]
             inputs.units = Sourced(units, inputs.units.source, "to SUVbw by Philips SUV Scale Factor (7053,1000), to Bq/mL with the header inputs")
@@ -143,6 +144,24 @@ def to_bqml(array: np.ndarray, frames: list[Frame], inputs: SuvInputs) -> np.nda
     if inputs.decay_correction.value == "NONE" and activity_values:
         array *= _none_factors(frames, inputs)
     return array
+
+
+def _philips_factors(frames: list[Frame], tag: tuple[int, str, int], inputs: SuvInputs) -> list[float | None]:
+    """One Philips scale factor per frame (``None`` where absent or not a positive finite number)."""
+    values: list[float | None] = []
+    notes: set[str] = set()
+    for frame in frames:
+        raw, note = private_lookup(frame.ds, *tag)
+        try:
+            value = None if raw is None else float(raw)
+        except (TypeError, ValueError):
+            value = None
+        values.append(value if value is not None and math.isfinite(value) and value > 0 else None)
+        if note and value is not None:
+            notes.add(note)
+    if notes and all(v is not None for v in values):
+        inputs.warnings.extend(f"{inputs.file}: {note}" for note in sorted(notes))
+    return values
 
 
 def _none_factors(frames: list[Frame], inputs: SuvInputs) -> np.ndarray:
