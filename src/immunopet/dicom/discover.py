@@ -22,10 +22,11 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from immunopet.dicom.files import require_regular_file, walk_files
 from immunopet.dicom.frames import frames_of
 from immunopet.dicom.geometry import build_grid
 from immunopet.dicom.header import date_time_of, parse_da
-from immunopet.errors import ImmunoPETError
+from immunopet.errors import DicomError, ImmunoPETError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -100,15 +101,7 @@ class Discovery:
 
 def iter_files(path: str | os.PathLike[str]) -> Iterable[Path]:
     """Every regular file below ``path`` (or ``path`` itself), sorted, DICOMDIR excluded."""
-    root = Path(path)
-    if root.is_file():
-        yield root
-        return
-    for folder, dirs, names in os.walk(root):
-        dirs.sort()
-        for name in sorted(names):
-            if name.upper() != "DICOMDIR" and not name.startswith("."):
-                yield Path(folder) / name
+    return walk_files(path)[0]
 
 
 def read_header(file: Path, tags: list[str] | None = None) -> Dataset:
@@ -120,6 +113,12 @@ def read_header(file: Path, tags: list[str] | None = None) -> Dataset:
         if "SeriesInstanceUID" not in ds:
             raise
         return ds
+
+
+def read_header_only(file: str | os.PathLike[str]) -> Dataset:
+    """The complete header of one regular file, pixel data excluded."""
+    require_regular_file(file, error=DicomError)
+    return pydicom.dcmread(file, stop_before_pixels=True)
 
 
 def _read(file: Path) -> tuple[Path, Dataset | None, str | None]:
@@ -192,8 +191,7 @@ def scan(path: str | os.PathLike[str], *, workers: int = 1) -> Discovery:
     if not Path(path).exists():
         raise ImmunoPETError("path does not exist", file=path, fix="give an existing folder or file")
     groups: dict[str, list[tuple[Path, Dataset]]] = defaultdict(list)
-    unreadable: list[tuple[str, str]] = []
-    files = list(iter_files(path))
+    files, unreadable = walk_files(path)
     for file, ds, problem in read_all(_read, files, workers=workers):
         if ds is None:
             unreadable.append((str(file), problem or "unreadable"))

@@ -224,26 +224,22 @@ def pet_from_volume(volume: Volume, *, overrides: SuvOverrides | None = None) ->
     return scan
 
 
-#: What the SUV inputs need from every slice besides the first (whose full header is read).
-FRAME_TAGS = [
-    "SpecificCharacterSet", "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "Rows", "Columns",
-    "RescaleSlope", "RescaleIntercept", "AcquisitionDate", "AcquisitionTime", "AcquisitionDateTime",
-    "ActualFrameDuration", "FrameReferenceTime", "NumberOfFrames",
-]
-
-
 def pet_inputs_from_headers(files: list[os.PathLike[str] | str], *, overrides: SuvOverrides | None = None) -> SuvInputs:
     """SUV inputs of a series from its headers only (no pixel data): used by ``inspect``.
 
-    The first file's header is read completely, the others only for their geometry and timing.
+    Every file's header is read and the frames are sorted as :func:`load_pet` sorts them, then
+    handed to the same reader (:func:`read_suv_inputs`), so ``inspect`` and ``convert`` agree.
     """
-    import pydicom
-
     from immunopet.dicom.frames import frames_of
+    from immunopet.dicom.geometry import build_grid
+    from immunopet.dicom.discover import read_header_only
 
     frames: list[Frame] = []
     with malformed_as_error(str(files[0]) if files else None):
-        for n, file in enumerate(files):
-            tags = None if n == 0 else FRAME_TAGS
-            frames.extend(frames_of(pydicom.dcmread(file, stop_before_pixels=True, specific_tags=tags), str(file)))
+        for file in files:
+            frames.extend(frames_of(read_header_only(str(file)), str(file)))
+        try:
+            frames = build_grid(frames).frames
+        except ImmunoPETError:
+            pass  # geometry problems are reported by discovery; the SUV inputs do not depend on order
         return read_suv_inputs(frames, overrides=overrides)
