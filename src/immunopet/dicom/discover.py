@@ -156,6 +156,8 @@ def _summarise(uid: str, items: list[tuple[Path, Dataset]]) -> SeriesInfo:
             frames.extend(frames_of(ds, str(file)))
         except ImmunoPETError as error:
             info.unreadable.append((str(file), error.message))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:  # damaged values
+            info.unreadable.append((str(file), f"malformed header: {type(error).__name__}: {error}"))
     if not frames:
         return info
     info.orientation = tuple(float(v) for v in frames[0].orientation)
@@ -171,6 +173,17 @@ def _summarise(uid: str, items: list[tuple[Path, Dataset]]) -> SeriesInfo:
     if grid.warnings:
         info.geometry_problem = "; ".join(grid.warnings)
     return info
+
+
+def _summarise_safely(uid: str, items: list[tuple[Path, Dataset]]) -> SeriesInfo:
+    """:func:`_summarise`, or a bare listing with the reason when a header value is damaged."""
+    try:
+        return _summarise(uid, items)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as error:
+        info = SeriesInfo(modality="UNKNOWN", patient_id=None, study_uid=None, series_uid=uid, study_date=None,
+                          series_datetime=None, description="", n_instances=len(items), files=[f for f, _ in items])
+        info.geometry_problem = f"malformed header: {type(error).__name__}: {error}"
+        return info
 
 
 def read_all(read: Callable[[T], R], files: Sequence[T], *, workers: int = 1) -> Iterator[R]:
@@ -197,7 +210,7 @@ def scan(path: str | os.PathLike[str], *, workers: int = 1) -> Discovery:
             unreadable.append((str(file), problem or "unreadable"))
         else:
             groups[str(ds.SeriesInstanceUID)].append((file, ds))
-    series = [_summarise(uid, items) for uid, items in groups.items()]
+    series = [_summarise_safely(uid, items) for uid, items in groups.items()]
     series.sort(key=lambda s: (s.patient_id or "", s.series_datetime or datetime.min, s.modality, s.series_uid))
     for file, reason in unreadable:
         log.debug("skipped %s: %s", file, reason)

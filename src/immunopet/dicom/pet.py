@@ -186,7 +186,8 @@ def _none_factors(frames: list[Frame], inputs: SuvInputs) -> np.ndarray:
 
 
 def load_pet(
-    path: PathOrFiles, *, series_uid: str | None = None, overrides: SuvOverrides | None = None
+    path: PathOrFiles, *, series_uid: str | None = None, overrides: SuvOverrides | None = None,
+    assume_unit_slope: bool = False,
 ) -> PetScan:
     """Load a PET series as Bq/mL with its SUV inputs; fails early if SUVbw cannot be trusted.
 
@@ -198,13 +199,16 @@ def load_pet(
         SeriesInstanceUID to pick when the folder holds several image series.
     overrides
         Values replacing the header's (logged, and shown by :meth:`PetScan.audit`).
+    assume_unit_slope
+        Use 1 for slices without RescaleSlope (logged) instead of refusing them.
 
     Raises
     ------
     SUVError
         Naming the file, attribute and the override that fixes it.
     """
-    return pet_from_volume(read_volume(path, series_uid=series_uid), overrides=overrides)
+    volume = read_volume(path, series_uid=series_uid, assume_unit_slope=assume_unit_slope)
+    return pet_from_volume(volume, overrides=overrides)
 
 
 def pet_from_volume(volume: Volume, *, overrides: SuvOverrides | None = None) -> PetScan:
