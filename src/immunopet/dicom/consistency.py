@@ -9,6 +9,7 @@ slices, unless an override supplies that input (then it is a warning).
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -18,6 +19,7 @@ from immunopet.dicom.geometry import Frame
 from immunopet.dicom.header import label, raw_text
 from immunopet.dicom.overrides import SuvOverrides, fix_for
 from immunopet.errors import SUVError
+from immunopet.safe_text import safe_text
 
 #: (keyword, in the radiopharmaceutical item?, the override that replaces it or None).
 COMPARED: tuple[tuple[str, bool, str | None], ...] = (
@@ -41,9 +43,10 @@ def _normalised(text: str | None) -> object:
     if text is None:
         return None
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         return text.strip().upper()
+    return number if math.isfinite(number) else text.strip().upper()  # NaN != NaN: compare as text
 
 
 def _reader(keyword: str, in_rp: bool) -> Callable[[Dataset], object]:
@@ -54,9 +57,17 @@ def _reader(keyword: str, in_rp: bool) -> Callable[[Dataset], object]:
 
 def _describe(groups: dict[object, list[str]]) -> str:
     parts = []
-    for value, files in sorted(groups.items(), key=lambda item: -len(item[1])):
+    ordered = sorted(groups.items(), key=lambda item: -len(item[1]))
+    if len(ordered) > 3:
+        parts_left = sum(len(files) for _, files in ordered[3:])
+        ordered = ordered[:3]
+    else:
+        parts_left = 0
+    for value, files in ordered:
         shown = "(absent)" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
-        parts.append(f"{shown} in {len(files)} slice(s) (e.g. {files[0]})")
+        parts.append(f"{safe_text(shown, max_length=60)} in {len(files)} slice(s) (e.g. {files[0]})")
+    if parts_left:
+        parts.append(f"other values in {parts_left} slice(s)")
     return "; ".join(parts)
 
 

@@ -124,6 +124,18 @@ def _file_size(file: str) -> int | None:
         return None
 
 
+def _check_bits_stored(data: np.ndarray, stored: int, signed: bool, file: str) -> None:
+    """Values outside the BitsStored range would be changed by masking: refuse instead."""
+    low, high = (-(1 << (stored - 1)), (1 << (stored - 1)) - 1) if signed else (0, (1 << stored) - 1)
+    lowest, highest = int(data.min()), int(data.max())
+    if lowest < low or highest > high:
+        raise DicomError(
+            f"stored values {lowest}..{highest} do not fit BitsStored {stored} ({low}..{high}): masking them "
+            "would change the image", file=file, attribute="BitsStored (0028,0101)",
+            fix="the header is wrong: set BitsStored to BitsAllocated or re-export the series",
+        )
+
+
 def stored_pixels(ds: Dataset, file: str) -> np.ndarray:
     """Stored values, shape ``(frames, rows, columns)``; raw bytes when uncompressed."""
     if "PixelData" not in ds:
@@ -133,7 +145,7 @@ def stored_pixels(ds: Dataset, file: str) -> np.ndarray:
     bits, stored = _layout(ds, file)
     signed = _integer(ds, "PixelRepresentation", 0) == 1
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
-    raw_ok = syntax is not None and not syntax.is_compressed and (stored == bits or not signed)
+    raw_ok = syntax is not None and not syntax.is_compressed
     if raw_ok:
         dtype = np.dtype(f"{'i' if signed else 'u'}{bits // 8}").newbyteorder("<" if syntax.is_little_endian else ">")
         pixel_bytes = ds.PixelData
@@ -144,12 +156,7 @@ def stored_pixels(ds: Dataset, file: str) -> np.ndarray:
             )
         data = np.frombuffer(pixel_bytes, dtype=dtype, count=n * rows * cols)
         if stored < bits:
-            if np.any(data >> stored):
-                raise DicomError(
-                    f"stored values exceed BitsStored {stored} (highest {int(data.max())}): masking them would "
-                    "change the image", file=file, attribute="BitsStored (0028,0101)",
-                    fix="the header is wrong: set BitsStored to BitsAllocated or re-export the series",
-                )
+            _check_bits_stored(data, stored, signed, file)
         return data.reshape(n, rows, cols)
     try:
         return np.asarray(ds.pixel_array).reshape(n, rows, cols)

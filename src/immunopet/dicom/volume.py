@@ -223,9 +223,13 @@ def _read_volume(path: PathOrFiles, *, series_uid: str | None, workers: int,
         log.warning("%s", message)
     check_pixel_budget(grid)
     array = assemble(grid)
-    if not np.isfinite(array).all():
-        raise DicomError("rescaled values are not finite (RescaleSlope/RescaleIntercept overflow float32)",
-                         file=where, attribute="RescaleSlope (0028,1053)", fix="repair the rescale attributes")
+    finite = np.isfinite(array)
+    if not finite.all():
+        k = int(np.flatnonzero(~finite.all(axis=(0, 1)))[0])
+        frame = grid.frames[k]
+        raise DicomError(f"rescaled values are not finite (RescaleSlope {frame.slope:g} x stored values overflow "
+                         "float32)", file=frame.where, attribute="RescaleSlope (0028,1053)",
+                         fix="repair the rescale attributes or remove the slice")
     units = "HU" if modality == "CT" else str(first.get("Units", "") or "")
     if modality == "PT" and any(f.intercept for f in grid.frames):
         log.warning("%s: PET RescaleIntercept (0028,1052) is not 0; applied as written", where)
