@@ -88,7 +88,7 @@ def test_time_only_injection_across_midnight(craft):
 
 
 def test_ge_private_scan_datetime_when_series_time_was_modified(craft):
-    folder = craft(SeriesTime="160000")
+    folder = craft(SeriesTime="160000", DecayFactor=None)  # no DecayFactor to check the candidates against
     ds = pydicom.dcmread(folder / "slice.dcm")
     ds.private_block(0x0009, "GEMS_PETD_01", create=True).add_new(0x0D, "DT", "19600614152000")
     ds.save_as(folder / "slice.dcm")

@@ -17,13 +17,12 @@ from immunopet.dicom.geometry import Frame
 from immunopet.dicom.header import (
     GE_ADMIN_DATETIME, Sourced, label, latest_before, parse_dt, parse_tm, private_value, value_of,
 )
-from immunopet.dicom.inputs import (
-    SUPPORTED_UNITS, SUV_TYPES, SuvInputs, apply_overrides, read_reference_datetime, record_missing,
-)
+from immunopet.dicom.inputs import SUPPORTED_UNITS, SUV_TYPES, SuvInputs, apply_overrides, record_missing
 from immunopet.dicom.consistency import check_slices_agree
 from immunopet.dicom.overrides import SuvOverrides, fix_for
 from immunopet.dicom.plausible import HALF_LIFE_TOLERANCE, implausible
 from immunopet.dicom.radionuclide import identify_nuclide
+from immunopet.dicom.reference_time import read_reference_datetime
 from immunopet.errors import SUVError
 from immunopet.nuclides import NUCLIDES
 from immunopet.safe_text import safe_text
@@ -231,7 +230,7 @@ def _read_suv_inputs(frames: list[Frame], overrides: SuvOverrides | None) -> Suv
     if half_error is not None:
         errors["half_life_s"] = half_error
     half_life = values["half_life_s"].value
-    scan = read_reference_datetime(frames, half_life)
+    scan = read_reference_datetime(frames, half_life, warnings, decay_correction=decay)
     readers = {
         "scan_datetime": scan, "injected_bq": _dose(rp, file), "weight_kg": _weight(ds, file),
         "height_cm": _height(ds, file), "sex": _sex(ds, file),
