@@ -75,6 +75,21 @@ def _scalar(ds: Dataset, keyword: str, file: str) -> float | None:
     return value
 
 
+#: Largest plausible frame duration / frame reference time (ms): 10 days, far beyond any PET frame.
+MAX_TIMING_MS = 10 * 86400 * 1000.0
+
+
+def _timing(ds: Dataset | None, keyword: str, file: str) -> float | None:
+    """ActualFrameDuration / FrameReferenceTime in ms: ``None`` when absent, an error when unusable."""
+    if ds is None:
+        return None
+    value = _scalar(ds, keyword, file)
+    if value is not None and not 0.0 <= value <= MAX_TIMING_MS:
+        raise DicomError(f"{label(keyword)} {value:g} ms is outside 0-{MAX_TIMING_MS:g} ms", file=file,
+                         attribute=label(keyword), fix="repair the attribute or remove the file")
+    return value
+
+
 def frame_count(ds: Dataset, file: str) -> int:
     """NumberOfFrames (0028,0008) as a positive integer (1 when absent)."""
     text = raw_text(ds, "NumberOfFrames")
@@ -107,8 +122,8 @@ def _classic_frame(ds: Dataset, file: str) -> Frame:
         slope=slope,
         intercept=intercept,
         acquisition=date_time_of(ds, "Acquisition"),
-        duration_ms=float_of(ds, "ActualFrameDuration"),
-        frame_reference_ms=float_of(ds, "FrameReferenceTime"),
+        duration_ms=_timing(ds, "ActualFrameDuration", file),
+        frame_reference_ms=_timing(ds, "FrameReferenceTime", file),
     )
 
 
@@ -164,8 +179,8 @@ def _enhanced_frames(ds: Dataset, file: str) -> list[Frame]:
                 pixel_spacing=(float(spacing[0]), float(spacing[1])),
                 rows=rows, columns=columns, slope=slope, intercept=intercept,
                 acquisition=acquisition or date_time_of(ds, "Acquisition"),
-                duration_ms=duration if duration is not None else float_of(ds, "ActualFrameDuration"),
-                frame_reference_ms=float_of(ds, "FrameReferenceTime"),
+                duration_ms=duration if duration is not None else _timing(ds, "ActualFrameDuration", file),
+                frame_reference_ms=_timing(ds, "FrameReferenceTime", file),
             )
         )
     return frames

@@ -165,7 +165,8 @@ def _half_life(rp: Dataset | None, file: str, warnings: list[str]) -> tuple[Sour
         if nuclide is None:
             error = SUVError("half-life and radionuclide both missing", file=file, attribute=where, fix=fix_for("nuclide"))
             return nuc, Sourced(None, where), error
-        return nuc, Sourced(nuclide.half_life_s, f"immunopet.nuclides ({nuclide.name})", "header half-life missing"), None
+        return nuc, Sourced(nuclide.half_life_s, f"immunopet.nuclides ({nuclide.name})",
+                            f"{where} missing: the table value is used"), None
     value = header
     if nuclide is None:
         nearest = min(NUCLIDES.values(), key=lambda n: abs(math.log(value / n.half_life_s)))
@@ -229,7 +230,7 @@ def _read_suv_inputs(frames: list[Frame], overrides: SuvOverrides | None) -> Suv
     values["nuclide"], values["half_life_s"], half_error = _half_life(rp, file, warnings)
     if half_error is not None:
         errors["half_life_s"] = half_error
-    half_life = values["half_life_s"].value
+    half_life = None if half_error is not None else values["half_life_s"].value  # never compute with a bad one
     scan = read_reference_datetime(frames, half_life, warnings, decay_correction=decay)
     readers = {
         "scan_datetime": scan, "injected_bq": _dose(rp, file), "weight_kg": _weight(ds, file),
