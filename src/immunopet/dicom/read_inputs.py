@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pydicom.dataset import Dataset
 
-from immunopet.dicom.enhanced import decay_correction_of, units_of
+from immunopet.dicom.enhanced import CONVERTED, decay_correction_of, suv_view, units_of
 from immunopet.dicom.geometry import Frame
 from immunopet.dicom.header import (
     GE_ADMIN_DATETIME, Sourced, label, latest_before, parse_dt, parse_tm, private_value, value_of,
@@ -200,6 +200,7 @@ def read_suv_inputs(frames: list[Frame], *, overrides: SuvOverrides | None = Non
 
 def _read_suv_inputs(frames: list[Frame], overrides: SuvOverrides | None) -> SuvInputs:
     ds, file = frames[0].ds, frames[0].file
+    ds, lifted = suv_view(ds)  # legacy-converted enhanced PET: attributes in the shared functional groups
     warnings: list[str] = check_slices_agree(frames, overrides)
     values: dict[str, Sourced] = {}
     errors: dict[str, SUVError] = {}
@@ -243,6 +244,10 @@ def _read_suv_inputs(frames: list[Frame], overrides: SuvOverrides | None) -> Suv
             record_missing(values, errors, name, result)
         else:
             values[name] = result
+    for name, item in values.items():  # the audit names where an attribute was actually found
+        if any(keyword and item.source.startswith(keyword) for keyword in lifted) or (
+                "RadiopharmaceuticalInformationSequence" in lifted and item.source.startswith("Radio")):
+            values[name] = Sourced(item.value, f"{item.source} in {CONVERTED}", item.note)
     inputs = apply_overrides(SuvInputs(file=file, warnings=warnings, missing=errors, **values), overrides)
     injection, start = inputs.injection_datetime, inputs.scan_datetime
     if injection.value is not None and start.value is not None and injection.value > start.value:
