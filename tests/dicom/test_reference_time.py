@@ -8,7 +8,6 @@ Built here from the real Siemens slice (acrin-flt-siemens/1.dcm) as three beds.
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 
 import pydicom

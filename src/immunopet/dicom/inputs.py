@@ -15,6 +15,7 @@ from typing import Any
 from immunopet.dicom import suv as arithmetic
 from immunopet.dicom.header import Sourced, seconds_between
 from immunopet.dicom.overrides import SuvOverrides, fix_for
+from immunopet.dicom.reference_time import read_reference_datetime  # noqa: F401 - its former home
 from immunopet.errors import SUVError
 from immunopet.nuclides import get_nuclide
 
