@@ -1,15 +1,18 @@
-"""Benchmark: load a whole-body PET series + SUV, against SimpleITK's ImageSeriesReader.
+"""Benchmark: `immunopet convert --suv bw` as a whole process, against SimpleITK and dcm2niix.
 
 Writes a realistic series (200 x 200 x 400 int16 slices, one RescaleSlope per slice, built on a
-real Siemens PET header from ../shared/data) into a temporary folder, then times in the same run:
+real Siemens PET header from ../shared/data) into a temporary folder, then times in the same run,
+alternating, each as its own process (a user waits for start-up, reading and writing):
 
-- immunopet: ``load_pet(folder).suv("bw")`` (sort, per-slice rescale, SUV inputs, SUV image);
-- SimpleITK: ``ImageSeriesReader`` (GDCM file sort + read) and the same multiplication by the SUV
-  factor (SimpleITK reads no SUV inputs, so this is a lower bound of its work);
-- discovery: ``discover(folder)`` (header-only), reported per file.
+- immunopet: ``immunopet convert FOLDER out.nii.gz --suv bw`` (sort, per-slice rescale, every SUV
+  check, SUV image, NIfTI + JSON sidecar);
+- SimpleITK: a Python process running ``ImageSeriesReader`` (GDCM sort + read), the multiplication
+  by the SUV factor and ``WriteImage`` to .nii.gz (it reads no SUV inputs: a lower bound);
+- dcm2niix: ``dcm2niix -z y`` (C; writes stored values x slope, no SUV).
 
-Peak Python-heap memory of the immunopet load (tracemalloc; numpy buffers are traced) is reported
-relative to the float32 volume. Goals: ratio <= 1 (no slower than SimpleITK), peak < 3x volume.
+Printed: median wall times, the ratios immunopet / SimpleITK and immunopet / dcm2niix, and the peak
+resident memory of each process (``/usr/bin/time``) relative to the float32 volume. Goals:
+<= 1.0 x SimpleITK, <= 2.5 x dcm2niix, peak <= 2 x the volume. Nothing here asserts a time.
 
 Run: ``.venv/bin/python benchmarks/bench_dicom_load.py [--slices 400] [--size 200] [--repeat 5]``
 (``--series FOLDER`` times an existing PET series instead, e.g. the real GE one).
@@ -18,12 +21,13 @@ Run: ``.venv/bin/python benchmarks/bench_dicom_load.py [--slices 400] [--size 20
 from __future__ import annotations
 
 import argparse
-import gc
+import os
+import shutil
+import subprocess
 import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -59,43 +63,26 @@ def write_series(folder: Path, *, size: int, slices: int, seed: int = 0) -> None
         ds.save_as(folder / f"IM{order[k]:05d}")
 
 
-def time_immunopet(folder: Path) -> tuple[float, float]:
-    """(wall, CPU) seconds of load_pet + SUV image."""
-    from immunopet.dicom import load_pet
-
-    start, cpu = time.perf_counter(), time.process_time()
-    suv = load_pet(folder).suv("bw")
-    elapsed = time.perf_counter() - start, time.process_time() - cpu
-    assert suv.array.shape[2] > 0
-    return elapsed
-
-
-def time_simpleitk(folder: Path, factor: float) -> tuple[float, float]:
-    """(wall, CPU) seconds of ImageSeriesReader + multiplication by the SUV factor."""
-    import SimpleITK as sitk
-
-    start, cpu = time.perf_counter(), time.process_time()
-    reader = sitk.ImageSeriesReader()
-    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(folder)))
-    reader.SetOutputPixelType(sitk.sitkFloat32)
-    image = reader.Execute()
-    suv = sitk.GetArrayViewFromImage(image) * np.float32(factor)
-    elapsed = time.perf_counter() - start, time.process_time() - cpu
-    assert suv.size > 0
-    return elapsed
+SITK_SCRIPT = """
+import sys, numpy as np, SimpleITK as sitk
+folder, out, factor = sys.argv[1], sys.argv[2], float(sys.argv[3])
+reader = sitk.ImageSeriesReader()
+reader.SetFileNames(reader.GetGDCMSeriesFileNames(folder))
+reader.SetOutputPixelType(sitk.sitkFloat32)
+image = reader.Execute()
+sitk.WriteImage(image * factor, out)
+"""
 
 
-def peak_memory_ratio(folder: Path) -> tuple[float, float]:
-    from immunopet.dicom import load_pet
-
-    gc.collect()
-    tracemalloc.start()
-    pet = load_pet(folder)
-    suv = pet.suv("bw")
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    volume_bytes = suv.array.size * 4
-    return peak / volume_bytes, volume_bytes / 2**20
+def run_timed(command: list[str], tmp: Path) -> tuple[float, float]:
+    """(wall seconds, peak resident MiB) of one process run."""
+    report = tmp / "time.txt"
+    wrapped = ["/usr/bin/time", "-f", "%M", "-o", str(report), *command] if Path("/usr/bin/time").exists() else command
+    start = time.perf_counter()
+    subprocess.run(wrapped, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    wall = time.perf_counter() - start
+    peak = float(report.read_text().split()[-1]) / 1024 if report.exists() else float("nan")
+    return wall, peak
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,33 +98,41 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from immunopet.dicom import discover, load_pet
 
-    with tempfile.TemporaryDirectory(prefix="bench-dicom-") as tmp:
-        folder = args.series or Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="bench-dicom-") as tmp_name:
+        tmp = Path(tmp_name)
+        folder = args.series or tmp / "series"
         if args.series is None:
+            folder.mkdir()
             write_series(folder, size=args.size, slices=args.slices)
-        factor = load_pet(folder).suv_factor("bw")  # warm-up (file cache, imports)
-        time_simpleitk(folder, factor)
-        ours, theirs = [], []
-        for _ in range(args.repeat):  # interleaved, so machine load hits both alike
-            ours.append(time_immunopet(folder))
-            theirs.append(time_simpleitk(folder, factor))
+        pet = load_pet(folder)
+        factor, volume_mb = pet.suv_factor("bw"), pet.image.array.size * 4 / 2**20
+        (tmp / "dcm2niix").mkdir()
+        commands = {
+            "immunopet": [sys.executable, "-m", "immunopet.cli", "-q", "convert", str(folder), str(tmp / "ours.nii.gz")],
+            "SimpleITK": [sys.executable, "-c", SITK_SCRIPT, str(folder), str(tmp / "sitk.nii.gz"), repr(factor)],
+        }
+        if shutil.which("dcm2niix"):
+            commands["dcm2niix"] = ["dcm2niix", "-z", "y", "-b", "n", "-o", str(tmp / "dcm2niix"), "-f", "x", str(folder)]
+        for command in commands.values():  # warm-up: file cache, .pyc files
+            run_timed(command, tmp)
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for _ in range(args.repeat):  # alternating, so machine load hits every tool alike
+            for name, command in commands.items():
+                runs[name].append(run_timed(command, tmp))
         start = time.perf_counter()
         found = discover(folder)
         discover_s = time.perf_counter() - start
-        ratio_mem, volume_mb = peak_memory_ratio(folder)
-    t_ours, t_theirs = statistics.median(o[0] for o in ours), statistics.median(t[0] for t in theirs)
-    c_ours, c_theirs = statistics.median(o[1] for o in ours), statistics.median(t[1] for t in theirs)
     what = str(args.series) if args.series else f"{args.size}x{args.size}x{args.slices} int16, one slope per slice"
-    print(f"series: {what} ({volume_mb:.0f} MiB float32)")
-    print(f"immunopet load_pet + suv('bw'): {t_ours:.3f} s (median of {args.repeat})")
-    print(f"SimpleITK ImageSeriesReader + factor: {t_theirs:.3f} s (median of {args.repeat})")
-    pairs = sorted(o[0] / t[0] for o, t in zip(ours, theirs))
-    print(f"time ratio immunopet / SimpleITK: {t_ours / t_theirs:.2f}  (goal <= 1; per-pair ratios "
-          f"{pairs[0]:.2f}-{pairs[-1]:.2f})")
-    print(f"CPU time (all threads) immunopet {c_ours:.3f} s, SimpleITK {c_theirs:.3f} s: ratio {c_ours / c_theirs:.2f}")
-    print(f"peak traced memory / float32 volume: {ratio_mem:.2f}  (goal < 3)")
+    print(f"series: {what} ({volume_mb:.0f} MiB float32); median of {args.repeat} alternating runs per tool")
+    wall = {name: statistics.median(r[0] for r in rs) for name, rs in runs.items()}
+    peak = {name: max(r[1] for r in rs) for name, rs in runs.items()}
+    for name in runs:
+        print(f"{name:10s} {wall[name]:.3f} s   peak RSS {peak[name]:.0f} MiB = {peak[name] / volume_mb:.2f} x volume")
+    for other, goal in (("SimpleITK", 1.0), ("dcm2niix", 2.5)):
+        if other in wall:
+            print(f"ratio immunopet / {other}: {wall['immunopet'] / wall[other]:.2f}  (goal <= {goal})")
     print(f"discover (header-only): {discover_s:.3f} s for {found[0].n_instances} files = "
-          f"{1000 * discover_s / found[0].n_instances:.2f} ms/file (~{20 * discover_s / found[0].n_instances * 1000:.0f} s per 20k files)")
+          f"{1000 * discover_s / found[0].n_instances:.2f} ms/file")
     return 0
 
 

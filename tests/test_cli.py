@@ -42,3 +42,22 @@ def test_unexpected_error_prints_one_line_and_exits_internal(monkeypatch, capsys
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: boom [/x]" in err
     assert "--verbose" in err and "Traceback" not in err and "\x1b[31m" not in err
+
+
+def test_help_starts_without_the_heavy_libraries():
+    """`immunopet --help` must stay fast: no numpy, pydicom, scipy, pandas or matplotlib at start-up."""
+    import subprocess
+    import sys
+
+    code = ("import sys, contextlib, io\nfrom immunopet.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()) as out: main(['--help'])\n"
+            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'pydicom', 'scipy', 'pandas', 'matplotlib'})\n"
+            "print(heavy, 'convert' in out.getvalue())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[] True"
+
+
+def test_every_subcommand_answers_short_help(capsys):
+    for command in ("inspect", "convert", "measure", "simulate", "run", "validate", "analyze", "report", "demo"):
+        assert main([command, "-h"]) == EXIT_OK
+    assert "Usage:" in capsys.readouterr().out

@@ -18,7 +18,6 @@ import sys
 
 import typer
 
-from immunopet import __version__
 from immunopet.errors import ImmunoPETError
 from immunopet.logging_setup import configure, console
 from immunopet.safe_text import safe_markup
@@ -43,6 +42,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: Rich's help renderer costs more start-up than the rest together
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -63,6 +63,8 @@ COMMAND_MODULES = (
 
 def _version(value: bool) -> None:
     if value:
+        from immunopet import __version__
+
         typer.echo(f"immunopet {__version__}")
         raise typer.Exit()
 

@@ -8,8 +8,26 @@ stay fast.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
+
+
+class _LazyPackage(types.ModuleType):
+    """A package whose public name equal to a submodule's name stays the public object.
+
+    When ``package.discover`` (the module) is imported, the import system binds it as the
+    package's attribute ``discover``; here the module's own ``discover`` is bound instead.
+    """
+
+    _shadowed: frozenset[str] = frozenset()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (name in self._shadowed and isinstance(value, types.ModuleType)
+                and value.__name__ == f"{self.__name__}.{name}"):
+            value = getattr(value, name, value)
+        super().__setattr__(name, value)
 
 
 def lazy_exports(
@@ -23,13 +41,15 @@ def lazy_exports(
 
         __getattr__, __dir__, __all__ = lazy_exports(__name__, {"pet": "PetScan load_pet"}, globals())
 
-    A name equal to its module's name (``discover`` in ``discover.py``) is bound at once: importing
-    the submodule would otherwise set the package attribute to the module, hiding the function.
+    A name equal to its module's name (``discover`` in ``discover.py``) stays the function when the
+    submodule is imported (the package's class becomes :class:`_LazyPackage`); nothing is imported
+    before first use, so ``immunopet --help`` does not pay for pydicom or scipy.
     """
     homes = {name: module for module, names in modules.items() for name in names.split()}
-    for name, home in homes.items():
-        if name == home:
-            namespace[name] = getattr(importlib.import_module(f"{package}.{home}"), name)
+    module_object = sys.modules.get(package)
+    if module_object is not None and type(module_object) is types.ModuleType:
+        module_object.__class__ = _LazyPackage
+        object.__setattr__(module_object, "_shadowed", frozenset(n for n, h in homes.items() if n == h))
 
     def __getattr__(name: str) -> Any:
         if name in homes:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 
 from rich.console import Console
-from rich.logging import RichHandler
 
 #: Console for messages and progress bars (stderr, so stdout stays clean for --json/--csv output).
 console = Console(stderr=True)
 
 
 def configure(*, verbose: bool = False, quiet: bool = False) -> None:
+    from rich.logging import RichHandler  # imports rich's traceback machinery: not needed for --help
+
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO
     logging.basicConfig(
         level=level,

@@ -19,7 +19,7 @@ def test_inspect_json(shared_data, capsys):
     assert main(["inspect", str(shared_data), "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert len(payload["series"]) == 12
-    assert payload["unreadable"] == [{"file": str(shared_data / "README.md"), "reason": "not a DICOM file"}]
+    assert payload["unreadable"] == [{"file": "<input>/README.md", "reason": "not a DICOM file"}]
     ge = next(s for s in payload["series"] if s["patient_id"] == "STS_001" and s["modality"] == "PT")
     assert ge["suv"]["suv_bw_factor"] == pytest.approx(GE_FACTOR, rel=1e-12)
     assert ge["suv"]["inputs"]["weight_kg"] == {"value": 71.0, "source": "PatientWeight (0010,1030)", "note": "kg"}
@@ -99,3 +99,31 @@ def test_convert_rejects_non_nifti_output_before_loading(tmp_path, capsys):
 def test_inspect_missing_path_exit_code_3(tmp_path, capsys):
     assert main(["inspect", str(tmp_path / "absent")]) == 3
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_inspect_json_holds_no_identifiers_unless_asked(ge_pet, capsys):
+    uid = pydicom.dcmread(next(ge_pet.iterdir()), stop_before_pixels=True).SeriesInstanceUID
+    assert main(["inspect", str(ge_pet), "--json"]) == 0
+    text = capsys.readouterr().out
+    assert uid not in text and "2000-09-07" not in text and "20000907" not in text and str(ge_pet) not in text
+    suv = json.loads(text)["series"][0]["suv"]
+    # times as hours after the injection (10:35:00): the series start 11:20:11 is 2711 s later
+    assert suv["inputs"]["scan_datetime"]["value"] == pytest.approx(2711 / 3600, abs=1e-6)
+    assert suv["inputs"]["injection_datetime"]["value"] == 0.0
+    assert main(["inspect", str(ge_pet), "--json", "--include-identifiers"]) == 0
+    full = json.loads(capsys.readouterr().out)["series"][0]
+    assert full["series_uid"] == uid and full["suv"]["inputs"]["scan_datetime"]["value"] == "2000-09-07T11:20:11"
+
+
+def test_convert_sidecar_holds_no_identifiers_unless_asked(ge_pet, tmp_path):
+    uid = pydicom.dcmread(next(ge_pet.iterdir()), stop_before_pixels=True).SeriesInstanceUID
+    assert main(["convert", str(ge_pet), str(tmp_path / "a.nii.gz")]) == 0
+    text = (tmp_path / "a.json").read_text()
+    assert uid not in text and "2000-09-07" not in text and str(ge_pet) not in text
+    audit = json.loads(text)["suv"]
+    assert audit["reference_hours_after_injection"] == pytest.approx(2711 / 3600, abs=1e-6)
+    assert audit["uptake_hours"] == pytest.approx(2711 / 3600, abs=1e-9)
+    assert main(["convert", str(ge_pet), str(tmp_path / "b.nii.gz"), "--include-identifiers"]) == 0
+    full = json.loads((tmp_path / "b.json").read_text())
+    assert full["series_uid"] == uid and full["source"] == str(ge_pet)
+    assert not [p.name for p in tmp_path.iterdir() if "partial" in p.name]  # temporary files renamed

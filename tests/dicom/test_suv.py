@@ -65,9 +65,10 @@ def test_body_size_formulas_by_hand():
     assert suv.lbm_james(80, 180, "M") == pytest.approx(1.10 * 80 - 128 * (80 / 180) ** 2)
     assert suv.lbm_james(80, 180, "F") == pytest.approx(1.07 * 80 - 148 * (80 / 180) ** 2)
     assert suv.bsa_dubois_m2(80, 180) == pytest.approx(1.9964, abs=1e-3)
-    assert suv.ibw_devine(180, "M") == pytest.approx(50 + 2.3 * (180 / 2.54 - 60))
-    assert suv.ibw_devine(180, "F") == pytest.approx(45.5 + 2.3 * (180 / 2.54 - 60))
-    assert suv.ibw_devine(180, "O") == pytest.approx(0.5 * (suv.ibw_devine(180, "M") + suv.ibw_devine(180, "F")))
+    # IBSI SUV manual: 48.0 + 1.06 (H - 152) male, 45.5 + 0.91 (H - 152) female; 180 cm: 77.68 / 70.98 kg
+    assert suv.ibw_ibsi(180, "M") == pytest.approx(77.68)
+    assert suv.ibw_ibsi(180, "F") == pytest.approx(70.98)
+    assert suv.ibw_ibsi(180, "O") == pytest.approx(0.5 * (77.68 + 70.98))
 
 
 def test_suv_factor_units():

@@ -18,6 +18,7 @@ ZR = {
     "rp.RadiopharmaceuticalStartDateTime": "20240304091500",
     "rp.RadiopharmaceuticalStartTime": "091500",
     "PatientWeight": "72.5",
+    "DecayFactor": None,  # the source slice's value is that of its F-18 frame
 }
 
 

@@ -134,3 +134,37 @@ def test_default_table_shows_the_same_numbers(nifti_case, capsys):
     for metric in ("suv_max", "suv_peak", "suv_mean", "volume_ml"):
         line = next(row for row in out.splitlines() if f" {metric} " in row)
         assert f"{want.loc['L1', metric]:.4g}" in line and f"{want.loc['liver', metric]:.4g}" in line
+
+
+def test_nan_pet_is_refused_with_exit_3(nifti_case, capsys):
+    folder, suv = nifti_case
+    array = suv.array.copy()
+    array[3, 4, 5] = np.nan
+    nib.save(suv.with_array(array).to_nifti(), folder / "nan.nii.gz")
+    code = main(["measure", str(folder / "nan.nii.gz"), "--units", "SUVbw", "--mask", str(folder / "lesions.nii.gz")])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 3 and "1 voxel value(s) of the PET are NaN or infinite" in err and "Traceback" not in err
+
+
+def test_json_is_strict_when_a_ratio_is_infinite(nifti_case, capsys):
+    """A blood pool of SUV 0 makes tumour-to-blood ratios infinite: JSON must say null, not Infinity."""
+    folder, suv = nifti_case
+    array = suv.array.copy()
+    blood = sphere_mask(suv, [0.0, 0.0, 0.0], diameter_mm=17.7)
+    array[blood] = 0.0
+    nib.save(suv.with_array(array).to_nifti(), folder / "cold.nii.gz")
+    code = main(["measure", str(folder / "cold.nii.gz"), "--units", "SUVbw", "--mask", str(folder / "lesions.nii.gz"),
+                 "--labels", str(folder / "lesions.csv"), "--sphere", "0,0,0,17.7,blood_pool", "--json"])
+    captured = capsys.readouterr()
+    out = captured.out
+    assert code == 0, captured.err
+
+    def refuse(constant):
+        raise AssertionError(f"non-standard JSON constant {constant}")
+
+    records = {r["voi_id"]: r for r in json.loads(out, parse_constant=refuse)}
+    expected_table = measure_masks(suv.with_array(array), {**masks_from_nifti(
+        folder / "lesions.nii.gz", suv, labels={1: "L1", 2: "liver"}), "blood_pool": blood})
+    liver = expected_table.set_index("voi_id").loc["liver"]
+    assert not np.isfinite(liver["tbr_max"]) and records["liver"]["tbr_max"] is None
+    assert records["liver"]["suv_max"] == pytest.approx(float(liver["suv_max"]))

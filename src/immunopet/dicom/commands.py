@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,12 @@ def _pet_block(info: Any, overrides: Any) -> dict[str, Any]:
 
 
 def _print_listing(found: Any, pet: dict[str, dict[str, Any]]) -> None:
+    """The text listing; every header-derived string goes through safe_text/safe_markup."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from immunopet.safe_text import safe_markup, safe_text
 
     out = Console(highlight=False, soft_wrap=True)
     table = Table(title=f"{len(found.series)} series", show_lines=False)
@@ -63,30 +68,35 @@ def _print_listing(found: Any, pet: dict[str, dict[str, Any]]) -> None:
     table.add_column("series UID", overflow="fold")  # never truncated: it is what --series takes
     for s in found.series:
         spacing = "x".join(f"{v:.3g}" for v in s.spacing) if s.spacing else "-"
-        table.add_row(s.modality, _fmt(s.patient_id), _fmt(s.series_datetime), s.description, str(s.n_instances),
-                      "x".join(map(str, s.shape)) if s.shape else "-", spacing, s.series_uid)
+        cells = (s.modality, _fmt(s.patient_id), _fmt(s.series_datetime), s.description, str(s.n_instances),
+                 "x".join(map(str, s.shape)) if s.shape else "-", spacing, s.series_uid)
+        table.add_row(*(Text(safe_text(c, max_length=200)) for c in cells))  # Text: never parsed as markup
     out.print(table)
     for s in found.series:
         if s.geometry_problem:
-            out.print(f"[yellow]geometry[/] {s.series_uid}: {s.geometry_problem}")
+            out.print(f"[yellow]geometry[/] {safe_markup(s.series_uid)}: {safe_markup(s.geometry_problem)}")
         for file, reason in s.unreadable:
-            out.print(f"[red]unusable[/] {file}: {reason}")
+            out.print(f"[red]unusable[/] {safe_markup(file)}: {safe_markup(reason)}")
     for uid, block in pet.items():
-        out.print(f"\n[bold]SUV inputs of PET series {uid}[/]")
+        out.print(f"\n[bold]SUV inputs of PET series {safe_markup(uid)}[/]")
         for name, item in block.get("inputs", {}).items():
             note = f"  ({item['note']})" if item["note"] else ""
-            out.print(f"  {name:20s} {_fmt(item['value']):28s} {item['source']}{note}")
+            out.print(safe_markup(f"  {name:20s} {_fmt(item['value']):28s} {item['source']}{note}"))
         if "suv_bw_factor" in block:
             out.print(f"  {'SUVbw factor':20s} {block['suv_bw_factor']:.6g} mL/Bq "
                       f"(D_ref = {block['injected_bq_at_reference'] / 1e6:.4g} MBq)")
         for name in block.get("overrides", []):
-            out.print(f"  [cyan]override in use:[/] {name}")
+            out.print(f"  [cyan]override in use:[/] {safe_markup(name)}")
         for warning in block.get("warnings", []):
-            out.print(f"  [yellow]warning:[/] {warning}")
+            out.print(f"  [yellow]warning:[/] {safe_markup(warning)}")
         if "suv_error" in block:
-            out.print(f"  [red]no trustworthy SUV:[/] {block['suv_error']}")
+            out.print(f"  [red]no trustworthy SUV:[/] {safe_markup(block['suv_error'])}")
     for file, reason in found.unreadable:
-        out.print(f"[red]unreadable[/] {file}: {reason}")
+        out.print(f"[red]unreadable[/] {safe_markup(file)}: {safe_markup(reason)}")
+
+
+_IDENTIFIERS_HELP = ("Keep DICOM UIDs, calendar date-times and absolute paths in the JSON (default: removed; "
+                     "times are given as hours after injection).")
 
 
 def inspect(
@@ -98,6 +108,7 @@ def inspect(
     height_cm: float | None = typer.Option(None, "--height-cm", help=_OVERRIDE_HELP),
     sex: str | None = typer.Option(None, "--sex", help=_OVERRIDE_HELP),
     nuclide: str | None = typer.Option(None, "--nuclide", help=_OVERRIDE_HELP),
+    include_identifiers: bool = typer.Option(False, "--include-identifiers", help=_IDENTIFIERS_HELP),
 ) -> None:
     """List every DICOM series below PATH, with grids and, for PET, the SUV inputs and their sources.
 
@@ -116,7 +127,12 @@ def inspect(
             "series": [dict(s.as_dict(), suv=pet.get(s.series_uid)) for s in found.series],
             "unreadable": [{"file": f, "reason": r} for f, r in found.unreadable],
         }
-        typer.echo(json.dumps(payload, indent=2, default=str))
+        payload = json.loads(json.dumps(payload, default=str))
+        if not include_identifiers:
+            from immunopet.dicom.privacy import redact
+
+            payload = redact(payload, [str(path), os.path.abspath(path), os.path.realpath(path)])
+        typer.echo(json.dumps(payload, indent=2))
     else:
         _print_listing(found, pet)
 
@@ -132,6 +148,9 @@ def convert(
     height_cm: float | None = typer.Option(None, "--height-cm", help=_OVERRIDE_HELP),
     sex: str | None = typer.Option(None, "--sex", help=_OVERRIDE_HELP + " M, F or O."),
     nuclide: str | None = typer.Option(None, "--nuclide", help=_OVERRIDE_HELP + " e.g. Zr-89."),
+    assume_unit_slope: bool = typer.Option(
+        False, "--assume-unit-slope", help="PET slices without RescaleSlope: use 1 (logged) instead of refusing."),
+    include_identifiers: bool = typer.Option(False, "--include-identifiers", help=_IDENTIFIERS_HELP),
 ) -> None:
     """Write a PET series as float32 SUV (or Bq/mL) NIfTI, or a CT series in HU, plus OUT.json.
 
@@ -142,12 +161,13 @@ def convert(
     from immunopet.dicom.suv import SUV_KINDS
     from immunopet.dicom.volume import read_volume
     from immunopet.errors import ImmunoPETError
+    from immunopet.safe_text import safe_markup
 
     if suv not in (*SUV_KINDS, "none"):
         raise ImmunoPETError(f"--suv {suv!r} is not one of bw, lbm, bsa, ibw, none", fix="e.g. --suv bw")
     check_output_name(out)
     overrides = _overrides(injection_datetime, injected_mbq, weight_kg, height_cm, sex, nuclide)
-    volume = read_volume(series, series_uid=series_uid)
+    volume = read_volume(series, series_uid=series_uid, assume_unit_slope=assume_unit_slope)
     modality = volume.image.meta.get("modality")
     if modality == "PT":
         pet = pet_from_volume(volume, overrides=overrides)
@@ -160,8 +180,9 @@ def convert(
         if overrides.given():
             console.print("[yellow]SUV overrides ignored: the series is not PET[/]")
         image, sidecar = volume.image, {}
-    path = write_nifti(image, out, sidecar=sidecar)
-    console.print(f"wrote {out} ({image.units}, {'x'.join(map(str, image.shape))}) and {path.name}", highlight=False)
+    path = write_nifti(image, out, sidecar=sidecar, include_identifiers=include_identifiers)
+    console.print(f"wrote {safe_markup(out)} ({image.units}, {'x'.join(map(str, image.shape))}) and "
+                  f"{safe_markup(path.name)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -22,10 +22,11 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from immunopet.dicom.files import require_regular_file, walk_files
 from immunopet.dicom.frames import frames_of
 from immunopet.dicom.geometry import build_grid
 from immunopet.dicom.header import date_time_of, parse_da
-from immunopet.errors import ImmunoPETError
+from immunopet.errors import DicomError, ImmunoPETError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -100,15 +101,7 @@ class Discovery:
 
 def iter_files(path: str | os.PathLike[str]) -> Iterable[Path]:
     """Every regular file below ``path`` (or ``path`` itself), sorted, DICOMDIR excluded."""
-    root = Path(path)
-    if root.is_file():
-        yield root
-        return
-    for folder, dirs, names in os.walk(root):
-        dirs.sort()
-        for name in sorted(names):
-            if name.upper() != "DICOMDIR" and not name.startswith("."):
-                yield Path(folder) / name
+    return walk_files(path)[0]
 
 
 def read_header(file: Path, tags: list[str] | None = None) -> Dataset:
@@ -120,6 +113,12 @@ def read_header(file: Path, tags: list[str] | None = None) -> Dataset:
         if "SeriesInstanceUID" not in ds:
             raise
         return ds
+
+
+def read_header_only(file: str | os.PathLike[str]) -> Dataset:
+    """The complete header of one regular file, pixel data excluded."""
+    require_regular_file(file, error=DicomError)
+    return pydicom.dcmread(file, stop_before_pixels=True)
 
 
 def _read(file: Path) -> tuple[Path, Dataset | None, str | None]:
@@ -157,6 +156,8 @@ def _summarise(uid: str, items: list[tuple[Path, Dataset]]) -> SeriesInfo:
             frames.extend(frames_of(ds, str(file)))
         except ImmunoPETError as error:
             info.unreadable.append((str(file), error.message))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:  # damaged values
+            info.unreadable.append((str(file), f"malformed header: {type(error).__name__}: {error}"))
     if not frames:
         return info
     info.orientation = tuple(float(v) for v in frames[0].orientation)
@@ -172,6 +173,17 @@ def _summarise(uid: str, items: list[tuple[Path, Dataset]]) -> SeriesInfo:
     if grid.warnings:
         info.geometry_problem = "; ".join(grid.warnings)
     return info
+
+
+def _summarise_safely(uid: str, items: list[tuple[Path, Dataset]]) -> SeriesInfo:
+    """:func:`_summarise`, or a bare listing with the reason when a header value is damaged."""
+    try:
+        return _summarise(uid, items)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as error:
+        info = SeriesInfo(modality="UNKNOWN", patient_id=None, study_uid=None, series_uid=uid, study_date=None,
+                          series_datetime=None, description="", n_instances=len(items), files=[f for f, _ in items])
+        info.geometry_problem = f"malformed header: {type(error).__name__}: {error}"
+        return info
 
 
 def read_all(read: Callable[[T], R], files: Sequence[T], *, workers: int = 1) -> Iterator[R]:
@@ -192,14 +204,13 @@ def scan(path: str | os.PathLike[str], *, workers: int = 1) -> Discovery:
     if not Path(path).exists():
         raise ImmunoPETError("path does not exist", file=path, fix="give an existing folder or file")
     groups: dict[str, list[tuple[Path, Dataset]]] = defaultdict(list)
-    unreadable: list[tuple[str, str]] = []
-    files = list(iter_files(path))
+    files, unreadable = walk_files(path)
     for file, ds, problem in read_all(_read, files, workers=workers):
         if ds is None:
             unreadable.append((str(file), problem or "unreadable"))
         else:
             groups[str(ds.SeriesInstanceUID)].append((file, ds))
-    series = [_summarise(uid, items) for uid, items in groups.items()]
+    series = [_summarise_safely(uid, items) for uid, items in groups.items()]
     series.sort(key=lambda s: (s.patient_id or "", s.series_datetime or datetime.min, s.modality, s.series_uid))
     for file, reason in unreadable:
         log.debug("skipped %s: %s", file, reason)

@@ -48,3 +48,28 @@ def decay_correction_of(ds: Dataset) -> str:
         return decay
     corrected = str(value_of(ds, "DecayCorrected") or "").upper()
     return {"YES": "START", "NO": "NONE"}.get(corrected, "")
+
+
+CONVERTED = "SharedFunctionalGroupsSequence > UnassignedSharedConvertedAttributesSequence"
+
+
+def suv_view(ds: Dataset) -> tuple[Dataset, list[str]]:
+    """``ds`` with the attributes a legacy-converted enhanced image keeps in the shared functional
+    groups' UnassignedSharedConvertedAttributesSequence (Units, RadiopharmaceuticalInformationSequence,
+    DecayCorrection...) lifted to the top level where absent there, and their keywords.
+
+    highdicom's LegacyConvertedEnhancedPETImage writes them there. The returned dataset is a shallow
+    copy (pixel data are not copied); ``ds`` itself is unchanged.
+    """
+    shared = ds.get("SharedFunctionalGroupsSequence")
+    converted = shared[0].get("UnassignedSharedConvertedAttributesSequence") if shared else None
+    if not converted:
+        return ds, []
+    view = Dataset()
+    view.update({element.tag: element for element in ds if element.tag != 0x7FE00010})
+    lifted = []
+    for element in converted[0]:
+        if element.tag not in view:
+            view[element.tag] = element
+            lifted.append(element.keyword)
+    return view, lifted

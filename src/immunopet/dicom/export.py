@@ -39,19 +39,35 @@ def check_output_name(out: str | os.PathLike[str]) -> Path:
     return out
 
 
-def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str, Any] | None = None) -> Path:
-    """Write ``image`` as float32 NIfTI to ``out`` and a JSON sidecar; returns the sidecar path."""
+def _roots(source: Any) -> list[str]:
+    if not source:
+        return []
+    text = str(source)
+    return [text, os.path.abspath(text), os.path.realpath(text)]
+
+
+def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str, Any] | None = None,
+                include_identifiers: bool = False) -> Path:
+    """Write ``image`` as float32 NIfTI to ``out`` and a JSON sidecar; returns the sidecar path.
+
+    Both files are written to temporary names in the output folder and renamed when complete. The
+    sidecar holds no UIDs, dates or absolute paths unless ``include_identifiers``
+    (:mod:`immunopet.dicom.privacy`). Non-finite voxel values are refused before writing.
+    """
     out = check_output_name(out)
+    array = np.asarray(image.array, dtype=np.float32)
+    if not np.isfinite(array).all():
+        bad = int(np.count_nonzero(~np.isfinite(array)))
+        raise ImmunoPETError(f"{bad} voxel value(s) are not finite (NaN or infinite); nothing written", file=out,
+                             fix="check the rescale and SUV inputs of the series (immunopet inspect)")
     direction = image.direction
     if not np.allclose(direction.T @ direction, np.eye(3), atol=1e-4):
         log.warning("%s: the grid is sheared (gantry tilt); the NIfTI sform keeps it exactly, the qform "
                     "and ITK-based viewers approximate it: resample the image for those viewers", out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    float_image = image.with_array(np.asarray(image.array, dtype=np.float32))
-    nifti = float_image.to_nifti()
+    nifti = image.with_array(array).to_nifti()
     nifti.header["descrip"] = f"immunopet {image.units}"[:79].encode()
     nifti.header["scl_slope"], nifti.header["scl_inter"] = 1.0, 0.0
-    nifti.to_filename(str(out))
     record: dict[str, Any] = {
         "units": image.units,
         "shape": list(image.shape),
@@ -64,6 +80,21 @@ def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str,
     }
     if sidecar:
         record.update(sidecar)
+    record = json.loads(json.dumps(record, default=str))
+    if not include_identifiers:
+        from immunopet.dicom.privacy import redact
+
+        record = redact(record, _roots(image.meta.get("source")))
     path = sidecar_path(out)
-    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    suffix = ".nii.gz" if out.name.endswith(".nii.gz") else ".nii"
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.partial{suffix}")
+    temporary_json = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        nifti.to_filename(str(temporary))
+        temporary_json.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
+        os.replace(temporary, out)
+        os.replace(temporary_json, path)
+    finally:
+        for leftover in (temporary, temporary_json):
+            leftover.unlink(missing_ok=True)
     return path

@@ -38,7 +38,7 @@ class Frame:
     pixel_spacing: tuple[float, float]  # (between rows, between columns), mm
     rows: int
     columns: int
-    slope: float
+    slope: float | None  # RescaleSlope; None when the attribute is absent
     intercept: float
     acquisition: datetime | None = None
     duration_ms: float | None = None

@@ -174,22 +174,46 @@ def seconds_between(start: datetime, end: datetime) -> float:
 
 
 # ----- private tags ------------------------------------------------------------------------------
-def private_value(ds: Dataset, group: int, creator: str, element: int) -> Any:
-    """Value of a private attribute ``(group, xx<element>)`` in the block reserved by ``creator``.
-
-    Returns ``None`` if the creator or the element is absent or empty. Byte values (VR UN) are
-    decoded as ASCII text.
-    """
-    try:
-        block = ds.private_block(group, creator)
-        value = block[element].value
-    except (KeyError, ValueError):
-        return None
+def _as_value(value: Any) -> Any:
     if isinstance(value, bytes):
         value = value.decode("ascii", errors="replace").strip("\x00 ")
     if value is None or value == "":
         return None
     return value
+
+
+def _has_creator(ds: Dataset, group: int) -> bool:
+    """Whether any private creator (gggg,0010-00FF) is present in ``group``."""
+    return any((group << 16 | block) in ds for block in range(0x10, 0x100))
+
+
+def private_lookup(ds: Dataset, group: int, creator: str, element: int) -> tuple[Any, str]:
+    """Value of private attribute ``(group, xx<element>)`` of ``creator`` and how it was found.
+
+    The block reserved by ``creator`` is used when present. When the group holds no private creator
+    at all (anonymisers and some exports drop it), the attribute is read at the fixed tag
+    ``(group, 10<element>)`` the vendor's conformance statement gives; the second value then says
+    so (callers warn), else it is ``""``. ``(None, "")`` when absent or empty; bytes (VR UN) are
+    decoded as ASCII text.
+    """
+    try:
+        block = ds.private_block(group, creator)
+        return _as_value(block[element].value), ""
+    except (KeyError, ValueError):
+        pass
+    tag = group << 16 | 0x1000 | element
+    if _has_creator(ds, group) or tag not in ds:
+        return None, ""
+    found = _as_value(ds[tag].value)
+    if found is None:
+        return None, ""
+    return found, (f"({group:04X},{0x1000 | element:04X}) read without its private creator "
+                   f"({group:04X},0010) {creator!r}, which is missing")
+
+
+def private_value(ds: Dataset, group: int, creator: str, element: int) -> Any:
+    """Value of a private attribute (see :func:`private_lookup`), or ``None``."""
+    return private_lookup(ds, group, creator, element)[0]
 
 
 def private_float(ds: Dataset, group: int, creator: str, element: int) -> float | None:

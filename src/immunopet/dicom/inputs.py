@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from immunopet.dicom import suv as arithmetic
-from immunopet.dicom.geometry import Frame
-from immunopet.dicom.header import (
-    GE_SCAN_DATETIME, Sourced, date_time_of, label, parse_dt, private_value, seconds_between,
-)
+from immunopet.dicom.header import Sourced, seconds_between
 from immunopet.dicom.overrides import SuvOverrides, fix_for
+from immunopet.dicom.reference_time import read_reference_datetime  # noqa: F401 - its former home
 from immunopet.errors import SUVError
 from immunopet.nuclides import get_nuclide
 
@@ -146,39 +144,3 @@ def apply_overrides(inputs: SuvInputs, overrides: SuvOverrides | None) -> SuvInp
             shown = old.value.isoformat() if isinstance(old.value, datetime) else old.value
             log.info("%s: override %s = %s (header %s: %s)", inputs.file, key, item.value, old.source, shown)
     return inputs
-
-
-def read_reference_datetime(frames: list[Frame], half_life_s: float | None) -> Sourced | SUVError:
-    """Acquisition start for DecayCorrection START/NONE, by the order in docs/suv.md."""
-    ds, where = frames[0].ds, frames[0].file
-    explicit = parse_dt(ds.get("DecayCorrectionDateTime"))
-    if explicit is not None:
-        return Sourced(explicit, label("DecayCorrectionDateTime"))
-    series = date_time_of(ds, "Series")
-    acquisitions = [f.acquisition for f in frames if f.acquisition is not None]
-    earliest = min(acquisitions) if acquisitions else None
-    if series is not None and (earliest is None or series <= earliest + timedelta(seconds=1)):
-        return Sourced(series, f"{label('SeriesDate')} + {label('SeriesTime')}")
-    note = (f"SeriesTime {series.isoformat()} is after the earliest AcquisitionTime "
-            f"{earliest.isoformat()} (series modified)" if series and earliest else "no SeriesDate/SeriesTime")
-    ge = parse_dt(private_value(ds, *GE_SCAN_DATETIME))
-    if ge is not None:
-        return Sourced(ge, "GE private PET scan_datetime (0009,100D)", note)
-    timed = [f for f in frames if f.acquisition and f.frame_reference_ms is not None and (f.duration_ms or 0) > 0]
-    if timed and half_life_s:
-        refs = sorted(
-            f.acquisition + timedelta(seconds=arithmetic.backcomputed_reference_offset_s(
-                frame_reference_s=f.frame_reference_ms / 1000.0, frame_duration_s=f.duration_ms / 1000.0,
-                half_life_s=half_life_s))
-            for f in timed
-        )
-        median = refs[len(refs) // 2]
-        spread = seconds_between(refs[0], refs[-1])
-        extra = f"; back-computed times spread over {spread:.0f} s" if spread > 60 else ""
-        return Sourced(median, "back-computed: AcquisitionTime (0008,0032) + T_ave(ActualFrameDuration "
-                       "(0018,1242)) - FrameReferenceTime (0054,1300)", note + extra)
-    if earliest is not None:
-        return Sourced(earliest, f"earliest {label('AcquisitionDate')} + {label('AcquisitionTime')}", note)
-    return SUVError("no reference time: SeriesDate/SeriesTime, GE scan_datetime and AcquisitionDate/Time "
-                    "are all missing", file=where, attribute=f"{label('SeriesTime')}",
-                    fix="add SeriesDate and SeriesTime to the files (the scan start)")

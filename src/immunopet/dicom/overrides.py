@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from immunopet.dicom.plausible import RANGES, implausible
 from immunopet.errors import SUVError
 
 #: For each SUV input: the command-line option and the SuvOverrides field that set it.
@@ -64,16 +66,18 @@ class SuvOverrides:
         elif isinstance(self.injection_datetime, datetime) and self.injection_datetime.tzinfo is not None:
             # headers hold local times without offset: compare like with like
             object.__setattr__(self, "injection_datetime", self.injection_datetime.replace(tzinfo=None))
-        checks: dict[str, tuple[float, float]] = {
-            "injected_bq": (1.0e3, 1.0e11), "weight_kg": (0.5, 500.0), "height_cm": (30.0, 300.0),
-        }
-        for name, (low, high) in checks.items():
+        for name in RANGES:
             value = getattr(self, name)
-            if value is not None and not (low <= float(value) <= high):
-                raise SUVError(
-                    f"override {name}={value} is outside the plausible range {low:g}-{high:g}",
-                    attribute=name, fix=f"check the unit of {name}",
-                )
+            if value is None:
+                continue
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = math.nan
+            problem = implausible(name, number)
+            if problem is not None:
+                raise SUVError(f"override {problem}", attribute=name, fix=f"check the unit of {name}")
+            object.__setattr__(self, name, number)
         if self.sex is not None:
             sex = str(self.sex).strip().upper()[:1]
             if sex not in ("M", "F", "O"):

@@ -11,6 +11,7 @@ Stored values are converted to Bq/mL at the decay-correction reference time:
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from immunopet.dicom.geometry import Frame
-from immunopet.dicom.header import PHILIPS_ACTIVITY_SCALE, PHILIPS_SUV_SCALE, Sourced, private_float, seconds_between
+from immunopet.dicom.header import PHILIPS_ACTIVITY_SCALE, PHILIPS_SUV_SCALE, Sourced, private_lookup, seconds_between
 from immunopet.dicom.inputs import SUV_TYPES, SuvInputs
 from immunopet.dicom.overrides import SuvOverrides, fix_for
 from immunopet.dicom.read_inputs import read_suv_inputs
@@ -124,13 +125,13 @@ def to_bqml(array: np.ndarray, frames: list[Frame], inputs: SuvInputs) -> np.nda
     if units in ("GML", "CM2ML"):
         array *= np.float32(_stored_suv_to_bqml(inputs, str(inputs.suv_type.value)))
     elif units == "CNTS":
-        activity = [private_float(f.ds, *PHILIPS_ACTIVITY_SCALE) for f in frames]
-        suvbw = [private_float(f.ds, *PHILIPS_SUV_SCALE) for f in frames]
-        if all(a is not None and a > 0 for a in activity):
+        activity = _philips_factors(frames, PHILIPS_ACTIVITY_SCALE, inputs)
+        suvbw = _philips_factors(frames, PHILIPS_SUV_SCALE, inputs)
+        if all(a is not None for a in activity):
             array *= _per_frame(activity)  # type: ignore[arg-type]
             activity_values = True
             inputs.units = Sourced(units, inputs.units.source, "to Bq/mL by Philips Activity Concentration Scale Factor (7053,1009)")
-        elif all(s is not None and s > 0 for s in suvbw):
+        elif all(s is not None for s in suvbw):
             back = _stored_suv_to_bqml(inputs, "BW")
             array *= _per_frame([s * back for s in suvbw])  # type: ignore[operator]
             inputs.units = Sourced(units, inputs.units.source, "to SUVbw by Philips SUV Scale Factor (7053,1000), to Bq/mL with the header inputs")
@@ -143,6 +144,24 @@ def to_bqml(array: np.ndarray, frames: list[Frame], inputs: SuvInputs) -> np.nda
     if inputs.decay_correction.value == "NONE" and activity_values:
         array *= _none_factors(frames, inputs)
     return array
+
+
+def _philips_factors(frames: list[Frame], tag: tuple[int, str, int], inputs: SuvInputs) -> list[float | None]:
+    """One Philips scale factor per frame (``None`` where absent or not a positive finite number)."""
+    values: list[float | None] = []
+    notes: set[str] = set()
+    for frame in frames:
+        raw, note = private_lookup(frame.ds, *tag)
+        try:
+            value = None if raw is None else float(raw)
+        except (TypeError, ValueError):
+            value = None
+        values.append(value if value is not None and math.isfinite(value) and value > 0 else None)
+        if note and value is not None:
+            notes.add(note)
+    if notes and all(v is not None for v in values):
+        inputs.warnings.extend(f"{inputs.file}: {note}" for note in sorted(notes))
+    return values
 
 
 def _none_factors(frames: list[Frame], inputs: SuvInputs) -> np.ndarray:
@@ -167,7 +186,8 @@ def _none_factors(frames: list[Frame], inputs: SuvInputs) -> np.ndarray:
 
 
 def load_pet(
-    path: PathOrFiles, *, series_uid: str | None = None, overrides: SuvOverrides | None = None
+    path: PathOrFiles, *, series_uid: str | None = None, overrides: SuvOverrides | None = None,
+    assume_unit_slope: bool = False,
 ) -> PetScan:
     """Load a PET series as Bq/mL with its SUV inputs; fails early if SUVbw cannot be trusted.
 
@@ -179,13 +199,16 @@ def load_pet(
         SeriesInstanceUID to pick when the folder holds several image series.
     overrides
         Values replacing the header's (logged, and shown by :meth:`PetScan.audit`).
+    assume_unit_slope
+        Use 1 for slices without RescaleSlope (logged) instead of refusing them.
 
     Raises
     ------
     SUVError
         Naming the file, attribute and the override that fixes it.
     """
-    return pet_from_volume(read_volume(path, series_uid=series_uid), overrides=overrides)
+    volume = read_volume(path, series_uid=series_uid, assume_unit_slope=assume_unit_slope)
+    return pet_from_volume(volume, overrides=overrides)
 
 
 def pet_from_volume(volume: Volume, *, overrides: SuvOverrides | None = None) -> PetScan:
@@ -205,26 +228,22 @@ def pet_from_volume(volume: Volume, *, overrides: SuvOverrides | None = None) ->
     return scan
 
 
-#: What the SUV inputs need from every slice besides the first (whose full header is read).
-FRAME_TAGS = [
-    "SpecificCharacterSet", "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "Rows", "Columns",
-    "RescaleSlope", "RescaleIntercept", "AcquisitionDate", "AcquisitionTime", "AcquisitionDateTime",
-    "ActualFrameDuration", "FrameReferenceTime", "NumberOfFrames",
-]
-
-
 def pet_inputs_from_headers(files: list[os.PathLike[str] | str], *, overrides: SuvOverrides | None = None) -> SuvInputs:
     """SUV inputs of a series from its headers only (no pixel data): used by ``inspect``.
 
-    The first file's header is read completely, the others only for their geometry and timing.
+    Every file's header is read and the frames are sorted as :func:`load_pet` sorts them, then
+    handed to the same reader (:func:`read_suv_inputs`), so ``inspect`` and ``convert`` agree.
     """
-    import pydicom
-
     from immunopet.dicom.frames import frames_of
+    from immunopet.dicom.geometry import build_grid
+    from immunopet.dicom.discover import read_header_only
 
     frames: list[Frame] = []
     with malformed_as_error(str(files[0]) if files else None):
-        for n, file in enumerate(files):
-            tags = None if n == 0 else FRAME_TAGS
-            frames.extend(frames_of(pydicom.dcmread(file, stop_before_pixels=True, specific_tags=tags), str(file)))
+        for file in files:
+            frames.extend(frames_of(read_header_only(str(file)), str(file)))
+        try:
+            frames = build_grid(frames).frames
+        except ImmunoPETError:
+            pass  # geometry problems are reported by discovery; the SUV inputs do not depend on order
         return read_suv_inputs(frames, overrides=overrides)

@@ -7,24 +7,28 @@ above 3 is centimetres. Each choice is written into the input's ``note``.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import math
+from datetime import datetime
 
 from pydicom.dataset import Dataset
 
-from immunopet.dicom.enhanced import decay_correction_of, units_of
+from immunopet.dicom.enhanced import CONVERTED, decay_correction_of, suv_view, units_of
 from immunopet.dicom.geometry import Frame
 from immunopet.dicom.header import (
     GE_ADMIN_DATETIME, Sourced, label, latest_before, parse_dt, parse_tm, private_value, value_of,
 )
-from immunopet.dicom.inputs import (
-    SUPPORTED_UNITS, SUV_TYPES, SuvInputs, apply_overrides, read_reference_datetime, record_missing,
-)
+from immunopet.dicom.inputs import SUPPORTED_UNITS, SUV_TYPES, SuvInputs, apply_overrides, record_missing
+from immunopet.dicom.consistency import check_slices_agree
 from immunopet.dicom.overrides import SuvOverrides, fix_for
+from immunopet.dicom.plausible import HALF_LIFE_TOLERANCE, implausible
 from immunopet.dicom.radionuclide import identify_nuclide
+from immunopet.dicom.reference_time import read_reference_datetime
 from immunopet.errors import SUVError
+from immunopet.nuclides import NUCLIDES
+from immunopet.safe_text import safe_text
 
 #: Half-life disagreement (relative) above which a warning is given, and above which it is an error.
-HALF_LIFE_WARN, HALF_LIFE_ERROR = 0.005, 0.05
+HALF_LIFE_WARN, HALF_LIFE_ERROR = 0.005, HALF_LIFE_TOLERANCE
 #: Nuclides short-lived enough that a time-only injection can be placed on the scan day.
 SAME_DAY_MAX_HALF_LIFE_S = 6 * 3600.0
 
@@ -39,38 +43,52 @@ def _radiopharmaceutical(ds: Dataset, file: str, warnings: list[str]) -> Dataset
 
 
 def _number(ds: Dataset | None, keyword: str) -> float | None:
-    """The attribute as a number; ``None`` if absent; an SUVError if it is not a number."""
+    """The attribute as a finite number; ``None`` if absent; an SUVError if it is not one."""
     value = value_of(ds, keyword) if ds is not None else None
     if value is None:
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
-        raise SUVError(f"{keyword} {value!r} is not a number", attribute=label(keyword),
-                       fix="correct the header or supply the value as an override") from None
+        number = math.nan
+    if not math.isfinite(number):
+        name = {"RadionuclideTotalDose": "injected_bq", "PatientWeight": "weight_kg", "PatientSize": "height_cm",
+                "RadionuclideHalfLife": "nuclide"}.get(keyword)
+        raise SUVError(f"{keyword} {safe_text(value, max_length=40)!r} is not a finite number",
+                       attribute=label(keyword),
+                       fix=fix_for(name, "correct the header") if name else "correct the header")
+    return number
+
+
+def _checked(name: str, value: float, where: str, note: str, file: str) -> Sourced | SUVError:
+    problem = implausible(name, value)
+    if problem is None:
+        return Sourced(value, where, note)
+    return SUVError(f"{problem} (header value read as {note})", file=file, attribute=where, fix=fix_for(name))
 
 
 def _dose(rp: Dataset | None, file: str) -> Sourced | SUVError:
     where = label("RadionuclideTotalDose")
     value = _number(rp, "RadionuclideTotalDose")
     if value is None or value <= 0:
-        return SUVError("injected activity missing or zero", file=file, attribute=where, fix=fix_for("injected_bq"))
+        return SUVError("injected activity missing or not positive", file=file, attribute=where,
+                        fix=fix_for("injected_bq"))
     if value < 1.0e4:
-        return Sourced(value * 1.0e6, where, f"{value:g} read as MBq (value below 10 000)")
+        return _checked("injected_bq", value * 1.0e6, where, f"{value:g} read as MBq (value below 10 000)", file)
     if value < 1.0e5:
         return SUVError(f"injected activity {value:g} is neither plausible in Bq nor in MBq", file=file,
                         attribute=where, fix=fix_for("injected_bq"))
-    return Sourced(value, where, "Bq")
+    return _checked("injected_bq", value, where, "Bq", file)
 
 
 def _weight(ds: Dataset, file: str) -> Sourced | SUVError:
     where = label("PatientWeight")
     value = _number(ds, "PatientWeight")
     if value is None or value <= 0:
-        return SUVError("patient weight missing or zero", file=file, attribute=where, fix=fix_for("weight_kg"))
+        return SUVError("patient weight missing or not positive", file=file, attribute=where, fix=fix_for("weight_kg"))
     if value > 1000:
-        return Sourced(value / 1000.0, where, f"{value:g} read as grams (value above 1000)")
-    return Sourced(value, where, "kg")
+        return _checked("weight_kg", value / 1000.0, where, f"{value:g} read as grams (value above 1000)", file)
+    return _checked("weight_kg", value, where, "kg", file)
 
 
 def _height(ds: Dataset, file: str) -> Sourced | SUVError:
@@ -79,10 +97,10 @@ def _height(ds: Dataset, file: str) -> Sourced | SUVError:
     if value is None or value <= 0:
         return SUVError("patient height missing (needed for SUVlbm, SUVbsa, SUVibw)", file=file,
                         attribute=where, fix=fix_for("height_cm"))
-    if 0.3 <= value <= 3.0:
-        return Sourced(value * 100.0, where, f"{value:g} m")
+    if value <= 3.0:
+        return _checked("height_cm", value * 100.0, where, f"{value:g} m", file)
     if 30.0 <= value <= 300.0:
-        return Sourced(value, where, f"{value:g} read as cm (DICOM wants metres)")
+        return _checked("height_cm", value, where, f"{value:g} read as cm (DICOM wants metres)", file)
     return SUVError(f"patient height {value:g} is implausible in m and in cm", file=file, attribute=where,
                     fix=fix_for("height_cm"))
 
@@ -139,13 +157,26 @@ def _half_life(rp: Dataset | None, file: str, warnings: list[str]) -> tuple[Sour
     nuc = Sourced(nuclide.name if nuclide else None, label("RadionuclideCodeSequence") if nuclide else "absent")
     header = _number(rp, "RadionuclideHalfLife")
     where = label("RadionuclideHalfLife")
-    if header is None or header <= 0:
+    if header is not None and header <= 0:
+        error = SUVError(f"RadionuclideHalfLife {header:g} s is not positive", file=file, attribute=where,
+                         fix=fix_for("nuclide", "correct the header"))
+        return nuc, Sourced(None, where), error
+    if header is None:
         if nuclide is None:
             error = SUVError("half-life and radionuclide both missing", file=file, attribute=where, fix=fix_for("nuclide"))
             return nuc, Sourced(None, where), error
-        return nuc, Sourced(nuclide.half_life_s, f"immunopet.nuclides ({nuclide.name})", "header half-life missing"), None
+        return nuc, Sourced(nuclide.half_life_s, f"immunopet.nuclides ({nuclide.name})",
+                            f"{where} missing: the table value is used"), None
     value = header
-    if nuclide is not None:
+    if nuclide is None:
+        nearest = min(NUCLIDES.values(), key=lambda n: abs(math.log(value / n.half_life_s)))
+        if abs(value - nearest.half_life_s) > HALF_LIFE_ERROR * nearest.half_life_s:
+            return nuc, Sourced(value, where), SUVError(
+                f"RadionuclideHalfLife {value:g} s matches no nuclide of the table (nearest {nearest.name}, "
+                f"{nearest.half_life_s:g} s) and the radionuclide is not named", file=file, attribute=where,
+                fix=fix_for("nuclide", "correct the header"))
+        nuc = Sourced(nearest.name, where, "nuclide identified by its half-life")
+    else:
         rel = abs(value - nuclide.half_life_s) / nuclide.half_life_s
         text = (f"RadionuclideHalfLife {value:g} s disagrees with {nuclide.name} "
                 f"({nuclide.half_life_s:g} s) by {100 * rel:.1f} %")
@@ -169,7 +200,8 @@ def read_suv_inputs(frames: list[Frame], *, overrides: SuvOverrides | None = Non
 
 def _read_suv_inputs(frames: list[Frame], overrides: SuvOverrides | None) -> SuvInputs:
     ds, file = frames[0].ds, frames[0].file
-    warnings: list[str] = []
+    ds, lifted = suv_view(ds)  # legacy-converted enhanced PET: attributes in the shared functional groups
+    warnings: list[str] = check_slices_agree(frames, overrides)
     values: dict[str, Sourced] = {}
     errors: dict[str, SUVError] = {}
     units = units_of(ds)
@@ -199,8 +231,8 @@ def _read_suv_inputs(frames: list[Frame], overrides: SuvOverrides | None) -> Suv
     values["nuclide"], values["half_life_s"], half_error = _half_life(rp, file, warnings)
     if half_error is not None:
         errors["half_life_s"] = half_error
-    half_life = values["half_life_s"].value
-    scan = read_reference_datetime(frames, half_life)
+    half_life = None if half_error is not None else values["half_life_s"].value  # never compute with a bad one
+    scan = read_reference_datetime(frames, half_life, warnings, decay_correction=decay)
     readers = {
         "scan_datetime": scan, "injected_bq": _dose(rp, file), "weight_kg": _weight(ds, file),
         "height_cm": _height(ds, file), "sex": _sex(ds, file),
@@ -212,11 +244,18 @@ def _read_suv_inputs(frames: list[Frame], overrides: SuvOverrides | None) -> Suv
             record_missing(values, errors, name, result)
         else:
             values[name] = result
+    for name, item in values.items():  # the audit names where an attribute was actually found
+        if any(keyword and item.source.startswith(keyword) for keyword in lifted) or (
+                "RadiopharmaceuticalInformationSequence" in lifted and item.source.startswith("Radio")):
+            values[name] = Sourced(item.value, f"{item.source} in {CONVERTED}", item.note)
     inputs = apply_overrides(SuvInputs(file=file, warnings=warnings, missing=errors, **values), overrides)
     injection, start = inputs.injection_datetime, inputs.scan_datetime
     if injection.value is not None and start.value is not None and injection.value > start.value:
-        warnings.append(f"{file}: injection {injection.value.isoformat()} ({injection.source}) is "
-                        f"after the scan start {start.value.isoformat()} ({start.source})")
+        text = (f"injection {injection.value.isoformat()} ({injection.source}) is after the scan start "
+                f"{start.value.isoformat()} ({start.source}): the uptake time would be negative")
+        if inputs.decay_correction.value != "ADMIN":  # the SUV depends on it: refuse
+            raise SUVError(text, file=file, attribute=injection.source, fix=fix_for("injection_datetime"))
+        warnings.append(f"{file}: {text} (images corrected to the injection: the SUV does not depend on it)")
     if "half_life_s" in inputs.missing:  # an inconsistent half-life is fatal unless overridden
         raise inputs.missing["half_life_s"]
     return inputs

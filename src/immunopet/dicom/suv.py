@@ -11,7 +11,6 @@ Janmahasatian S et al. Quantification of lean bodyweight. Clin Pharmacokinet 200
 James WPT. Research on obesity. London: HMSO, 1976.
 Du Bois D, Du Bois EF. A formula to estimate the approximate surface area if height and weight be
 known. Arch Intern Med 1916;17:863-871.
-Devine BJ. Gentamicin therapy. Drug Intell Clin Pharm 1974;8:650-655.
 """
 
 from __future__ import annotations
@@ -117,11 +116,11 @@ def bsa_dubois_m2(weight_kg: float, height_cm: float) -> float:
     return 0.007184 * height_cm**0.725 * weight_kg**0.425
 
 
-def ibw_devine(height_cm: float, sex: str) -> float:
-    """Ideal body weight (kg), Devine 1974: 50 kg (male) or 45.5 kg (female) + 2.3 kg per inch
-    above 5 ft, i.e. ``+ 0.9055 (H - 152.4)`` with H in cm."""
-    above = (height_cm - 152.4) * (2.3 / 2.54)
-    return _by_sex(sex, lambda: 50.0 + above, lambda: 45.5 + above)
+def ibw_ibsi(height_cm: float, sex: str) -> float:
+    """Ideal body weight (kg) as the IBSI SUV manual defines it for SUVType ``IBW``:
+    ``48.0 + 1.06 (H - 152)`` (male), ``45.5 + 0.91 (H - 152)`` (female), H in cm."""
+    above = height_cm - 152.0
+    return _by_sex(sex, lambda: 48.0 + 1.06 * above, lambda: 45.5 + 0.91 * above)
 
 
 def lean_body_mass(weight_kg: float, height_cm: float, sex: str, *, formula: str = "janmahasatian") -> float:
@@ -158,7 +157,7 @@ def normaliser(
     if kind == "lbm":
         return lean_body_mass(weight_kg, height_cm, sex, formula=lbm_formula) * 1000.0
     if kind == "ibw":
-        return ibw_devine(height_cm, sex) * 1000.0
+        return ibw_ibsi(height_cm, sex) * 1000.0
     raise ValueError(f"unknown SUV kind {kind!r}; use one of {', '.join(SUV_KINDS)}")
 
 

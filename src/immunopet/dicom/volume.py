@@ -21,11 +21,14 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from immunopet.dicom.discover import IMAGE_MODALITIES, iter_files, read_all
+from immunopet.dicom.discover import IMAGE_MODALITIES, read_all
+from immunopet.dicom.files import not_regular, walk_files
 from immunopet.dicom.frames import frames_of
 from immunopet.dicom.geometry import Frame, Grid, build_grid
+from immunopet.dicom.pixels import check_pixel_budget, stored_pixels
 from immunopet.errors import DicomError, ImmunoPETError
 from immunopet.image import Image
+from immunopet.safe_text import safe_text
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,9 @@ DEFER_BYTES = 4096
 
 
 def _read_deferred(file: str) -> tuple[str, Dataset | None, str | None]:
+    problem = not_regular(file)
+    if problem is not None:
+        return file, None, problem
     try:
         ds = pydicom.dcmread(file, defer_size=DEFER_BYTES)
     except InvalidDicomError:
@@ -63,7 +69,12 @@ def _candidates(path: PathOrFiles) -> tuple[list[str], str]:
     if isinstance(path, (str, os.PathLike)):
         if not Path(path).exists():
             raise DicomError("no such file or folder", file=path, fix="check the path")
-        return [str(f) for f in iter_files(path)], str(path)
+        files, left_out = walk_files(path)
+        for file, reason in left_out:
+            log.warning("skipped %s: %s", safe_text(file), reason)
+        if not files and left_out:
+            raise DicomError(left_out[0][1], file=left_out[0][0], fix="give a folder or a regular DICOM file")
+        return [str(f) for f in files], str(path)
     files = [str(f) for f in path]
     if not files:
         raise DicomError("empty list of files", fix="pass at least one DICOM image file")
@@ -79,17 +90,19 @@ def read_series(path: PathOrFiles, *, series_uid: str | None = None, workers: in
     files, where = _candidates(path)
     groups: dict[str, list[tuple[str, Dataset]]] = defaultdict(list)
     skipped: list[tuple[str, str]] = []
+    broken: list[tuple[str, str, str | None]] = []  # (file, reason, series UID or None)
     for file, ds, problem in read_all(_read_deferred, files, workers=workers):
         if ds is None:
             skipped.append((file, problem or "unreadable"))
+            if problem and problem.startswith("cannot be read"):
+                broken.append((file, problem, None))
         elif ds.get("Modality") in IMAGE_MODALITIES and ds.get("SeriesInstanceUID"):
-            if "PixelData" in ds:
-                groups[str(ds.SeriesInstanceUID)].append((file, ds))
-            else:
-                skipped.append((file, "image without pixel data (truncated?)"))
+            groups[str(ds.SeriesInstanceUID)].append((file, ds))
+            if "PixelData" not in ds:
+                broken.append((file, "image without pixel data (truncated file?)", str(ds.SeriesInstanceUID)))
     for file, reason in skipped:
         level = logging.DEBUG if reason == "not a DICOM file" else logging.WARNING
-        log.log(level, "skipped %s: %s", file, reason)
+        log.log(level, "skipped %s: %s", safe_text(file), reason)
     if series_uid is not None:
         groups = {uid: items for uid, items in groups.items() if uid == series_uid}
         if not groups:
@@ -97,6 +110,7 @@ def read_series(path: PathOrFiles, *, series_uid: str | None = None, workers: in
                 f"no image series with SeriesInstanceUID {series_uid}", file=where,
                 attribute="SeriesInstanceUID (0020,000E)", fix="list the series with `immunopet inspect`",
             )
+    _refuse_broken(broken, groups)
     if not groups:
         raise DicomError("no DICOM image series found", file=where, fix="point to a folder holding PET or CT slices")
     if len(groups) > 1:
@@ -111,39 +125,13 @@ def read_series(path: PathOrFiles, *, series_uid: str | None = None, workers: in
     return next(iter(groups.values())), where
 
 
-def stored_pixels(ds: Dataset, file: str) -> np.ndarray:
-    """Stored values, shape ``(frames, rows, columns)``; raw bytes when uncompressed."""
-    if "PixelData" not in ds:
-        raise DicomError("no pixel data", file=file, attribute="PixelData (7FE0,0010)", fix="remove the file")
-    n = int(ds.get("NumberOfFrames", 1) or 1)
-    rows, cols = int(ds.Rows), int(ds.Columns)
-    bits, signed = int(ds.BitsAllocated), int(ds.get("PixelRepresentation", 0)) == 1
-    stored = int(ds.get("BitsStored", bits))
-    syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
-    raw_ok = (
-        syntax is not None and not syntax.is_compressed and bits in (8, 16, 32)
-        and int(ds.get("SamplesPerPixel", 1)) == 1 and (stored == bits or not signed)
-    )
-    if raw_ok:
-        dtype = np.dtype(f"{'i' if signed else 'u'}{bits // 8}").newbyteorder(
-            "<" if syntax.is_little_endian else ">"
-        )
-        if len(ds.PixelData) < n * rows * cols * dtype.itemsize:
-            raise DicomError(
-                f"pixel data hold {len(ds.PixelData)} bytes, {n * rows * cols * dtype.itemsize} expected",
-                file=file, attribute="PixelData (7FE0,0010)", fix="the file is truncated: copy it again",
-            )
-        data = np.frombuffer(ds.PixelData, dtype=dtype, count=n * rows * cols)
-        if stored < bits:
-            data = data & ((1 << stored) - 1)
-        return data.reshape(n, rows, cols)
-    try:
-        return np.asarray(ds.pixel_array).reshape(n, rows, cols)
-    except Exception as error:  # noqa: BLE001 - decoder problems become a DicomError
-        raise DicomError(
-            f"cannot decode pixel data: {error}", file=file, attribute="PixelData (7FE0,0010)",
-            fix="install the decoder for this transfer syntax (pylibjpeg) or decompress the files",
-        ) from error
+def _refuse_broken(broken: list[tuple[str, str, str | None]], groups: dict[str, list[tuple[str, Dataset]]]) -> None:
+    """A damaged file that may belong to the series is an error: dropping it would drop a slice."""
+    for file, reason, uid in broken:
+        if uid is None or uid in groups:
+            raise DicomError(f"damaged DICOM file ({reason}); the series would be incomplete without it",
+                             file=file, attribute="PixelData (7FE0,0010)" if uid else None,
+                             fix="copy the file again, or move it out of the folder if it is not part of the series")
 
 
 def assemble(grid: Grid) -> np.ndarray:
@@ -165,7 +153,8 @@ def assemble(grid: Grid) -> np.ndarray:
                 cache[key] = stored_pixels(frame.ds, frame.file).copy()
                 del frame.ds.PixelData
             block = cache[key][frame.index]
-        np.multiply(block, np.float32(frame.slope), out=out[k], casting="unsafe")
+        slope = 1.0 if frame.slope is None else frame.slope
+        np.multiply(block, np.float32(slope), out=out[k], casting="unsafe")
         if frame.intercept:
             out[k] += np.float32(frame.intercept)
         if frame.index is None:  # pixel bytes are no longer needed: keep the header only
@@ -173,14 +162,38 @@ def assemble(grid: Grid) -> np.ndarray:
     return out.transpose(2, 1, 0)
 
 
-def read_volume(path: PathOrFiles, *, series_uid: str | None = None, workers: int = 1) -> Volume:
+def read_volume(path: PathOrFiles, *, series_uid: str | None = None, workers: int = 1,
+                assume_unit_slope: bool = False) -> Volume:
     """Read, sort, check and rescale one series; ``image.units`` is the stored unit.
 
     PET: the Units (0054,1001) value (``"BQML"``, ``"GML"``, ``"CNTS"``...); CT: ``"HU"``.
-    Malformed headers become a :class:`DicomError`, never a bare exception.
+    Malformed headers become a :class:`DicomError`, never a bare exception. A PET slice without
+    RescaleSlope is refused unless ``assume_unit_slope`` (then 1 is used and a warning logged).
     """
     with malformed_as_error(path):
-        return _read_volume(path, series_uid=series_uid, workers=workers)
+        return _read_volume(path, series_uid=series_uid, workers=workers, assume_unit_slope=assume_unit_slope)
+
+
+def check_rescale(grid: Grid, modality: str, *, assume_unit_slope: bool) -> list[str]:
+    """PET slopes present, finite and > 0 (before any allocation); returns warnings."""
+    if modality != "PT":
+        return []
+    missing = [f for f in grid.frames if f.slope is None]
+    if missing and not assume_unit_slope:
+        raise DicomError(
+            f"RescaleSlope is missing in {len(missing)} of {len(grid.frames)} PET slices: the stored values "
+            "cannot be turned into activity", file=missing[0].where, attribute="RescaleSlope (0028,1053)",
+            fix="repair the export; if the values are known to be unscaled, pass --assume-unit-slope",
+        )
+    for frame in grid.frames:
+        if frame.slope is not None and not frame.slope > 0:
+            raise DicomError(f"RescaleSlope {frame.slope:g} is not positive: activities would be zero or negative",
+                             file=frame.where, attribute="RescaleSlope (0028,1053)",
+                             fix="repair the attribute or remove the slice")
+    if missing:
+        return [f"RescaleSlope (0028,1053) missing in {len(missing)} PET slice(s) (e.g. {missing[0].where}): "
+                "1.0 used as asked (--assume-unit-slope)"]
+    return []
 
 
 @contextmanager
@@ -196,17 +209,27 @@ def malformed_as_error(path: PathOrFiles | None) -> Iterator[None]:
                          fix="check the files with dciodvfy; fix or remove the offending file") from error
 
 
-def _read_volume(path: PathOrFiles, *, series_uid: str | None, workers: int) -> Volume:
+def _read_volume(path: PathOrFiles, *, series_uid: str | None, workers: int,
+                 assume_unit_slope: bool) -> Volume:
     items, where = read_series(path, series_uid=series_uid, workers=workers)
     frames: list[Frame] = []
     for file, ds in items:
         frames.extend(frames_of(ds, file))
     grid = build_grid(frames)
-    for message in grid.warnings:
-        log.warning("%s", message)
-    array = assemble(grid)
     first = grid.frames[0].ds
     modality = str(first.get("Modality", ""))
+    grid.warnings.extend(check_rescale(grid, modality, assume_unit_slope=assume_unit_slope))
+    for message in grid.warnings:
+        log.warning("%s", message)
+    check_pixel_budget(grid)
+    array = assemble(grid)
+    finite = np.isfinite(array)
+    if not finite.all():
+        k = int(np.flatnonzero(~finite.all(axis=(0, 1)))[0])
+        frame = grid.frames[k]
+        raise DicomError(f"rescaled values are not finite (RescaleSlope {frame.slope:g} x stored values overflow "
+                         "float32)", file=frame.where, attribute="RescaleSlope (0028,1053)",
+                         fix="repair the rescale attributes or remove the slice")
     units = "HU" if modality == "CT" else str(first.get("Units", "") or "")
     if modality == "PT" and any(f.intercept for f in grid.frames):
         log.warning("%s: PET RescaleIntercept (0028,1052) is not 0; applied as written", where)

@@ -55,8 +55,8 @@ def register(app: typer.Typer) -> None:
             immunopet measure suv.nii.gz --units SUVbw --mask lesions.nii.gz --labels lesions.csv --csv
         """
         import json
-        import math
 
+        from immunopet.safe_text import safe_markup
         from immunopet.voi.scan import measure_scan
 
         if suv not in ("bw", "lbm", "bsa", "ibw"):
@@ -69,20 +69,30 @@ def register(app: typer.Typer) -> None:
             segmenters=[str(d) for d in segmenter], fractional=partial_volume,
         )
         for note in table.attrs.get("notes", []):
-            console.print(f"[yellow]note:[/] {note}")
+            console.print(f"[yellow]note:[/] {safe_markup(note)}")
         if as_json:
-            records = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-                       for r in table.to_dict(orient="records")]
-            typer.echo(json.dumps(records, indent=2, default=float))
+            records = [{k: _json_value(v) for k, v in r.items()} for r in table.to_dict(orient="records")]
+            typer.echo(json.dumps(records, indent=2, allow_nan=False))  # strict JSON: no NaN/Infinity
         elif as_csv:
             typer.echo(table.to_csv(index=False), nl=False)
         else:
             _print_table(table)
         errors = table.attrs.get("errors", [])
         for error in errors:
-            console.print(f"[bold red]failed:[/] {error}", highlight=False)
+            console.print(f"[bold red]failed:[/] {safe_markup(error)}", highlight=False)
         if errors:
             raise typer.Exit(1)
+
+
+def _json_value(value):
+    """A table cell as strict JSON: numpy numbers as Python numbers, NaN and infinities as null."""
+    import math
+
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _print_table(table) -> None:
@@ -90,10 +100,12 @@ def _print_table(table) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from immunopet.safe_text import safe_markup
+
     out = Table(title=f"VOI metrics ({table.attrs.get('suv_units', 'SUV')})")
     out.add_column("metric")
     for name in table["voi_id"]:
-        out.add_column(str(name), justify="right")
+        out.add_column(safe_markup(name), justify="right")
     for column in table.columns[1:]:
         out.add_row(column, *[_fmt(v) for v in table[column]])
     Console().print(out)

@@ -38,6 +38,9 @@ def read_rtstruct(path: str | Path):
     """The RTSTRUCT dataset (raises :class:`VOIError` if not readable or not an RTSTRUCT)."""
     import pydicom
 
+    from immunopet.dicom.files import require_regular_file
+
+    require_regular_file(path, error=VOIError)
     try:
         ds = pydicom.dcmread(str(path))
     except Exception as bad:

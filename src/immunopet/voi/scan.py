@@ -55,7 +55,14 @@ def load_pet_input(
     if units is None:
         raise VOIError("a NIfTI PET needs its units", file=path, attribute="--units",
                        fix="give --units BQML or --units SUVbw (SUVlbm, SUVbsa, SUVibw)")
+    from immunopet.dicom.files import require_regular_file
+
+    require_regular_file(path, error=VOIError)
     image = Image.from_nifti(str(path))
+    if not np.isfinite(image.array).all():
+        bad = int(np.count_nonzero(~np.isfinite(image.array)))
+        raise VOIError(f"{bad} voxel value(s) of the PET are NaN or infinite: metrics would be undefined", file=path,
+                       fix="replace them (e.g. by 0 outside the body) or re-export the PET from its DICOM series")
     units = {u.lower(): u for u in ("BQML", *SUV_UNITS)}.get(units.lower(), units)
     if units == "BQML":
         if injected_bq is None or weight_kg is None or suv != "bw":

@@ -31,6 +31,9 @@ def read_seg(path: str | Path):
     """The SEG as a ``highdicom.seg.Segmentation`` (raises :class:`VOIError` if not readable)."""
     import highdicom as hd
 
+    from immunopet.dicom.files import require_regular_file
+
+    require_regular_file(path, error=VOIError)
     try:
         return hd.seg.segread(str(path))
     except Exception as bad:

@@ -28,7 +28,8 @@ def organ_files(folder: str | Path) -> dict[str, Path]:
     if not folder.is_dir():
         raise VOIError("segmenter output folder not found", file=folder,
                        fix="give the folder holding liver.nii.gz etc.")
-    files = {file_stem(p): p for p in sorted(folder.iterdir()) if p.name.lower().endswith((".nii", ".nii.gz"))}
+    files = {file_stem(p): p for p in sorted(folder.iterdir()) if p.name.lower().endswith((".nii", ".nii.gz"))
+             and p.is_file()}  # regular files only: a FIFO or device would block the read
     if not files:
         raise VOIError("no NIfTI files in the segmenter output folder", file=folder,
                        fix="point at the per-organ output")

@@ -1,0 +1,84 @@
+"""What the machine-readable outputs of ``inspect --json`` and ``convert`` may say about a patient.
+
+By default they hold no DICOM UIDs, no calendar dates or date-times and no absolute paths: UIDs
+are removed, every date-time input is given as hours after the injection, other dates are removed,
+and the folder the user named is written ``<input>``. ``--include-identifiers``
+(``include_identifiers=True``) keeps everything as read.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+#: Keys whose values are DICOM UIDs (removed).
+UID_KEYS = frozenset({"series_uid", "study_uid", "frame_of_reference_uid", "sop_instance_uid"})
+#: Keys whose values are calendar dates or date-times without an injection to refer to (removed).
+DATE_KEYS = frozenset({"study_date", "series_datetime"})
+#: ISO 8601 / DICOM DA-DT-like dates inside free text.
+_DATE_TEXT = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?|\b(?:19|20)\d{6}(?:\d{4,6}(?:\.\d+)?)?\b")
+PLACEHOLDER = "<input>"
+
+
+def _parse(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def hours_after_injection(inputs: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an ``SuvInputs.as_dict()`` whose date-time values are hours after the injection."""
+    injection = _parse((inputs.get("injection_datetime") or {}).get("value"))
+    out: dict[str, Any] = {}
+    for name, item in inputs.items():
+        moment = _parse(item.get("value")) if isinstance(item, dict) else None
+        if moment is None:
+            out[name] = item
+            continue
+        hours = None if injection is None else round((moment - injection).total_seconds() / 3600.0, 6)
+        out[name] = dict(item, value=hours, unit="hours after injection")
+    return out
+
+
+def scrub_text(text: str, roots: list[str]) -> str:
+    """``text`` with the named folders written ``<input>`` and dates removed."""
+    for root in sorted(roots, key=len, reverse=True):
+        if root:
+            text = text.replace(root, PLACEHOLDER)
+    return _DATE_TEXT.sub("<date>", text)
+
+
+def redact(payload: Any, roots: list[str]) -> Any:
+    """``payload`` (JSON-able) without UIDs, calendar dates or the absolute folders ``roots``."""
+    if isinstance(payload, dict):
+        out: dict[str, Any] = {}
+        for key, value in payload.items():
+            if key in UID_KEYS or key in DATE_KEYS:
+                continue
+            if key == "inputs" and isinstance(value, dict):
+                value = hours_after_injection(value)
+            elif key == "reference_datetime":
+                key, value = "reference_hours_after_injection", _reference_hours(payload)
+            out[key] = redact(value, roots)
+        return out
+    if isinstance(payload, (list, tuple)):
+        return [redact(v, roots) for v in payload]
+    if isinstance(payload, datetime):
+        return None
+    if isinstance(payload, str):
+        return scrub_text(payload, roots)
+    return payload
+
+
+def _reference_hours(audit: dict[str, Any]) -> float | None:
+    reference = _parse(audit.get("reference_datetime"))
+    injection = _parse(((audit.get("inputs") or {}).get("injection_datetime") or {}).get("value"))
+    if reference is None or injection is None:
+        return None
+    return round((reference - injection).total_seconds() / 3600.0, 6)
