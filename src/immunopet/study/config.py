@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from immunopet.study.analysis_plan import AnalysisPlan
+
 #: Lesion metrics that can be summarised per patient (a column of the measurements table).
 LESION_METRICS = (
     "suv_max", "suv_peak", "suv_peak_local", "suv_mean", "suv_median", "tlu", "tbr_max", "tbr_peak", "tbr_mean",
@@ -42,6 +44,7 @@ class StudyConfig(BaseModel):
     lesion_metric: Literal[LESION_METRICS] = "suv_max"  # type: ignore[valid-type]
     responders: list[Literal[RESPONSES]] = Field(default_factory=lambda: ["CR", "PR"])  # type: ignore[valid-type]
     tables: TableFiles = Field(default_factory=TableFiles)
+    analysis: AnalysisPlan = Field(default_factory=AnalysisPlan)  # the prespecified plan (study/analysis_plan.py)
 
     @field_validator("nuclide")
     @classmethod
