@@ -56,7 +56,7 @@ def outcome(measurements: pd.DataFrame, patients: pd.DataFrame, lesions: pd.Data
             params: AnalysisParams, notes: Notes) -> tuple[dict, dict[str, pd.DataFrame]]:
     """Section C: the PET predictor block, lesion-level model, and curve tables."""
     label = f"PET uptake (geometric mean lesion {params.metric}, day {params.day:g})"
-    block, curves = analyse_predictor(patients, PET, label=label, log2=True, split=params.split, params=params,
+    block, curves = analyse_predictor(patients, PET, label=label, log2=True, params=params,
                                       notes=notes, section="outcome")
     lesion_block, lesion_table, lesion_fixed = lesion_response(measurements, lesions, patients, params=params,
                                                                notes=notes)
