@@ -113,7 +113,8 @@ def _analyze(measurements: pd.DataFrame, patients: pd.DataFrame, lesions: pd.Dat
              params: AnalysisParams) -> AnalysisResult:
     notes = Notes()
     table = patient_table(measurements, patients, day=params.day, metric=params.metric,
-                          responders=params.responders, biomarkers=list(params.biomarkers), notes=notes)
+                          responders=params.responders, biomarkers=list(params.biomarkers), notes=notes,
+                          min_group=params.min_group)
     if table["pet_uptake"].notna().sum() == 0:
         raise AnalysisError(f"no patient has lesion {params.metric} on day {params.day:g}", attribute=params.metric,
                             fix="check the lesion VOIs in vois.csv and the outcome day")
