@@ -59,37 +59,45 @@ def schoenfeld_test(fitter, data: pd.DataFrame, *, transform: str = "rank") -> d
             "ph_transform": transform}
 
 
-def harrell_c(durations: np.ndarray, events: np.ndarray, risk: np.ndarray) -> np.ndarray:
-    """Harrell's concordance of ``risk`` (higher = earlier event) along the last axis, vectorised.
+def _pair_matrices(durations: np.ndarray, events: np.ndarray, risk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(usable, concordant) pair matrices of Harrell's C; concordant counts ties in risk one half.
 
-    A pair (i, j) is usable when i has an event and either ``t_i < t_j`` or the times are equal and j is
-    censored; concordant when i has the higher risk; ties in risk count one half (the pairs of
-    ``lifelines.utils.concordance_index``).
+    A pair (i, j) is usable when i has an event and either ``t_i < t_j`` or the times are equal and j
+    is censored (the pairs of ``lifelines.utils.concordance_index``); concordant when i has the
+    higher risk.
     """
     t, e, r = (np.asarray(a, dtype=float) for a in (durations, events, risk))
-    ti, tj, ei, ej = t[..., :, None], t[..., None, :], e[..., :, None] > 0, e[..., None, :] > 0
-    usable = ei & ((ti < tj) | ((ti == tj) & ~ej))
-    diff = r[..., :, None] - r[..., None, :]
-    score = np.where(diff > 0, 1.0, np.where(diff == 0, 0.5, 0.0))
-    pairs = usable.sum(axis=(-2, -1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(pairs > 0, (score * usable).sum(axis=(-2, -1)) / pairs, np.nan)
+    ti, tj, ei, ej = t[:, None], t[None, :], e[:, None] > 0, e[None, :] > 0
+    usable = (ei & ((ti < tj) | ((ti == tj) & ~ej))).astype(float)
+    diff = r[:, None] - r[None, :]
+    return usable, usable * np.where(diff > 0, 1.0, np.where(diff == 0, 0.5, 0.0))
+
+
+def harrell_c(durations: np.ndarray, events: np.ndarray, risk: np.ndarray) -> float:
+    """Harrell's concordance of ``risk`` (higher = earlier event)."""
+    usable, concordant = _pair_matrices(durations, events, risk)
+    return float(concordant.sum() / usable.sum()) if usable.sum() > 0 else float("nan")
 
 
 def concordance_interval(durations: np.ndarray, events: np.ndarray, risk: np.ndarray, *, n_boot: int, seed: int,
                          ci_level: float) -> tuple[float, float | None, float | None]:
     """Harrell's C of a fixed risk score and its percentile bootstrap interval over patients.
 
-    The score is held fixed (the model is not refitted), so the interval reflects sampling of
-    patients only; it is wider, not narrower, once refitting is added.
+    A resample that draws patient i ``w_i`` times has ``C* = w'Kw / w'Uw`` (U usable pairs, K
+    concordant), so every replicate is two matrix products over the original pairs (a patient
+    paired with its own copy is never usable). The score is held fixed (the model is not refitted).
     """
-    c = float(harrell_c(durations, events, risk))
-    if n_boot <= 0 or len(durations) < 3:
+    usable, concordant = _pair_matrices(durations, events, risk)
+    c = float(concordant.sum() / usable.sum()) if usable.sum() > 0 else float("nan")
+    n = len(durations)
+    if n_boot <= 0 or n < 3 or not np.isfinite(c):
         return c, None, None
-    idx = np.random.default_rng(seed).integers(0, len(durations), size=(n_boot, len(durations)))
-    boot = np.concatenate([harrell_c(np.asarray(durations)[part], np.asarray(events)[part], np.asarray(risk)[part])
-                           for part in np.array_split(idx, max(1, n_boot // 500))])
-    boot = boot[np.isfinite(boot)]
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    weights = np.zeros((n_boot, n))
+    np.add.at(weights, (np.repeat(np.arange(n_boot), n), idx.ravel()), 1.0)
+    den = ((weights @ usable) * weights).sum(axis=1)
+    num = ((weights @ concordant) * weights).sum(axis=1)
+    boot = num[den > 0] / den[den > 0]
     if boot.size < 10:
         return c, None, None
     tail = (1.0 - ci_level) / 2.0

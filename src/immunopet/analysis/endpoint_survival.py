@@ -4,7 +4,8 @@ Per endpoint: Kaplan-Meier / log-rank at the prespecified cut-off (median only w
 labelled data-driven), the median split as a sensitivity analysis and the log-rank p over the
 25th-75th percentile cut-offs; the Cox model unadjusted and stratified by / adjusted for the plan's
 covariates (likelihood-ratio p beside Wald, Schoenfeld test, C-index with a bootstrap interval);
-the RMST difference at the plan's horizon and the piecewise hazard ratio at its break point.
+the RMST difference at the plan's horizon and the piecewise hazard ratio at its break point (for PET
+always, for another predictor when the Schoenfeld test rejects proportional hazards).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from immunopet.analysis import cutoffs
 from immunopet.analysis.nonproportional import piecewise_hr, rmst_difference
 from immunopet.analysis.params import AnalysisParams
 from immunopet.analysis.plan import split_covariates
-from immunopet.analysis.record import Notes, clean
+from immunopet.analysis.record import Notes, clean, not_run
 from immunopet.analysis.survival import ENDPOINTS, cox_fit, endpoint_data, km_split
 
 
@@ -55,6 +56,12 @@ def endpoint_analyses(data: pd.DataFrame, column: str, endpoint: str, *, log2: b
         scaled = scaled.join(data.loc[scaled.index, strata].astype(str))
     if log2:
         scaled = scaled[scaled[column] > 0].assign(**{column: lambda d: np.log2(d[column])})
+    violated = any((block[k].get("ph_test_p") or 1.0) < 0.05 for k in ("cox", "cox_adjusted"))
+    if column != "pet_uptake" and not violated:  # PET always; a biomarker when its hazards are not proportional
+        block["piecewise"] = not_run("piecewise Cox", inputs=f"{ENDPOINTS.get(endpoint, endpoint)} ~ {column} x period",
+                                     n=len(times), reason="proportional hazards not rejected (Schoenfeld p >= 0.05)",
+                                     break_months=params.plan.piecewise_months)
+        return block, km, risk, scan.assign(predictor=column, endpoint=endpoint)
     block["piecewise"] = piecewise_hr(scaled, column=column, cut=params.plan.piecewise_months, strata=strata,
                                       ci_level=params.ci_level, notes=notes, analysis=analysis,
                                       inputs=f"{ENDPOINTS.get(endpoint, endpoint)} ~ {column} x period"

@@ -104,7 +104,12 @@ def firth_logistic(table: pd.DataFrame, *, predictor: str, log2: bool, covariate
     if epv < MIN_EPV:
         notes.warn(analysis, f"{min(events, n - events)} events for {x.shape[1]} variable(s) (EPV {epv:.1f} < "
                              f"{MIN_EPV}): Firth-penalised estimates, wide intervals")
-    model, messages = fit(x, y)
+    try:
+        model, messages = fit(x, y)
+    except (np.linalg.LinAlgError, ValueError) as failed:
+        notes.warn(analysis, f"Firth logistic model not fitted ({str(failed).splitlines()[0]}): too few patients "
+                             "for the covariates?")
+        return not_run("Firth logistic regression", inputs=inputs, n=n, reason="design matrix rank deficient", **base)
     for message in messages:
         notes.warn(analysis, f"firthmodels: {message}")
     model.lrt(0)
@@ -131,27 +136,33 @@ def firth_logistic(table: pd.DataFrame, *, predictor: str, log2: bool, covariate
 
 
 def loo_auc(table: pd.DataFrame, *, columns: Sequence[str], log2: Sequence[str], covariates: Sequence[str],
-            inputs: str) -> dict:
-    """Leave-one-out cross-validated AUC of a Firth logistic model (e.g. PET + tumour type).
+            inputs: str, seed: int = 0, max_loo: int = 60) -> dict:
+    """Cross-validated AUC of a Firth logistic model (e.g. PET + tumour type).
 
-    Each patient's predicted probability comes from the model fitted without them; the AUC of those
-    predictions estimates how well the *combined model* would discriminate in new patients (the
-    in-sample AUC of a fitted model is optimistic). No interval: the predictions share training data.
+    Each patient's predicted probability comes from the model fitted without them (leave-one-out up
+    to ``max_loo`` patients, stratified 10-fold above, seeded); the AUC of those predictions
+    estimates how well the *combined model* discriminates in new patients (the in-sample AUC of a
+    fitted model is optimistic). No interval: the predictions share training data.
     """
+    from firthmodels import FirthLogisticRegression
     from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import LeaveOneOut, StratifiedKFold, cross_val_predict
 
     x, y, _ = design(table, list(columns), log2=log2, covariates=covariates)
     n, events = len(y), int(y.sum())
     if events < 2 or n - events < 2 or x.shape[1] == 0:
         return not_run("cross-validated AUC", inputs=inputs, n=n, reason="too few responders or non-responders")
-    predicted = np.empty(n)
-    values = x.to_numpy()
-    for i in range(n):
-        keep = np.arange(n) != i
-        train = pd.DataFrame(values[keep], columns=x.columns)
-        model, _ = fit(train, y[keep])
-        predicted[i] = model.predict_proba(pd.DataFrame(values[[i]], columns=x.columns))[0, 1]
+    folds = LeaveOneOut() if n <= max_loo else StratifiedKFold(n_splits=10, shuffle=True, random_state=seed)
+    scheme = "leave-one-out" if n <= max_loo else f"stratified 10-fold (seed {seed})"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            predicted = cross_val_predict(FirthLogisticRegression(backend="numpy", max_iter=100), x.to_numpy(), y,
+                                          cv=folds, method="predict_proba")[:, 1]
+    except (np.linalg.LinAlgError, ValueError) as failed:
+        return not_run("cross-validated AUC", inputs=inputs, n=n,
+                       reason=f"a training fold cannot be fitted ({str(failed).splitlines()[0]})")
     return stat("cross-validated AUC", inputs=inputs, n=n, estimate=float(roc_auc_score(y, predicted)),
-                estimate_label="leave-one-out AUC",
-                method="Firth logistic model refitted without each patient; AUC of the held-out predictions",
-                terms=list(x.columns), events=events)
+                estimate_label=f"{scheme} AUC",
+                method=f"Firth logistic model refitted without each held-out patient ({scheme}); AUC of the "
+                       "held-out predictions", terms=list(x.columns), events=events)

@@ -34,7 +34,7 @@ def endpoint_data(table: pd.DataFrame, endpoint: str, columns: Sequence[str]) ->
 
 def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], log2: Sequence[str] = (),
             strata: Sequence[str] = (), ci_level: float = 0.95, notes: Notes | None = None, analysis: str = "cox",
-            min_events_per_covariate: int = 10, n_boot: int = 0, seed: int = 0) -> dict:
+            min_events_per_covariate: int = 10, n_boot: int = 0, seed: int = 0, checks: bool = True) -> dict:
     """Cox proportional-hazards model of ``endpoint`` on ``covariates`` (:class:`lifelines.CoxPHFitter`).
 
     Parameters
@@ -51,6 +51,8 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
         Fewer events per covariate than this records a warning (the model is still fitted).
     n_boot, seed
         Bootstrap resamples of the C-index interval (0: no interval).
+    checks
+        Run the Schoenfeld test and the C-index (off: likelihood-ratio tests only, for nested tests).
 
     Returns
     -------
@@ -112,7 +114,7 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
     base["convergence_warnings"] = messages
     first = rows[0]
     checks = model_checks(fitter, data, covariates=covariates, strata=strata, n_boot=n_boot, seed=seed,
-                          ci_level=ci_level)
+                          ci_level=ci_level, full=checks)
     ph = checks["ph_test_p"]
     if ph is not None and ph < 0.05:
         notes.warn(analysis, f"proportional hazards rejected for {covariates[0]} (Schoenfeld p = {ph:.3g}): one "
@@ -125,7 +127,7 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
 
 
 def model_checks(fitter: CoxPHFitter, data: pd.DataFrame, *, covariates: list[str], strata: list[str], n_boot: int,
-                 seed: int, ci_level: float) -> dict:
+                 seed: int, ci_level: float, full: bool = True) -> dict:
     """Likelihood-ratio tests, Schoenfeld test and C-index (with interval) of a fitted Cox model."""
     codes = data[strata].astype(str).agg("|".join, axis=1).to_numpy() if strata else None
     ll_null = null_log_likelihood(data["T"].to_numpy(), data["E"].to_numpy(), codes)
@@ -135,15 +137,19 @@ def model_checks(fitter: CoxPHFitter, data: pd.DataFrame, *, covariates: list[st
         reduced = CoxPHFitter().fit(data[["T", "E", *covariates[1:], *strata]], duration_col="T", event_col="E",
                                     strata=strata or None)
         p_first = lr_test(float(fitter.log_likelihood_), float(reduced.log_likelihood_), 1)[1]
+    out = {"lr_chi2": chi2, "lr_df": len(covariates), "lr_p": p, "lr_p_first": p_first,
+           "log_likelihood": float(fitter.log_likelihood_)}
+    if not full:
+        return {**out, "ph_test_p": None, "ph_test_p_by_covariate": {}, "ph_transform": None,
+                "concordance": float(fitter.concordance_index_)}
     ph = schoenfeld_test(fitter, data[["T", "E", *covariates, *strata]])
     by_covariate = ph["ph_test_p"] or {}
     risk = data[covariates].to_numpy(dtype=float) @ fitter.params_[covariates].to_numpy()
     c, c_low, c_high = concordance_interval(data["T"].to_numpy(), data["E"].to_numpy(), risk, n_boot=n_boot,
                                             seed=seed, ci_level=ci_level)
-    return {"lr_chi2": chi2, "lr_df": len(covariates), "lr_p": p, "lr_p_first": p_first,
-            "ph_test_p": by_covariate.get(covariates[0]), "ph_test_p_by_covariate": by_covariate,
+    return {**out, "ph_test_p": by_covariate.get(covariates[0]), "ph_test_p_by_covariate": by_covariate,
             "ph_transform": ph["ph_transform"], "concordance": c, "concordance_ci_low": c_low,
-            "concordance_ci_high": c_high, "log_likelihood": float(fitter.log_likelihood_)}
+            "concordance_ci_high": c_high}
 
 
 def at_risk_counts(kmf: KaplanMeierFitter, times: Sequence[float]) -> list[int]:
