@@ -12,12 +12,12 @@ from immunopet.errors import AnalysisError
 
 FAST = AnalysisParams(n_boot=200, n_permutations=999, seed=4)
 SECTIONS = {"schema_version", "parameters", "inputs", "warnings", "key_results", "biodistribution", "tumour_uptake",
-            "outcome", "biomarkers"}
+            "outcome", "biomarkers", "multiplicity"}
 TABLES = {"biodistribution", "biodistribution_by_cohort", "biodistribution_by_type", "organ_blood_ratio",
           "organ_trend", "blood_clearance", "lesion_uptake", "patient_uptake", "uptake_by_type", "uptake_by_site",
           "uptake_by_day", "mixed_uptake_fixed_effects", "lesion_response", "mixed_lesion_response_fixed_effects",
           "predictor_comparison", "auc_comparison", "pet_biomarker_correlation", "roc_curves", "km_curves",
-          "km_at_risk"}
+          "km_at_risk", "cutoff_scan"}
 
 
 def stat_records(node):
@@ -102,7 +102,7 @@ def test_summary_layout_and_json(default, tmp_path):
     # small trial: exact Mann-Whitney for PET, permutation for tied IHC scores
     comparison = default.tables["predictor_comparison"].set_index("predictor")
     assert comparison.loc["pet_uptake", "mw_method"] == "exact"
-    assert comparison.loc["ihc_ic", "mw_method"].startswith("permutation")
+    assert comparison.loc["ihc_ic", "mw_method"].startswith("exact with ties (all ")
 
 
 def test_all_censored_no_survival_p_values(cohort_22):
@@ -182,7 +182,7 @@ def test_day_levels_in_numeric_order(cohort_22):
     _, (measurements, patients, lesions) = cohort_22
     shifted = measurements.assign(day=measurements["day"].replace({2.0: 10.0}))
     result = analyze(shifted, patients, lesions, FAST)
-    day_terms = [t for t in result.tables["mixed_uptake_fixed_effects"]["term"] if "day" in t]
+    day_terms = [t for t in result.tables["mixed_uptake_fixed_effects"]["term"] if t.startswith("C(day_f)")]
     assert day_terms == ["C(day_f)[T.4]", "C(day_f)[T.7]", "C(day_f)[T.10]"]  # reference: the 1 h scan
 
 
@@ -194,3 +194,44 @@ def test_no_organs_and_no_lesion_table(cohort_22):
     where = {w["analysis"] for w in result.warnings}
     assert {"biodistribution", "outcome.lesion_level"} <= where
     assert result.summary["outcome"]["response"]["auc"]["estimate"] is not None
+
+
+def test_plan_keys_on_every_result(default):
+    """role on every record; ph_test_p on every Cox model; DeLong keys on every paired AUC; p_adjusted in families."""
+    from immunopet.analysis.record import stat_records as records_with_paths
+
+    summary = default.summary
+    found = {".".join(path): record for path, record in records_with_paths(summary)}
+    assert {record["role"] for record in found.values()} == {"primary", "secondary", "exploratory"}
+    primary = [path for path, record in found.items() if record["role"] == "primary"]
+    assert primary == ["outcome.response.firth_adjusted"]
+    assert found[primary[0]]["test"] == "Firth logistic regression"
+    assert found[primary[0]]["p_adjusted"] == found[primary[0]]["p_value"]  # a family of one
+    for path, record in found.items():
+        if record["test"] == "Cox proportional hazards" and record["p_value"] is not None:
+            assert "ph_test_p" in record and "lr_p" in record, path
+        if record["test"] == "paired AUC difference":
+            assert {"delong_p", "delong_ci_low", "delong_ci_high", "p_adjusted"} <= set(record), path
+            assert record["family"] == "auc_vs_pet" and record["role"] == "secondary"
+    family = summary["multiplicity"]["families"]["auc_vs_pet"]
+    assert family["size"] == 4 and family["method"] == "Holm"
+    raw = sorted(m["p_value"] for m in family["members"])
+    holm = sorted(m["p_adjusted"] for m in family["members"])
+    assert holm[0] == pytest.approx(min(1.0, 4 * raw[0]))
+    secondary = summary["multiplicity"]["families"]["secondary"]["members"]
+    assert {m["path"] for m in secondary} == {"outcome.survival.pfs.cox_adjusted", "outcome.survival.os.cox_adjusted"}
+    assert summary["key_results"][0]["role"] == "primary" and summary["key_results"][0]["p_adjusted"] is not None
+    assert summary["parameters"]["plan"]["primary"] == {"predictor": "pet_uptake", "endpoint": "response"}
+
+
+def test_prespecified_cutoff_and_median_sensitivity(default):
+    ihc = default.summary["biomarkers"]["predictors"]["ihc_ic"]["survival"]["pfs"]
+    assert ihc["logrank"]["split_value"] == 1.0 and ihc["logrank"]["cutoff_source"] == "prespecified value"
+    assert ihc["logrank"]["cutoff_label"] == "IC2/3 vs IC0/1"
+    assert ihc["logrank_median"]["cutoff_source"] == "median (sensitivity analysis)"
+    pet = default.summary["outcome"]["survival"]["pfs"]
+    assert pet["logrank"]["cutoff_source"] == "median (data-driven)" and "logrank_median" not in pet
+    scan = default.tables["cutoff_scan"].query("predictor == 'pet_uptake' and endpoint == 'pfs'")
+    assert scan["quantile"].between(0.25, 0.75).all() and len(scan) >= 5
+    median_row = scan[scan["quantile"] == 0.5]
+    assert median_row["p_value"].iloc[0] == pytest.approx(pet["logrank"]["p_value"], rel=1e-6)

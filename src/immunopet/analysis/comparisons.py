@@ -24,7 +24,7 @@ def describe(values: pd.Series | np.ndarray) -> dict[str, float | int | None]:
 
 
 def mann_whitney(x: np.ndarray, y: np.ndarray, *, inputs: str, exact_max_n: int, seed: int,
-                 n_permutations: int = 9999, exact_max_splits: int = 200_000) -> dict:
+                 n_permutations: int = 9999, exact_max_splits: int = 10**15) -> dict:
     """Two-sided Mann-Whitney U test of ``x`` (e.g. responders) against ``y``.
 
     p-value: ``method="exact"`` (scipy) when there are no ties and ``len(x) + len(y) <= exact_max_n``;

@@ -78,7 +78,7 @@ class AnalysisParams:
     min_events_per_covariate: int = 10
     exact_max_n: int = 50
     n_permutations: int = 9999
-    exact_max_splits: int = 200_000
+    exact_max_splits: int = 10**15
     clearance_min_hours: float = 24.0
     suv_type: str | None = None
     biomarkers: dict[str, str] = field(default_factory=lambda: dict(BIOMARKERS))
