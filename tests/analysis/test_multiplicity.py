@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -22,6 +22,7 @@ def test_holm_by_hand():
     assert holm([None]) == [None] and holm([]) == []
 
 
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=12))
 def test_holm_is_at_least_raw_and_at_most_bonferroni(ps):
     adjusted = holm(ps)
