@@ -47,7 +47,7 @@ def test_primary_test_rejects_at_its_nominal_rate_under_the_null():
             continue
         run += 1
         rejections += record["p_value"] < 0.05
-    assert run >= 190
+    assert run >= 180  # a trial without any responder has no test
     rate = rejections / run
     # 99 % binomial range around 5 % for ~200 trials: about 1.5 % to 9.5 %
     low, high = stats.binom.ppf([0.005, 0.995], run, 0.05) / run

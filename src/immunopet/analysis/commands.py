@@ -42,16 +42,18 @@ def print_summary(summary: dict[str, Any]) -> None:
     params = summary["parameters"]
     table = Table(title=f"Key results (day {params['day']:g}, {params['metric']}, split {params['split']}, "
                         f"n_boot {params['n_boot']}, seed {params['seed']})")
-    for column in ("result", "n", "estimate", "CI", "p"):
-        table.add_column(column, justify="left" if column == "result" else "right")
+    for column in ("result", "role", "n", "estimate", "CI", "p", "p (Holm)"):
+        table.add_column(column, justify="left" if column in ("result", "role") else "right")
     for row in summary["key_results"]:
         ci = "-" if row["ci_low"] is None and row["ci_high"] is None else \
             f"{_fmt(row['ci_low'])} to {_fmt(row['ci_high'])}"
         label = f" ({row['estimate_label']})" if row.get("estimate_label") else ""
         if row.get("reason") and row["estimate"] is None and row["p_value"] is None:
-            table.add_row(row["name"], _fmt(row["n"]), f"not run: {row['reason']}", "-", "-")
+            table.add_row(row["name"], row.get("role") or "-", _fmt(row["n"]), f"not run: {row['reason']}", "-", "-",
+                          "-")
             continue
-        table.add_row(row["name"] + label, _fmt(row["n"]), _fmt(row["estimate"]), ci, _p(row["p_value"]))
+        table.add_row(row["name"] + label, row.get("role") or "-", _fmt(row["n"]), _fmt(row["estimate"]), ci,
+                      _p(row["p_value"]), _p(row.get("p_adjusted")))
     console.print(table)
     if summary["warnings"]:
         console.print(f"[yellow]{len(summary['warnings'])} warning(s)[/] (small samples, models not run or not "
