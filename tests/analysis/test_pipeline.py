@@ -64,6 +64,10 @@ def test_large_trial_recovers_the_ranking_with_confidence(large, cohort_200):
     for marker in ("ihc_ic", "ihc_tc", "rna_cd274", "rna_teff"):
         assert paired[marker]["ci_low"] > 0, marker  # PET's AUC is higher, paired over the same patients
     assert pet["lesion_level"]["mixed_model"]["ci_high"] < 0
+    # within a patient, pct change falls 20 per unit ln(lesion / patient mean) (simulator): -13.9 per doubling,
+    # attenuated a little by measurement noise; between patients far steeper (through the patient's benefit)
+    lesion = pet["lesion_level"]["mixed_model"]
+    assert -20 < lesion["estimate"] < -8 and lesion["between"]["estimate"] < 2 * lesion["estimate"]
     evaluable = patients["best_response"].isin(["CR", "PR", "SD", "PD"])
     assert pet["response"]["auc"]["n"] == evaluable.sum()
     assert summary["inputs"]["n_responders"] == patients["best_response"].isin(["CR", "PR"]).sum()
@@ -235,3 +239,29 @@ def test_prespecified_cutoff_and_median_sensitivity(default):
     assert scan["quantile"].between(0.25, 0.75).all() and len(scan) >= 5
     median_row = scan[scan["quantile"] == 0.5]
     assert median_row["p_value"].iloc[0] == pytest.approx(pet["logrank"]["p_value"], rel=1e-6)
+
+
+def test_pet_added_to_a_biomarker_is_a_nested_likelihood_ratio_test(default, cohort_22):
+    from immunopet.analysis.inputs import patient_table
+    from immunopet.analysis.record import Notes
+    from immunopet.analysis.survival import cox_fit
+
+    _, (measurements, patients, _) = cohort_22
+    table = patient_table(measurements, patients, day=7, metric="suv_max", responders=("CR", "PR"),
+                          biomarkers=["ihc_ic"], notes=Notes())
+    table = table[table["pet_uptake"].notna()]
+    refit = cox_fit(table, endpoint="pfs", covariates=["pet_uptake", "ihc_ic"], log2=["pet_uptake"],
+                    strata=["tumour_type"])
+    added = default.summary["biomarkers"]["pet_added"]["ihc_ic"]
+    assert added["pfs"]["nested_lr_p"] == pytest.approx(refit["lr_p_first"], rel=1e-6)
+    assert added["pfs"]["nested_test"] == "PET added to ihc_ic + tumour_type"
+    assert added["response"]["test"] == "Firth logistic regression" and 0 < added["response"]["p_value"] <= 1
+
+
+def test_methods_text_states_the_primary_result(default):
+    from immunopet.report.statistics import statistics_sentences
+
+    text = " ".join(statistics_sentences(default.summary))
+    primary = default.summary["outcome"]["response"]["firth_adjusted"]
+    assert "The prespecified primary analysis was Firth logistic regression of pet_uptake for response" in text
+    assert f"{primary['estimate']:.2f}" in text and "Holm-adjusted within families" in text

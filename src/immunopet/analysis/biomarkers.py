@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from immunopet.analysis.comparisons import spearman
+from immunopet.analysis.cox_checks import lr_test
 from immunopet.analysis.firth import firth_logistic
 from immunopet.analysis.outcome import PET
 from immunopet.analysis.params import AnalysisParams
@@ -15,7 +16,8 @@ from immunopet.analysis.roc import paired_auc_difference
 from immunopet.analysis.survival import ENDPOINTS, cox_fit
 
 
-def pet_added(patients: pd.DataFrame, column: str, *, params: AnalysisParams, notes: Notes) -> dict:
+def pet_added(patients: pd.DataFrame, column: str, *, params: AnalysisParams, notes: Notes,
+              own: dict | None = None) -> dict:
     """Does PET add to ``column`` (and the plan's covariates)? Nested likelihood-ratio tests.
 
     Response: Firth logistic regression of response on log2 PET + the biomarker + covariates, its
@@ -33,7 +35,16 @@ def pet_added(patients: pd.DataFrame, column: str, *, params: AnalysisParams, no
             continue
         record = cox_fit(patients, endpoint=endpoint, covariates=[PET, column, *numeric], log2=[PET], strata=strata,
                          ci_level=params.ci_level, notes=notes, analysis=f"{section}.{endpoint}",
-                         min_events_per_covariate=params.min_events_per_covariate, checks=False)
+                         min_events_per_covariate=params.min_events_per_covariate, checks=False,
+                         first_given_rest=False)
+        reduced = (own or {}).get(endpoint, {}).get("cox_adjusted", {})
+        if record.get("log_likelihood") is not None and reduced.get("log_likelihood") is not None \
+                and reduced.get("n") == record["n"]:  # the biomarker's own adjusted model, same patients
+            record["lr_p_first"] = lr_test(record["log_likelihood"], reduced["log_likelihood"], 1)[1]
+        elif record.get("log_likelihood") is not None:
+            record = cox_fit(patients, endpoint=endpoint, covariates=[PET, column, *numeric], log2=[PET],
+                             strata=strata, ci_level=params.ci_level, notes=Notes(), analysis=f"{section}.{endpoint}",
+                             min_events_per_covariate=params.min_events_per_covariate, checks=False)
         record["nested_lr_p"] = record.get("lr_p_first")
         record["nested_test"] = f"PET added to {' + '.join([column, *numeric, *strata])}"
         out[endpoint] = record
@@ -71,8 +82,8 @@ def biomarkers(patients: pd.DataFrame, pet_block: dict, *, params: AnalysisParam
         rho = spearman(pet, values, inputs=f"PET uptake vs {column}", ci_level=params.ci_level, **params.small_n())
         correlations.append({"predictor": column, **rho})
     block = {"predictors": blocks, "not_available": absent, "comparison": rows, "auc_vs_pet": paired,
-             "pet_correlation": correlations, "pet_added": {c: pet_added(patients, c, params=params, notes=notes)
-                                                            for c in present}}
+             "pet_correlation": correlations, "pet_added": {c: pet_added(patients, c, params=params, notes=notes,
+                                                                      own=blocks[c]["survival"]) for c in present}}
     tables = {
         "predictor_comparison": pd.DataFrame(rows),
         "auc_comparison": pd.DataFrame([{k: r.get(k) for k in ("predictor", "n", "n_responders",

@@ -34,7 +34,8 @@ def endpoint_data(table: pd.DataFrame, endpoint: str, columns: Sequence[str]) ->
 
 def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], log2: Sequence[str] = (),
             strata: Sequence[str] = (), ci_level: float = 0.95, notes: Notes | None = None, analysis: str = "cox",
-            min_events_per_covariate: int = 10, n_boot: int = 0, seed: int = 0, checks: bool = True) -> dict:
+            min_events_per_covariate: int = 10, n_boot: int = 0, seed: int = 0, checks: bool = True,
+            first_given_rest: bool = True) -> dict:
     """Cox proportional-hazards model of ``endpoint`` on ``covariates`` (:class:`lifelines.CoxPHFitter`).
 
     Parameters
@@ -53,6 +54,8 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
         Bootstrap resamples of the C-index interval (0: no interval).
     checks
         Run the Schoenfeld test and the C-index (off: likelihood-ratio tests only, for nested tests).
+    first_given_rest
+        Refit without the first covariate for ``lr_p_first`` (off when the caller has that model).
 
     Returns
     -------
@@ -114,7 +117,7 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
     base["convergence_warnings"] = messages
     first = rows[0]
     checks = model_checks(fitter, data, covariates=covariates, strata=strata, n_boot=n_boot, seed=seed,
-                          ci_level=ci_level, full=checks)
+                          ci_level=ci_level, full=checks, first_given_rest=first_given_rest)
     ph = checks["ph_test_p"]
     if ph is not None and ph < 0.05:
         notes.warn(analysis, f"proportional hazards rejected for {covariates[0]} (Schoenfeld p = {ph:.3g}): one "
@@ -127,13 +130,13 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
 
 
 def model_checks(fitter: CoxPHFitter, data: pd.DataFrame, *, covariates: list[str], strata: list[str], n_boot: int,
-                 seed: int, ci_level: float, full: bool = True) -> dict:
+                 seed: int, ci_level: float, full: bool = True, first_given_rest: bool = True) -> dict:
     """Likelihood-ratio tests, Schoenfeld test and C-index (with interval) of a fitted Cox model."""
     codes = data[strata].astype(str).agg("|".join, axis=1).to_numpy() if strata else None
     ll_null = null_log_likelihood(data["T"].to_numpy(), data["E"].to_numpy(), codes)
     chi2, p = lr_test(float(fitter.log_likelihood_), ll_null, len(covariates))
-    p_first = p
-    if len(covariates) > 1:  # the first covariate given the others: refit without it, same strata
+    p_first = p if len(covariates) == 1 else None
+    if len(covariates) > 1 and first_given_rest:  # the first covariate given the others: refit without it, same strata
         reduced = CoxPHFitter().fit(data[["T", "E", *covariates[1:], *strata]], duration_col="T", event_col="E",
                                     strata=strata or None)
         p_first = lr_test(float(fitter.log_likelihood_), float(reduced.log_likelihood_), 1)[1]
