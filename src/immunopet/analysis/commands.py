@@ -11,7 +11,7 @@ from immunopet.logging_setup import console
 
 ANALYZE_HELP = """Run the study's statistical analyses and write STUDY_DIR/analysis/ (analysis.json + CSV tables).
 
-Reads the results of `immunopet run`. Biodistribution, tumour uptake, PET uptake vs response and survival, and PD-L1 IHC / RNA-seq biomarkers side by side with PET. Every result carries its n, estimate, confidence interval and p-value; small-sample warnings are listed. Defaults (day, metric, responders) come from study.yaml.
+Reads the results of `immunopet run`. Biodistribution, tumour uptake, PET uptake vs response and survival, and PD-L1 IHC / RNA-seq biomarkers side by side with PET. Every result carries its n, estimate, confidence interval, p-value and role (primary, secondary or exploratory), with Holm-adjusted p within its family; small-sample warnings are listed. Defaults (day, metric, responders) and the prespecified analysis plan (primary endpoint and predictor, covariates, cut-offs, families: the analysis: block) come from study.yaml.
 
 \b
 Examples:
