@@ -67,7 +67,7 @@ def key_results(summary: dict) -> list[dict[str, Any]]:
                 _key(f"PET: {endpoint.upper()} Cox", result["cox"]),
                 {**_key(f"PET: {endpoint.upper()} Cox, {result['cox_adjusted'].get('nested_test', 'adjusted')} "
                         "(likelihood-ratio p)", result["cox_adjusted"]),
-                 "p_value": result["cox_adjusted"].get("lr_p_first")}]
+                 "p_value": result["cox_adjusted"].get("lr_p_first"), "p_adjusted": None, "family": None}]
     out.append(_key("lesion uptake vs lesion size change", pet["lesion_level"]["mixed_model"]))
     for column, block in summary["biomarkers"]["predictors"].items():
         out.append(_key(f"{column}: ROC AUC for response", block["response"]["auc"]))
