@@ -34,12 +34,14 @@ def test_mann_whitney_exact_without_ties_matches_enumeration():
     assert (record["n"], record["n_x"], record["n_y"]) == (9, 4, 5)
 
 
-def test_mann_whitney_with_ties_uses_permutation_equal_to_enumeration():
+def test_mann_whitney_with_ties_is_exact_equal_to_enumeration():
     x, y = np.array([2.0, 3, 3, 1]), np.array([0.0, 1, 1, 2, 0])  # IHC-like scores
     record = mann_whitney(x, y, inputs="scores", exact_max_n=50, seed=0)
-    assert record["method"].startswith("permutation")
-    # 126 splits < resamples: scipy enumerates them all, so the p-value is exact
+    assert record["method"] == "exact with ties (all 126 splits counted)"
     assert record["p_value"] == pytest.approx(enumerated_mw_p(x, y), rel=1e-9)
+    # above the enumeration limit: seeded permutations, said so
+    sampled = mann_whitney(x, y, inputs="scores", exact_max_n=50, seed=0, exact_max_splits=100)
+    assert sampled["method"].startswith("permutation (ties; 126 splits > 100")
 
 
 def test_mann_whitney_large_sample_is_asymptotic_and_empty_group_not_run():

@@ -12,13 +12,13 @@ from immunopet.errors import AnalysisError
 
 FAST = AnalysisParams(n_boot=200, n_permutations=999, seed=4)
 SECTIONS = {"schema_version", "parameters", "inputs", "warnings", "key_results", "biodistribution", "tumour_uptake",
-            "outcome", "biomarkers", "kinetics"}
+            "outcome", "biomarkers", "kinetics", "multiplicity"}
 TABLES = {"biodistribution", "biodistribution_by_cohort", "biodistribution_by_type", "organ_blood_ratio",
           "organ_trend", "blood_clearance", "lesion_uptake", "patient_uptake", "uptake_by_type", "uptake_by_site",
           "uptake_by_day", "mixed_uptake_fixed_effects", "lesion_response", "mixed_lesion_response_fixed_effects",
           "predictor_comparison", "auc_comparison", "pet_biomarker_correlation", "roc_curves", "km_curves",
           "km_at_risk", "time_activity", "blood_input", "patlak", "tiac", "dosimetry_tiac", "to_blood_by_day",
-          "median_curves"}
+          "median_curves", "cutoff_scan"}
 
 
 def stat_records(node):
@@ -65,6 +65,10 @@ def test_large_trial_recovers_the_ranking_with_confidence(large, cohort_200):
     for marker in ("ihc_ic", "ihc_tc", "rna_cd274", "rna_teff"):
         assert paired[marker]["ci_low"] > 0, marker  # PET's AUC is higher, paired over the same patients
     assert pet["lesion_level"]["mixed_model"]["ci_high"] < 0
+    # within a patient, pct change falls 20 per unit ln(lesion / patient mean) (simulator): -13.9 per doubling,
+    # attenuated a little by measurement noise; between patients far steeper (through the patient's benefit)
+    lesion = pet["lesion_level"]["mixed_model"]
+    assert -20 < lesion["estimate"] < -8 and lesion["between"]["estimate"] < 2 * lesion["estimate"]
     evaluable = patients["best_response"].isin(["CR", "PR", "SD", "PD"])
     assert pet["response"]["auc"]["n"] == evaluable.sum()
     assert summary["inputs"]["n_responders"] == patients["best_response"].isin(["CR", "PR"]).sum()
@@ -103,7 +107,7 @@ def test_summary_layout_and_json(default, tmp_path):
     # small trial: exact Mann-Whitney for PET, permutation for tied IHC scores
     comparison = default.tables["predictor_comparison"].set_index("predictor")
     assert comparison.loc["pet_uptake", "mw_method"] == "exact"
-    assert comparison.loc["ihc_ic", "mw_method"].startswith("permutation")
+    assert comparison.loc["ihc_ic", "mw_method"].startswith("exact with ties (all ")
 
 
 def test_all_censored_no_survival_p_values(cohort_22):
@@ -183,7 +187,7 @@ def test_day_levels_in_numeric_order(cohort_22):
     _, (measurements, patients, lesions) = cohort_22
     shifted = measurements.assign(day=measurements["day"].replace({2.0: 10.0}))
     result = analyze(shifted, patients, lesions, FAST)
-    day_terms = [t for t in result.tables["mixed_uptake_fixed_effects"]["term"] if "day" in t]
+    day_terms = [t for t in result.tables["mixed_uptake_fixed_effects"]["term"] if t.startswith("C(day_f)")]
     assert day_terms == ["C(day_f)[T.4]", "C(day_f)[T.7]", "C(day_f)[T.10]"]  # reference: the 1 h scan
 
 
@@ -195,3 +199,70 @@ def test_no_organs_and_no_lesion_table(cohort_22):
     where = {w["analysis"] for w in result.warnings}
     assert {"biodistribution", "outcome.lesion_level"} <= where
     assert result.summary["outcome"]["response"]["auc"]["estimate"] is not None
+
+
+def test_plan_keys_on_every_result(default):
+    """role on every record; ph_test_p on every Cox model; DeLong keys on every paired AUC; p_adjusted in families."""
+    from immunopet.analysis.record import stat_records as records_with_paths
+
+    summary = default.summary
+    found = {".".join(path): record for path, record in records_with_paths(summary)}
+    assert {record["role"] for record in found.values()} == {"primary", "secondary", "exploratory"}
+    primary = [path for path, record in found.items() if record["role"] == "primary"]
+    assert primary == ["outcome.response.firth_adjusted"]
+    assert found[primary[0]]["test"] == "Firth logistic regression"
+    assert found[primary[0]]["p_adjusted"] == found[primary[0]]["p_value"]  # a family of one
+    for path, record in found.items():
+        if record["test"] == "Cox proportional hazards" and record["p_value"] is not None:
+            assert "ph_test_p" in record and "lr_p" in record, path
+        if record["test"] == "paired AUC difference":
+            assert {"delong_p", "delong_ci_low", "delong_ci_high", "p_adjusted"} <= set(record), path
+            assert record["family"] == "auc_vs_pet" and record["role"] == "secondary"
+    family = summary["multiplicity"]["families"]["auc_vs_pet"]
+    assert family["size"] == 4 and family["method"] == "Holm"
+    raw = sorted(m["p_value"] for m in family["members"])
+    holm = sorted(m["p_adjusted"] for m in family["members"])
+    assert holm[0] == pytest.approx(min(1.0, 4 * raw[0]))
+    secondary = summary["multiplicity"]["families"]["secondary"]["members"]
+    assert {m["path"] for m in secondary} == {"outcome.survival.pfs.cox_adjusted", "outcome.survival.os.cox_adjusted"}
+    assert summary["key_results"][0]["role"] == "primary" and summary["key_results"][0]["p_adjusted"] is not None
+    assert summary["parameters"]["plan"]["primary"] == {"predictor": "pet_uptake", "endpoint": "response"}
+
+
+def test_prespecified_cutoff_and_median_sensitivity(default):
+    ihc = default.summary["biomarkers"]["predictors"]["ihc_ic"]["survival"]["pfs"]
+    assert ihc["logrank"]["split_value"] == 1.0 and ihc["logrank"]["cutoff_source"] == "prespecified value"
+    assert ihc["logrank"]["cutoff_label"] == "IC2/3 vs IC0/1"
+    assert ihc["logrank_median"]["cutoff_source"] == "median (sensitivity analysis)"
+    pet = default.summary["outcome"]["survival"]["pfs"]
+    assert pet["logrank"]["cutoff_source"] == "median (data-driven)" and "logrank_median" not in pet
+    scan = default.tables["cutoff_scan"].query("predictor == 'pet_uptake' and endpoint == 'pfs'")
+    assert scan["quantile"].between(0.25, 0.75).all() and len(scan) >= 5
+    median_row = scan[scan["quantile"] == 0.5]
+    assert median_row["p_value"].iloc[0] == pytest.approx(pet["logrank"]["p_value"], rel=1e-6)
+
+
+def test_pet_added_to_a_biomarker_is_a_nested_likelihood_ratio_test(default, cohort_22):
+    from immunopet.analysis.inputs import patient_table
+    from immunopet.analysis.record import Notes
+    from immunopet.analysis.survival import cox_fit
+
+    _, (measurements, patients, _) = cohort_22
+    table = patient_table(measurements, patients, day=7, metric="suv_max", responders=("CR", "PR"),
+                          biomarkers=["ihc_ic"], notes=Notes())
+    table = table[table["pet_uptake"].notna()]
+    refit = cox_fit(table, endpoint="pfs", covariates=["pet_uptake", "ihc_ic"], log2=["pet_uptake"],
+                    strata=["tumour_type"])
+    added = default.summary["biomarkers"]["pet_added"]["ihc_ic"]
+    assert added["pfs"]["nested_lr_p"] == pytest.approx(refit["lr_p_first"], rel=1e-6)
+    assert added["pfs"]["nested_test"] == "PET added to ihc_ic + tumour_type"
+    assert added["response"]["test"] == "Firth logistic regression" and 0 < added["response"]["p_value"] <= 1
+
+
+def test_methods_text_states_the_primary_result(default):
+    from immunopet.report.statistics import statistics_sentences
+
+    text = " ".join(statistics_sentences(default.summary))
+    primary = default.summary["outcome"]["response"]["firth_adjusted"]
+    assert "The prespecified primary analysis was Firth logistic regression of pet_uptake for response" in text
+    assert f"{primary['estimate']:.2f}" in text and "Holm-adjusted within families" in text

@@ -49,10 +49,12 @@ def test_paired_difference_identical_and_ordered_predictors():
     strong = np.r_[rng.normal(1.5, 1, 60), rng.normal(0, 1, 60)]
     weak = np.r_[rng.normal(0.2, 1, 60), rng.normal(0, 1, 60)]
     same = paired_auc_difference(y, strong, strong, inputs="a-a", n_boot=300, seed=0, ci_level=0.95)
-    assert same["estimate"] == 0.0 and same["ci_low"] == same["ci_high"] == 0.0 and same["p_value"] is None
+    assert same["estimate"] == 0.0 and same["p_value"] is None and same["delong_p"] is None
+    assert same["bootstrap_ci_low"] == same["bootstrap_ci_high"] == 0.0 and same["bootstrap_p"] is None
     diff = paired_auc_difference(y, strong, weak, inputs="a-b", n_boot=300, seed=0, ci_level=0.95)
     assert diff["estimate"] == pytest.approx(roc_auc_score(y, strong) - roc_auc_score(y, weak))
-    assert diff["ci_low"] > 0 and diff["p_value"] < 0.01
+    assert diff["ci_low"] > 0 and diff["p_value"] < 0.01 and diff["p_value"] == diff["delong_p"]
+    assert diff["bootstrap_ci_low"] > 0 and diff["bootstrap_p"] < 0.01  # the second method agrees
 
 
 def test_curve_points_match_sklearn():

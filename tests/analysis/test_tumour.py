@@ -90,13 +90,20 @@ def test_simulated_trial_uptake_structure(cohort_200):
     effects = tables["mixed_uptake_fixed_effects"]
     assert (effects["n"] == (measurements["kind"] == "lesion").sum()).all() and (effects["n_patients"] == 200).all()
     fixed = effects.set_index("term")["estimate"]
-    # simulator: lesion ki medians bladder 0.012 > NSCLC 0.009 > TNBC 0.007 (NSCLC is the reference)
-    assert fixed["C(tumour_type)[T.bladder]"] > 0 > fixed["C(tumour_type)[T.TNBC]"]
+    # simulator: lesion ki medians bladder 0.012 > NSCLC 0.009 > TNBC 0.007 (NSCLC is the reference); with the
+    # type x day interaction the type effect on day 7 is the main effect plus its day-7 interaction
+    day7_effect = {t: fixed[f"C(tumour_type)[T.{t}]"] + fixed[f"C(tumour_type)[T.{t}]:C(day_f)[T.7]"]
+                   for t in ("bladder", "TNBC")}
+    assert day7_effect["bladder"] > 0 > day7_effect["TNBC"]
     # site effects: lymph nodes +0.25, liver -0.20 on the log scale
     assert fixed["C(site)[T.lymph_node]"] > fixed["C(site)[T.liver]"]
     # antibody accumulates in tumours over the days
     assert fixed["C(day_f)[T.2]"] < fixed["C(day_f)[T.4]"] < fixed["C(day_f)[T.7]"]
     assert 0.2 < block["mixed_model"]["icc"] < 0.9
+    # each lesion is scanned on every day: its own random intercept, nested in the patient
+    assert block["mixed_model"]["nested"] == "lesion" and block["mixed_model"]["nested_variance"] > 0
+    assert block["mixed_model"]["icc"] < block["mixed_model"]["icc_nested"] < 1
+    assert 0.2 < block["icc_outcome_day"]["icc"] < 0.9
     assert block["n_patients"] == 200 and block["within_patient"]["n_patients"] == (got.index.map(
         tables["patient_uptake"].set_index("patient_id")["n_lesions"]) >= 2).sum()
     by_site = tables["uptake_by_site"].query("metric == 'suv_max'").set_index("site")

@@ -63,3 +63,23 @@ def test_km_split_at_a_given_value(synthetic_patients):
     assert f"above 8 (n={len(high)})" in line.get_label()
     drops = np.asarray(line.get_xdata())[1:][np.diff(np.asarray(line.get_ydata())) < 0]
     assert np.allclose(np.sort(drops), np.unique(high.loc[high["os_event"] == 1, "os_months"]))
+
+
+def test_cutoff_figure_draws_the_scan_p_values(synthetic_patients):
+    import pandas as pd
+
+    from immunopet.analysis.cutoffs import scan
+    from immunopet.report.fig_outcome import cutoff_figure
+
+    parts = []
+    for key in ("pfs", "os"):
+        data = synthetic_patients.rename(columns={f"{key}_months": "T", f"{key}_event": "E"})[["T", "E", "pet_uptake"]]
+        parts.append(scan(data, "pet_uptake").assign(predictor="pet_uptake", endpoint=key))
+    table = pd.concat(parts, ignore_index=True)
+    fig = cutoff_figure(table)
+    for key, part in table.groupby("endpoint"):
+        line = _line(fig, f"cutoff-{key}")
+        assert np.allclose(line.get_xdata(), 100 * part.sort_values("quantile")["quantile"])
+        assert np.allclose(line.get_ydata(), part.sort_values("quantile")["p_value"])
+    empty = cutoff_figure(table.iloc[:0])
+    assert not [line for line in empty.axes[0].get_lines() if str(line.get_gid()).startswith("cutoff-")]

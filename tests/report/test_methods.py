@@ -60,3 +60,22 @@ def test_statistics_sentences_from_stat_records():
     assert "Not computable on these data (reason recorded in analysis.json): Cox proportional hazards." in text
     assert "1 small-sample or model warning(s)" in text
     assert statistics_sentences({}) == ["No statistical analyses were run."]
+
+
+def test_plan_sentences_state_the_primary_result_and_the_adjustment():
+    from immunopet.analysis.plan import apply_plan
+    from immunopet.study.analysis_plan import AnalysisPlan
+
+    record = {"test": "Firth logistic regression", "n": 21, "estimate": 3.2, "estimate_label": "odds ratio per doubling",
+              "ci_low": 1.1, "ci_high": 12.5, "ci_level": 0.95, "p_value": 0.012}
+    summary = {"parameters": {"plan": {"covariates": ["tumour_type"]}},
+               "outcome": {"response": {"firth_adjusted": record},
+                           "survival": {"pfs": {"cox_adjusted": {"test": "Cox proportional hazards", "n": 22,
+                                                                 "p_value": 0.02}},
+                                        "os": {"cox_adjusted": {"test": "Cox proportional hazards", "n": 22,
+                                                                "p_value": 0.03}}}}}
+    summary["multiplicity"] = apply_plan(summary, AnalysisPlan())
+    text = " ".join(statistics_sentences(summary))
+    assert ("The prespecified primary analysis was Firth logistic regression of pet_uptake for response adjusted "
+            "for tumour_type: odds ratio per doubling 3.20 (95 % CI 1.10-12.50), p = 0.012 (n = 21).") in text
+    assert "secondary (2 tests; adjusted p 0.040, 0.040)" in text and "exploratory and unadjusted" in text

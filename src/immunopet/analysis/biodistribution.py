@@ -82,18 +82,24 @@ def clearance(organs: pd.DataFrame, *, group: str, params: AnalysisParams, notes
 
 
 def organ_trends(organs: pd.DataFrame, *, params: AnalysisParams) -> pd.DataFrame:
-    """Per organ: % change in SUVmean per day (log-linear OLS with patient intercepts) with CI and p."""
+    """Per organ: % change in SUVmean per day (log-linear OLS with patient intercepts) with CI and p.
+
+    The blood pool uses the clearance model's samples (``clearance_min_hours`` on), so its trend and
+    the blood-pool half-time are one model (half-time = 24 ln 2 / -ln(1 + pct/100) hours).
+    """
     rows = []
     for site, part in organs.groupby("site", sort=True):
+        min_hours = params.clearance_min_hours if site == BLOOD else 0.0
+        part = part[part["t_days"] * 24.0 >= min_hours - 1e-9]
         n = int(part["patient_id"].nunique())
         if part["t_days"].nunique() < 2 or len(part) <= n + 1:
             continue
         info, slope, (lo, hi), p = log_linear_fit(part, inputs=site, ci_level=params.ci_level)
-        rows.append({"site": site, "n_patients": n, "n_samples": len(part),
+        rows.append({"site": site, "min_hours": min_hours, "n_patients": n, "n_samples": len(part),
                      "pct_change_per_day": 100.0 * np.expm1(slope), "ci_low": 100.0 * np.expm1(lo),
                      "ci_high": 100.0 * np.expm1(hi), "p_value": p})
-    return pd.DataFrame(rows, columns=["site", "n_patients", "n_samples", "pct_change_per_day", "ci_low", "ci_high",
-                                       "p_value"])
+    return pd.DataFrame(rows, columns=["site", "min_hours", "n_patients", "n_samples", "pct_change_per_day", "ci_low",
+                                       "ci_high", "p_value"])
 
 
 def biodistribution(measurements: pd.DataFrame, *, params: AnalysisParams,

@@ -5,11 +5,50 @@ from __future__ import annotations
 import pandas as pd
 
 from immunopet.analysis.comparisons import spearman
+from immunopet.analysis.cox_checks import lr_test
+from immunopet.analysis.firth import firth_logistic
 from immunopet.analysis.outcome import PET
 from immunopet.analysis.params import AnalysisParams
+from immunopet.analysis.plan import split_covariates
 from immunopet.analysis.predictors import analyse_predictor, comparison_row
 from immunopet.analysis.record import Notes
 from immunopet.analysis.roc import paired_auc_difference
+from immunopet.analysis.survival import ENDPOINTS, cox_fit
+
+
+def pet_added(patients: pd.DataFrame, column: str, *, params: AnalysisParams, notes: Notes,
+              own: dict | None = None) -> dict:
+    """Does PET add to ``column`` (and the plan's covariates)? Nested likelihood-ratio tests.
+
+    Response: Firth logistic regression of response on log2 PET + the biomarker + covariates, its
+    ``p_value`` the penalised likelihood-ratio test of PET. Survival: Cox model of PET + biomarker
+    (+ numeric covariates), stratified by the categorical ones; ``nested_lr_p`` is the
+    likelihood-ratio test of PET given the rest (``lr_p_first``).
+    """
+    strata, numeric = split_covariates(patients, params.plan.covariates, exclude=[PET, column])
+    section = f"biomarkers.pet_added.{column}"
+    out = {"response": firth_logistic(patients[patients["responder"].notna()], predictor=PET, log2=True,
+                                      extra=[column], covariates=[*strata, *numeric], ci_level=params.ci_level,
+                                      notes=notes, analysis=section)}
+    for endpoint in ENDPOINTS:
+        if f"{endpoint}_months" not in patients.columns:
+            continue
+        record = cox_fit(patients, endpoint=endpoint, covariates=[PET, column, *numeric], log2=[PET], strata=strata,
+                         ci_level=params.ci_level, notes=notes, analysis=f"{section}.{endpoint}",
+                         min_events_per_covariate=params.min_events_per_covariate, checks=False,
+                         first_given_rest=False)
+        reduced = (own or {}).get(endpoint, {}).get("cox_adjusted", {})
+        if record.get("log_likelihood") is not None and reduced.get("log_likelihood") is not None \
+                and reduced.get("n") == record["n"]:  # the biomarker's own adjusted model, same patients
+            record["lr_p_first"] = lr_test(record["log_likelihood"], reduced["log_likelihood"], 1)[1]
+        elif record.get("log_likelihood") is not None:
+            record = cox_fit(patients, endpoint=endpoint, covariates=[PET, column, *numeric], log2=[PET],
+                             strata=strata, ci_level=params.ci_level, notes=Notes(), analysis=f"{section}.{endpoint}",
+                             min_events_per_covariate=params.min_events_per_covariate, checks=False)
+        record["nested_lr_p"] = record.get("lr_p_first")
+        record["nested_test"] = f"PET added to {' + '.join([column, *numeric, *strata])}"
+        out[endpoint] = record
+    return out
 
 
 def biomarkers(patients: pd.DataFrame, pet_block: dict, *, params: AnalysisParams,
@@ -27,7 +66,7 @@ def biomarkers(patients: pd.DataFrame, pet_block: dict, *, params: AnalysisParam
         notes.warn("biomarkers", f"no values for {', '.join(absent)}: not compared")
     blocks, curves = {}, []
     for column, label in present.items():
-        blocks[column], curve = analyse_predictor(patients, column, label=label, log2=False, split="median",
+        blocks[column], curve = analyse_predictor(patients, column, label=label, log2=False,
                                                   params=params, notes=notes, section=f"biomarkers.{column}")
         curves.append(curve)
     rows = [comparison_row(pet_block)] + [comparison_row(b) for b in blocks.values()]
@@ -43,16 +82,19 @@ def biomarkers(patients: pd.DataFrame, pet_block: dict, *, params: AnalysisParam
         rho = spearman(pet, values, inputs=f"PET uptake vs {column}", ci_level=params.ci_level, **params.small_n())
         correlations.append({"predictor": column, **rho})
     block = {"predictors": blocks, "not_available": absent, "comparison": rows, "auc_vs_pet": paired,
-             "pet_correlation": correlations}
+             "pet_correlation": correlations, "pet_added": {c: pet_added(patients, c, params=params, notes=notes,
+                                                                      own=blocks[c]["survival"]) for c in present}}
     tables = {
         "predictor_comparison": pd.DataFrame(rows),
         "auc_comparison": pd.DataFrame([{k: r.get(k) for k in ("predictor", "n", "n_responders",
-                                         "n_non_responders", "estimate", "ci_low", "ci_high", "p_value")}
+                                         "n_non_responders", "estimate", "ci_low", "ci_high", "p_value", "delong_p",
+                                         "delong_ci_low", "delong_ci_high", "bootstrap_p", "bootstrap_ci_low",
+                                         "bootstrap_ci_high")}
                                         for r in paired]).rename(columns={"estimate": "auc_difference"}),
         "pet_biomarker_correlation": pd.DataFrame([{k: r.get(k) for k in ("predictor", "n", "estimate", "ci_low",
                                                    "ci_high", "p_value")} for r in correlations])
         .rename(columns={"estimate": "spearman_rho"}),
     }
-    for name in ("roc", "km", "at_risk"):
+    for name in ("roc", "km", "at_risk", "cutoff_scan"):
         tables[f"_{name}"] = pd.concat([c[name] for c in curves], ignore_index=True) if curves else pd.DataFrame()
     return block, tables

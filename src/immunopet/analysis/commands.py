@@ -11,7 +11,7 @@ from immunopet.logging_setup import console
 
 ANALYZE_HELP = """Run the study's statistical analyses and write STUDY_DIR/analysis/ (analysis.json + CSV tables).
 
-Reads the results of `immunopet run`. Biodistribution, tumour uptake, PET uptake vs response and survival, and PD-L1 IHC / RNA-seq biomarkers side by side with PET. Every result carries its n, estimate, confidence interval and p-value; small-sample warnings are listed. Defaults (day, metric, responders) come from study.yaml.
+Reads the results of `immunopet run`. Biodistribution, tumour uptake, PET uptake vs response and survival, and PD-L1 IHC / RNA-seq biomarkers side by side with PET. Every result carries its n, estimate, confidence interval, p-value and role (primary, secondary or exploratory), with Holm-adjusted p within its family; small-sample warnings are listed. Defaults (day, metric, responders) and the prespecified analysis plan (primary endpoint and predictor, covariates, cut-offs, families: the analysis: block) come from study.yaml.
 
 \b
 Examples:
@@ -42,16 +42,18 @@ def print_summary(summary: dict[str, Any]) -> None:
     params = summary["parameters"]
     table = Table(title=f"Key results (day {params['day']:g}, {params['metric']}, split {params['split']}, "
                         f"n_boot {params['n_boot']}, seed {params['seed']})")
-    for column in ("result", "n", "estimate", "CI", "p"):
-        table.add_column(column, justify="left" if column == "result" else "right")
+    for column in ("result", "role", "n", "estimate", "CI", "p", "p (Holm)"):
+        table.add_column(column, justify="left" if column in ("result", "role") else "right")
     for row in summary["key_results"]:
         ci = "-" if row["ci_low"] is None and row["ci_high"] is None else \
             f"{_fmt(row['ci_low'])} to {_fmt(row['ci_high'])}"
         label = f" ({row['estimate_label']})" if row.get("estimate_label") else ""
         if row.get("reason") and row["estimate"] is None and row["p_value"] is None:
-            table.add_row(row["name"], _fmt(row["n"]), f"not run: {row['reason']}", "-", "-")
+            table.add_row(row["name"], row.get("role") or "-", _fmt(row["n"]), f"not run: {row['reason']}", "-", "-",
+                          "-")
             continue
-        table.add_row(row["name"] + label, _fmt(row["n"]), _fmt(row["estimate"]), ci, _p(row["p_value"]))
+        table.add_row(row["name"] + label, row.get("role") or "-", _fmt(row["n"]), _fmt(row["estimate"]), ci,
+                      _p(row["p_value"]), _p(row.get("p_adjusted")))
     console.print(table)
     if summary["warnings"]:
         console.print(f"[yellow]{len(summary['warnings'])} warning(s)[/] (small samples, models not run or not "

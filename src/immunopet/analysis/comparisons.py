@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from immunopet.analysis.exact import mann_whitney_exact_p
 from immunopet.analysis.record import Notes, not_run, stat
 
 
@@ -21,13 +24,14 @@ def describe(values: pd.Series | np.ndarray) -> dict[str, float | int | None]:
 
 
 def mann_whitney(x: np.ndarray, y: np.ndarray, *, inputs: str, exact_max_n: int, seed: int,
-                 n_permutations: int = 9999) -> dict:
+                 n_permutations: int = 9999, exact_max_splits: int = 10**15) -> dict:
     """Two-sided Mann-Whitney U test of ``x`` (e.g. responders) against ``y``.
 
     p-value: ``method="exact"`` (scipy) when there are no ties and ``len(x) + len(y) <= exact_max_n``;
-    a seeded permutation test (:class:`scipy.stats.PermutationMethod`, exact enumeration when the
-    number of splits is small) when there are ties at that size; the tie-corrected normal
-    approximation above it. The estimate is U / (n_x n_y), the probability that a value of ``x``
+    with ties at that size the exact permutation distribution of U (every one of the
+    ``C(n, len(x))`` splits counted, :func:`immunopet.analysis.exact.mann_whitney_exact_p`) when
+    there are at most ``exact_max_splits`` splits, else a seeded permutation test of
+    ``n_permutations`` resamples; the tie-corrected normal approximation above ``exact_max_n``. The estimate is U / (n_x n_y), the probability that a value of ``x``
     exceeds one of ``y`` (ties count one half), i.e. the AUC.
     """
     x = np.asarray(x, dtype=float)
@@ -39,9 +43,16 @@ def mann_whitney(x: np.ndarray, y: np.ndarray, *, inputs: str, exact_max_n: int,
     ties = np.unique(np.concatenate([x, y])).size < n
     if n <= exact_max_n and not ties:
         method, label = "exact", "exact"
+    elif n <= exact_max_n and math.comb(n, x.size) <= exact_max_splits:
+        u, p, splits = mann_whitney_exact_p(x, y)
+        return stat("Mann-Whitney U", inputs=inputs, n=n, estimate=u / (x.size * y.size),
+                    estimate_label="P(X > Y) = AUC", p_value=p,
+                    method=f"exact with ties (all {splits} splits counted)", statistic=u, n_x=int(x.size),
+                    n_y=int(y.size), median_x=float(np.median(x)), median_y=float(np.median(y)))
     elif n <= exact_max_n:
         method = stats.PermutationMethod(n_resamples=n_permutations, rng=np.random.default_rng(seed))
-        label = f"permutation (ties; up to {n_permutations} resamples, seed {seed})"
+        label = (f"permutation (ties; {math.comb(n, x.size)} splits > {exact_max_splits} to enumerate; "
+                 f"{n_permutations} resamples, seed {seed})")
     else:
         method, label = "asymptotic", "normal approximation with tie correction"
     result = stats.mannwhitneyu(x, y, alternative="two-sided", method=method)

@@ -67,6 +67,11 @@ def patient_pet(measurements: pd.DataFrame, patients: pd.DataFrame, *, day: floa
         are left out (and a warning recorded); patients without any lesion are left out with a warning.
     """
     rows = at_day(lesion_rows(measurements, metric), day, what="lesions")
+    scans = rows.groupby("patient_id")["scan_id"].nunique()
+    repeated = sorted(scans[scans > 1].index.astype(str))
+    if repeated:
+        notes.warn("pet_uptake", f"{len(repeated)} patient(s) scanned more than once on day {day:g} "
+                                 f"({', '.join(repeated)}): each lesion's values are averaged over those scans")
     # a lesion measured on several scans of that day counts once (mean of its values)
     lesions = rows.groupby(["patient_id", "voi_id"], as_index=False)[metric].mean()
     usable = lesions[np.isfinite(lesions[metric]) & (lesions[metric] > 0)]
@@ -96,11 +101,12 @@ def patient_pet(measurements: pd.DataFrame, patients: pd.DataFrame, *, day: floa
 
 
 def patient_table(measurements: pd.DataFrame, patients: pd.DataFrame, *, day: float, metric: str,
-                  responders: tuple[str, ...], biomarkers: list[str], notes: Notes) -> pd.DataFrame:
+                  responders: tuple[str, ...], biomarkers: list[str], notes: Notes, min_group: int = 5) -> pd.DataFrame:
     """The patient table the outcome analyses use: clinical columns, PET summary, response classes.
 
     Adds ``response_class`` (``CR/PR``, ``SD``, ``PD`` or NaN for NE/missing), ``response_rank``
-    (0 = PD, 1 = SD, 2 = CR/PR) and ``responder`` (1/0, NaN when not evaluable).
+    (0 = PD, 1 = SD, 2 = CR/PR) and ``responder`` (1/0, NaN when not evaluable). Tumour types and
+    dose cohorts with fewer than ``min_group`` patients with PET are warned about.
     """
     require_columns(patients, PATIENT_COLUMNS, "patients")
     base = patients.drop(columns=[c for c in ("pet_uptake", "n_lesions") if c in patients.columns])
@@ -119,4 +125,8 @@ def patient_table(measurements: pd.DataFrame, patients: pd.DataFrame, *, day: fl
     table["response_rank"] = table["response_class"].map({c: k for k, c in enumerate(RESPONSE_ORDER)})
     evaluable = response.isin(list(RESPONSE_CLASS)).fillna(False).astype(bool)
     table["responder"] = np.where(evaluable, response.isin(list(responders)).fillna(False).astype(float), np.nan)
+    with_pet = table[table["pet_uptake"].notna()]
+    for column in ("tumour_type", "dose_cohort"):
+        if column in with_pet.columns and with_pet[column].nunique() > 1:
+            notes.small_groups(f"inputs.{column}", with_pet[column].astype(str).value_counts().to_dict(), min_group)
     return table

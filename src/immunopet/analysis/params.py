@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from immunopet.errors import AnalysisError
+from immunopet.study.analysis_plan import AnalysisPlan
 
 #: Biomarker columns of ``patients.csv`` compared with PET (column -> label).
 BIOMARKERS = {
@@ -52,11 +53,17 @@ class AnalysisParams:
         permutation p-values instead of large-sample approximations.
     n_permutations
         Resamples of those permutation tests (exact enumeration when there are fewer arrangements).
+    exact_max_splits
+        A two-group rank test with ties is exact (every split of the patients enumerated) when there
+        are at most this many splits; above, ``n_permutations`` seeded resamples.
     clearance_min_hours
         Blood-pool samples before this time are left out of the mono-exponential clearance fit (the
         fast distribution phase).
     suv_type
         SUV normalisation of the measurements (informational; from ``study.yaml``).
+    plan
+        The prespecified analysis plan (``analysis:`` of ``study.yaml``): primary endpoint and
+        predictor, covariates, cut-offs, multiplicity families.
     """
 
     day: float = 7.0
@@ -67,13 +74,15 @@ class AnalysisParams:
     seed: int = 0
     ci_level: float = 0.95
     at_risk_times: tuple[float, ...] | None = None
-    min_group: int = 3
+    min_group: int = 5
     min_events_per_covariate: int = 10
     exact_max_n: int = 50
     n_permutations: int = 9999
+    exact_max_splits: int = 10**15
     clearance_min_hours: float = 24.0
     suv_type: str | None = None
     biomarkers: dict[str, str] = field(default_factory=lambda: dict(BIOMARKERS))
+    plan: AnalysisPlan = field(default_factory=AnalysisPlan)
 
     def __post_init__(self) -> None:
         if self.metric not in PET_METRICS:
@@ -91,6 +100,8 @@ class AnalysisParams:
             raise AnalysisError(f"n_boot={self.n_boot} is too small for a percentile interval",
                                 attribute="n_boot", fix="use at least 100 (default 2000)")
         object.__setattr__(self, "responders", tuple(str(r).upper() for r in self.responders))
+        if isinstance(self.plan, Mapping):
+            object.__setattr__(self, "plan", plan_from(self.plan))
 
     @classmethod
     def from_config(cls, config: Any = None, **overrides: Any) -> AnalysisParams:
@@ -113,6 +124,8 @@ class AnalysisParams:
             values["responders"] = tuple(data["responders"])
         if data.get("suv_type") is not None:
             values["suv_type"] = str(data["suv_type"])
+        if data.get("analysis") is not None:
+            values["plan"] = plan_from(data["analysis"])
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
         if unknown:
@@ -125,6 +138,10 @@ class AnalysisParams:
         """Keyword arguments of the rank tests' small-sample p-values."""
         return {"exact_max_n": self.exact_max_n, "seed": self.seed, "n_permutations": self.n_permutations}
 
+    def two_group_n(self) -> dict[str, int]:
+        """Keyword arguments of the two-group rank tests (with the enumeration limit)."""
+        return {**self.small_n(), "exact_max_splits": self.exact_max_splits}
+
     def with_(self, **changes: Any) -> AnalysisParams:
         """A copy with some choices changed."""
         return replace(self, **changes)
@@ -132,6 +149,23 @@ class AnalysisParams:
     def as_dict(self) -> dict[str, Any]:
         """The JSON ``parameters`` block."""
         out = asdict(self)
+        out["plan"] = self.plan.model_dump()
         out["responders"] = list(self.responders)
         out["at_risk_times"] = None if self.at_risk_times is None else list(self.at_risk_times)
         return out
+
+
+def plan_from(data: Any) -> AnalysisPlan:
+    """The analysis plan from a mapping (``study.yaml``'s ``analysis:``), with a clear error."""
+    from pydantic import ValidationError
+
+    if isinstance(data, AnalysisPlan):
+        return data
+    try:
+        return AnalysisPlan.model_validate(dict(data))
+    except (ValidationError, TypeError, ValueError) as bad:
+        first = bad.errors()[0] if isinstance(bad, ValidationError) else {"loc": (), "msg": str(bad)}
+        where = ".".join(str(p) for p in first["loc"])
+        raise AnalysisError(f"analysis plan: {first['msg']}", file="study.yaml",
+                            attribute=f"analysis.{where}" if where else "analysis",
+                            fix="see docs/analyses.md, 'Analysis plan'") from None

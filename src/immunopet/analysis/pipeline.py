@@ -14,24 +14,44 @@ from immunopet.analysis.kinetics.params import KineticsParams
 from immunopet.analysis.kinetics.section import kinetics_section
 from immunopet.analysis.outcome import outcome
 from immunopet.analysis.params import AnalysisParams
+from immunopet.analysis.plan import apply_plan
 from immunopet.analysis.record import Notes, clean
 from immunopet.analysis.result import SCHEMA_VERSION, AnalysisResult
 from immunopet.analysis.tumour import tumour_uptake
 from immunopet.errors import AnalysisError
 
-CURVE_TABLES = {"_roc": "roc_curves", "_km": "km_curves", "_at_risk": "km_at_risk"}
+CURVE_TABLES = {"_roc": "roc_curves", "_km": "km_curves", "_at_risk": "km_at_risk", "_cutoff_scan": "cutoff_scan"}
 
 
 def _key(name: str, record: dict | None) -> dict[str, Any]:
     record = record or {}
     return {"name": name, "test": record.get("test"), "n": record.get("n"), "estimate": record.get("estimate"),
             "estimate_label": record.get("estimate_label"), "ci_low": record.get("ci_low"),
-            "ci_high": record.get("ci_high"), "p_value": record.get("p_value"), "reason": record.get("reason")}
+            "ci_high": record.get("ci_high"), "p_value": record.get("p_value"), "p_adjusted": record.get("p_adjusted"),
+            "family": record.get("family"), "role": record.get("role", "exploratory"), "reason": record.get("reason")}
+
+
+def _at(summary: dict, path: str) -> dict | None:
+    """The record at a dotted path of the summary (list items by ``predictor``), or ``None``."""
+    node: Any = summary
+    for part in path.split("."):
+        if isinstance(node, list):
+            node = next((item for item in node if isinstance(item, dict) and str(item.get("predictor")) == part), None)
+        elif isinstance(node, dict):
+            node = node.get(part)
+        if node is None:
+            return None
+    return node if isinstance(node, dict) else None
 
 
 def key_results(summary: dict) -> list[dict[str, Any]]:
     """The headline numbers (the command's summary table), each with n, estimate, CI and p."""
     out = []
+    primary = summary["multiplicity"]["primary"]
+    record = _at(summary, primary["path"])
+    out.append(_key(f"PRIMARY: {primary['predictor']} for {primary['endpoint']} (adjusted)", record))
+    for member in summary["multiplicity"]["families"].get("secondary", {}).get("members", []):
+        out.append(_key(f"secondary: {member['path']}", _at(summary, member["path"])))
     for fit in summary["biodistribution"].get("blood_clearance", []):
         out.append(_key(f"blood-pool half-time ({fit.get('group')})", fit))
     model = summary["tumour_uptake"]["mixed_model"]
@@ -46,7 +66,10 @@ def key_results(summary: dict) -> list[dict[str, Any]]:
             _key("PET vs best % change", pet["pct_change"])]
     for endpoint, result in pet["survival"].items():
         out += [_key(f"PET: {endpoint.upper()} log-rank (split {result['logrank'].get('split')})", result["logrank"]),
-                _key(f"PET: {endpoint.upper()} Cox", result["cox"])]
+                _key(f"PET: {endpoint.upper()} Cox", result["cox"]),
+                {**_key(f"PET: {endpoint.upper()} Cox, {result['cox_adjusted'].get('nested_test', 'adjusted')} "
+                        "(likelihood-ratio p)", result["cox_adjusted"]),
+                 "p_value": result["cox_adjusted"].get("lr_p_first"), "p_adjusted": None, "family": None}]
     out.append(_key("lesion uptake vs lesion size change", pet["lesion_level"]["mixed_model"]))
     for column, block in summary["biomarkers"]["predictors"].items():
         out.append(_key(f"{column}: ROC AUC for response", block["response"]["auc"]))
@@ -102,7 +125,8 @@ def _analyze(measurements: pd.DataFrame, patients: pd.DataFrame, lesions: pd.Dat
              blood_samples: pd.DataFrame | None = None) -> AnalysisResult:
     notes = Notes()
     table = patient_table(measurements, patients, day=params.day, metric=params.metric,
-                          responders=params.responders, biomarkers=list(params.biomarkers), notes=notes)
+                          responders=params.responders, biomarkers=list(params.biomarkers), notes=notes,
+                          min_group=params.min_group)
     if table["pet_uptake"].notna().sum() == 0:
         raise AnalysisError(f"no patient has lesion {params.metric} on day {params.day:g}", attribute=params.metric,
                             fix="check the lesion VOIs in vois.csv and the outcome day")
@@ -131,6 +155,12 @@ def _analyze(measurements: pd.DataFrame, patients: pd.DataFrame, lesions: pd.Dat
         "biodistribution": bio_block, "tumour_uptake": tum_block, "outcome": out_block, "biomarkers": mark_block,
         "kinetics": kin_block,
     }
+    summary["multiplicity"] = apply_plan(summary, params.plan)
+    for name in summary["multiplicity"]["unmatched"]:
+        notes.warn("multiplicity", f"family pattern {name!r} matches no result (check the path in docs/analyses.md)")
+    if not summary["multiplicity"]["primary"]["found"]:
+        notes.warn("multiplicity", f"the primary result {summary['multiplicity']['primary']['path']} was not computed "
+                                   "(predictor or endpoint missing)")
     summary["key_results"] = key_results(summary)
     summary["warnings"] = list(notes.items)
     return AnalysisResult(tables=tables, summary=clean(summary))

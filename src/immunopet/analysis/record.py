@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,30 @@ def stat(test: str, *, inputs: str, n: int, estimate: float | None = None, estim
            "p_value": p_value, "method": method}
     out.update(extra)
     return clean(out)
+
+
+#: Blocks of the summary that hold choices or bookkeeping, not results.
+NOT_RESULTS = ("parameters", "inputs", "warnings", "multiplicity", "key_results")
+
+
+def stat_records(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any]]]:
+    """Every stat record in ``node`` (nested dicts and lists) with the keys leading to it.
+
+    A list element that names its ``predictor`` is keyed by it (``biomarkers.auc_vs_pet.ihc_ic``),
+    other list elements by their index. This path is a result's name in the analysis plan.
+    """
+    if isinstance(node, Mapping):
+        if "test" in node and "n" in node:
+            yield path, node
+            return
+        for key, value in node.items():
+            if key in NOT_RESULTS:
+                continue
+            yield from stat_records(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            name = value.get("predictor") if isinstance(value, Mapping) else None
+            yield from stat_records(value, (*path, str(name if name is not None else i)))
 
 
 def not_run(test: str, *, inputs: str, n: int, reason: str, **extra: Any) -> dict[str, Any]:

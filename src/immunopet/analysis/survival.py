@@ -16,6 +16,7 @@ from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.statistics import logrank_test
 from lifelines.utils import median_survival_times
 
+from immunopet.analysis.cox_checks import concordance_interval, lr_test, null_log_likelihood, schoenfeld_test
 from immunopet.analysis.record import Notes, clean, not_run, stat
 
 ENDPOINTS = {"pfs": "progression-free survival", "os": "overall survival"}
@@ -32,8 +33,9 @@ def endpoint_data(table: pd.DataFrame, endpoint: str, columns: Sequence[str]) ->
 
 
 def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], log2: Sequence[str] = (),
-            ci_level: float = 0.95, notes: Notes | None = None, analysis: str = "cox",
-            min_events_per_covariate: int = 10) -> dict:
+            strata: Sequence[str] = (), ci_level: float = 0.95, notes: Notes | None = None, analysis: str = "cox",
+            min_events_per_covariate: int = 10, n_boot: int = 0, seed: int = 0, checks: bool = True,
+            first_given_rest: bool = True) -> dict:
     """Cox proportional-hazards model of ``endpoint`` on ``covariates`` (:class:`lifelines.CoxPHFitter`).
 
     Parameters
@@ -44,22 +46,38 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
         Columns entered as they are (per unit) ...
     log2
         ... except these, entered as log2 (hazard ratio per doubling; values must be > 0).
+    strata
+        Columns whose levels get their own baseline hazard (stratified Cox; e.g. tumour type).
     min_events_per_covariate
         Fewer events per covariate than this records a warning (the model is still fitted).
+    n_boot, seed
+        Bootstrap resamples of the C-index interval (0: no interval).
+    checks
+        Run the Schoenfeld test and the C-index (off: likelihood-ratio tests only, for nested tests).
+    first_given_rest
+        Refit without the first covariate for ``lr_p_first`` (off when the caller has that model).
 
     Returns
     -------
     dict
-        Stat record of the first covariate (estimate = hazard ratio) with ``events``, ``concordance``
-        and ``coefficients``: one entry per covariate with ``coef, se, hazard_ratio, ci_low,
-        ci_high, p_value, scale``. Ties are handled by Efron's method (lifelines' default).
+        Stat record of the first covariate (estimate = hazard ratio, ``p_value`` = Wald) with
+        ``events``, ``strata``, ``lr_chi2``/``lr_df``/``lr_p`` (the model against no covariates,
+        within the strata), ``lr_p_first`` (likelihood-ratio p of the first covariate given the
+        others), ``ph_test_p`` (Schoenfeld test of the first covariate), ``ph_test_p_by_covariate``,
+        ``concordance`` with ``concordance_ci_low``/``high`` and ``coefficients``: one entry per
+        covariate with ``coef, se, hazard_ratio, ci_low, ci_high, p_value, scale``. Ties are
+        handled by Efron's method (lifelines' default).
     """
     notes = notes if notes is not None else Notes()
     covariates = list(covariates)
     label = "hazard ratio per doubling" if covariates and covariates[0] in log2 else "hazard ratio per unit"
+    strata = [c for c in strata if c in table.columns]
     inputs = f"{ENDPOINTS.get(endpoint, endpoint)} ~ " + " + ".join(
-        f"log2({c})" if c in log2 else c for c in covariates)
+        f"log2({c})" if c in log2 else c for c in covariates) + "".join(f" + strata({c})" for c in strata)
     data = endpoint_data(table, endpoint, covariates)
+    if strata:
+        levels = table.loc[data.index, strata]
+        data = data[levels.notna().all(axis=1)].join(levels.astype(str))
     for column in log2:
         bad = data[column] <= 0
         if bad.any():
@@ -67,7 +85,7 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
             data = data[~bad]
         data[column] = np.log2(data[column])
     n, events = len(data), int(data["E"].sum()) if len(data) else 0
-    base = {"events": events, "covariates": covariates}
+    base = {"events": events, "covariates": covariates, "strata": strata}
     if events == 0 or n < 2:
         notes.warn(analysis, f"no events among {n} patient(s): no Cox model, no p-value")
         return not_run("Cox proportional hazards", inputs=inputs, n=n, reason="no events", **base)
@@ -82,7 +100,8 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         try:
-            fitter.fit(data[["T", "E", *covariates]], duration_col="T", event_col="E")
+            fitter.fit(data[["T", "E", *covariates, *strata]], duration_col="T", event_col="E",
+                       strata=strata or None)
         except (ConvergenceError, np.linalg.LinAlgError, ValueError) as failed:
             notes.warn(analysis, f"Cox model did not converge ({str(failed).splitlines()[0]})")
             return not_run("Cox proportional hazards", inputs=inputs, n=n, reason="did not converge", **base)
@@ -97,10 +116,43 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
                  "p_value": float(fitter.summary.loc[c, "p"])} for c in covariates]
     base["convergence_warnings"] = messages
     first = rows[0]
+    checks = model_checks(fitter, data, covariates=covariates, strata=strata, n_boot=n_boot, seed=seed,
+                          ci_level=ci_level, full=checks, first_given_rest=first_given_rest)
+    ph = checks["ph_test_p"]
+    if ph is not None and ph < 0.05:
+        notes.warn(analysis, f"proportional hazards rejected for {covariates[0]} (Schoenfeld p = {ph:.3g}): one "
+                             "hazard ratio misleads; see the RMST difference and the piecewise hazard ratios")
     return stat("Cox proportional hazards", inputs=inputs, n=n, estimate=first["hazard_ratio"],
                 estimate_label=label, ci=(first["ci_low"], first["ci_high"]), ci_level=ci_level,
-                p_value=first["p_value"], method="lifelines CoxPHFitter (Efron ties), Wald test",
-                concordance=float(fitter.concordance_index_), coefficients=clean(rows), **base)
+                p_value=first["p_value"], method="lifelines CoxPHFitter (Efron ties)"
+                + (f", stratified by {', '.join(strata)}" if strata else "") + "; Wald p, likelihood-ratio p beside it",
+                coefficients=clean(rows), **checks, **base)
+
+
+def model_checks(fitter: CoxPHFitter, data: pd.DataFrame, *, covariates: list[str], strata: list[str], n_boot: int,
+                 seed: int, ci_level: float, full: bool = True, first_given_rest: bool = True) -> dict:
+    """Likelihood-ratio tests, Schoenfeld test and C-index (with interval) of a fitted Cox model."""
+    codes = data[strata].astype(str).agg("|".join, axis=1).to_numpy() if strata else None
+    ll_null = null_log_likelihood(data["T"].to_numpy(), data["E"].to_numpy(), codes)
+    chi2, p = lr_test(float(fitter.log_likelihood_), ll_null, len(covariates))
+    p_first = p if len(covariates) == 1 else None
+    if len(covariates) > 1 and first_given_rest:  # the first covariate given the others: refit without it, same strata
+        reduced = CoxPHFitter().fit(data[["T", "E", *covariates[1:], *strata]], duration_col="T", event_col="E",
+                                    strata=strata or None)
+        p_first = lr_test(float(fitter.log_likelihood_), float(reduced.log_likelihood_), 1)[1]
+    out = {"lr_chi2": chi2, "lr_df": len(covariates), "lr_p": p, "lr_p_first": p_first,
+           "log_likelihood": float(fitter.log_likelihood_)}
+    if not full:
+        return {**out, "ph_test_p": None, "ph_test_p_by_covariate": {}, "ph_transform": None,
+                "concordance": float(fitter.concordance_index_)}
+    ph = schoenfeld_test(fitter, data[["T", "E", *covariates, *strata]])
+    by_covariate = ph["ph_test_p"] or {}
+    risk = data[covariates].to_numpy(dtype=float) @ fitter.params_[covariates].to_numpy()
+    c, c_low, c_high = concordance_interval(data["T"].to_numpy(), data["E"].to_numpy(), risk, n_boot=n_boot,
+                                            seed=seed, ci_level=ci_level)
+    return {**out, "ph_test_p": by_covariate.get(covariates[0]), "ph_test_p_by_covariate": by_covariate,
+            "ph_transform": ph["ph_transform"], "concordance": c, "concordance_ci_low": c_low,
+            "concordance_ci_high": c_high}
 
 
 def at_risk_counts(kmf: KaplanMeierFitter, times: Sequence[float]) -> list[int]:

@@ -47,16 +47,36 @@ def _types(lesions: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
 
 
 def uptake_mixed_model(lesions: pd.DataFrame, *, metric: str, params: AnalysisParams, notes: Notes) -> dict:
-    """log(metric) ~ tumour type + site + day (categorical) + (1 | patient), over all scan days."""
+    """log(metric) ~ tumour type x day + site + (1 | patient) + (1 | lesion within patient), all days.
+
+    Each lesion is scanned on every day, so its repeated values share a lesion effect (second random
+    intercept); the tumour type x day interaction lets types differ in their uptake over time.
+    """
     data = lesions[np.isfinite(lesions[metric]) & (lesions[metric] > 0)].copy()
     data["log_uptake"] = np.log(data[metric])
+    data["lesion"] = data["patient_id"].astype(str) + ":" + data["voi_id"].astype(str)
     levels = [f"{d:g}" for d in sorted(data["day"].unique())]  # numeric order; the first day is the reference
     data["day_f"] = pd.Categorical(data["day"].map(lambda d: f"{d:g}"), categories=levels)
     analysis = "tumour_uptake.mixed_model"
     terms = categorical_terms(data, ["tumour_type", "site", "day_f"], notes=notes, analysis=analysis) \
         if len(data) else []
+    if {"C(tumour_type)", "C(day_f)"} <= set(terms):
+        terms.append("C(tumour_type):C(day_f)")
+    repeated = data.groupby("lesion")["day"].nunique().max() > 1 if len(data) else False
     return fit_mixed(data, response="log_uptake", terms=terms, group="patient_id", notes=notes, analysis=analysis,
-                     inputs=f"log({metric}) of every lesion on every scan day", ci_level=params.ci_level)
+                     inputs=f"log({metric}) of every lesion on every scan day", ci_level=params.ci_level,
+                     nested="lesion" if repeated else None)
+
+
+def outcome_day_icc(on_day: pd.DataFrame, *, metric: str, params: AnalysisParams, notes: Notes) -> dict:
+    """log(metric) ~ tumour type + site + (1 | patient) on the outcome day: the ICC of lesions within patients."""
+    data = on_day[np.isfinite(on_day[metric]) & (on_day[metric] > 0)].copy()
+    data = data.groupby(["patient_id", "voi_id", "tumour_type", "site"], as_index=False)[metric].mean()
+    data["log_uptake"] = np.log(data[metric])
+    analysis = "tumour_uptake.icc_outcome_day"
+    terms = categorical_terms(data, ["tumour_type", "site"], notes=notes, analysis=analysis) if len(data) else []
+    return fit_mixed(data, response="log_uptake", terms=terms, group="patient_id", notes=notes, analysis=analysis,
+                     inputs=f"log({metric}) of every lesion on day {params.day:g}", ci_level=params.ci_level)
 
 
 def tumour_uptake(measurements: pd.DataFrame, patients: pd.DataFrame, *, params: AnalysisParams,
@@ -84,6 +104,7 @@ def tumour_uptake(measurements: pd.DataFrame, patients: pd.DataFrame, *, params:
     spread_rows = with_pet[with_pet["n_lesions"] >= 2]
     model = uptake_mixed_model(lesions, metric=metric, params=params, notes=notes)
     tables["mixed_uptake_fixed_effects"] = fixed_effects_table(model, f"log({metric})")
+    icc_day = outcome_day_icc(on_day, metric=metric, params=params, notes=notes)
     tbr = {v: describe(on_day[v]) for v in ("tbr_max", "tbr_peak") if v in on_day.columns}
     if not tbr or all(d["n"] == 0 for d in tbr.values()):
         notes.warn("tumour_uptake.tbr", "no tumour-to-blood ratios in the measurements (no blood_pool VOI?)")
@@ -100,5 +121,6 @@ def tumour_uptake(measurements: pd.DataFrame, patients: pd.DataFrame, *, params:
         "tumour_to_blood": tbr,
         "by_day": clean(tables["uptake_by_day"][tables["uptake_by_day"]["metric"] == metric].to_dict("records")),
         "mixed_model": model,
+        "icc_outcome_day": icc_day,
     }
     return block, tables

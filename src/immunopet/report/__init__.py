@@ -19,7 +19,7 @@ _PUBLIC = {
     "build": "build_report ReportSummary write_report",
     "demo": "DemoSummary run_demo",
     "fig_images": "fusion_figure mip_grid_figure",
-    "fig_outcome": "km_figure roc_figure",
+    "fig_outcome": "cutoff_figure km_figure roc_figure",
     "fig_uptake": "biodistribution_figure heterogeneity_figure response_figure waterfall_figure",
     "figio": "save_figure SavedFigure",
     "methods": "methods_parameters methods_text MethodsParameters",

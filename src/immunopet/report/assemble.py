@@ -61,6 +61,10 @@ def study_figures(inputs: ReportInputs, figures_dir: Path, *, svg: bool,
                                        threshold=_numeric_split(inputs.analysis)),
          "Kaplan-Meier estimates of progression-free and overall survival for patients with PET uptake above "
          "vs at or below the median; ticks: censored; numbers at risk below."),
+        ("Survival", "cutoff_sensitivity",
+         lambda: fig_outcome.cutoff_figure(inputs.analysis_tables.get("cutoff_scan", pd.DataFrame())),
+         "Log-rank p-value of PET uptake high vs low when the split is moved from the 25th to the 75th percentile "
+         "(a sensitivity analysis of the median split; dashed: p = 0.05)."),
         ("PET, IHC and RNA-seq as predictors of response", "roc",
          lambda: fig_outcome.roc_figure(patients, responders=responders),
          f"ROC curves for response ({', '.join(responders)}) of PET uptake, PD-L1 IHC and RNA-seq markers "

@@ -1,4 +1,4 @@
-"""Outcome figures: Kaplan-Meier curves with numbers at risk, ROC curves of the predictors."""
+"""Outcome figures: Kaplan-Meier curves with numbers at risk, ROC curves, the cut-off sensitivity of log-rank p."""
 
 from __future__ import annotations
 
@@ -162,4 +162,31 @@ def roc_figure(patients: pd.DataFrame, *, responders: Sequence[str] = ("CR", "PR
     else:
         ax.text(0.5, 0.5, "no ROC curve: responders and non-responders\nwith predictor values are both needed",
                 transform=ax.transAxes, ha="center", va="center", fontsize=8)
+    return fig
+
+
+@styled
+def cutoff_figure(scan: pd.DataFrame, *, predictor: str = "pet_uptake", label: str = "PET uptake") -> Figure:
+    """Log-rank p-value against the split quantile (25th-75th percentile) of ``predictor``, per endpoint.
+
+    ``scan`` is the ``cutoff_scan`` table of the analysis (``quantile, p_value, predictor, endpoint``);
+    each line has gid ``cutoff-<endpoint>``; the dashed line is p = 0.05, the dotted one the median.
+    """
+    rows = scan[scan["predictor"] == predictor] if len(scan) else scan
+    fig = new_figure(4.8, 3.6)
+    ax = fig.add_subplot()
+    for k, (endpoint, part) in enumerate(rows.groupby("endpoint", sort=True) if len(rows) else []):
+        part = part.sort_values("quantile")
+        ax.plot(100 * part["quantile"], part["p_value"], marker="o", ms=3, lw=1.4, color=PALETTE[k % len(PALETTE)],
+                gid=f"cutoff-{endpoint}", label=str(endpoint).upper())
+    ax.axhline(0.05, ls="--", color="grey", lw=0.8)
+    ax.axvline(50, ls=":", color="grey", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xlabel(f"cut-off: percentile of {label}")
+    ax.set_ylabel("log-rank p (unadjusted)")
+    ax.set_title("Sensitivity of the split to its cut-off")
+    if len(rows):
+        ax.legend(loc="best")
+    else:
+        ax.text(0.5, 0.5, "no cut-off scan in the analysis", transform=ax.transAxes, ha="center", va="center")
     return fig

@@ -7,8 +7,10 @@ module finds them wherever they sit, so the methods text names exactly the tests
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
+
+from immunopet.analysis.record import stat_records
 
 #: How the methods text describes each test (by its ``test`` name); unknown tests are named as they are.
 TEST_PHRASES = {
@@ -17,27 +19,20 @@ TEST_PHRASES = {
     "Kendall tau-b trend": "Kendall's tau-b trend tests across ordered response categories",
     "Spearman correlation": "Spearman rank correlations",
     "ROC AUC": "receiver-operating-characteristic analysis (AUC with stratified bootstrap confidence intervals)",
-    "paired AUC difference": "paired bootstrap comparisons of AUCs",
+    "paired AUC difference": "paired comparisons of AUCs by DeLong's test (paired bootstrap as a second method)",
     "log-rank test": "Kaplan-Meier estimates compared by log-rank tests",
-    "Cox proportional hazards": "Cox proportional-hazards models (Efron ties; hazard ratios with Wald confidence intervals)",
-    "linear mixed model": "linear mixed models with a random intercept per patient",
+    "Cox proportional hazards": "Cox proportional-hazards models (Efron ties; unadjusted and stratified by the "
+                                "covariates; Wald and likelihood-ratio tests; Schoenfeld-residual tests of "
+                                "proportional hazards; Harrell's C with bootstrap intervals)",
+    "linear mixed model": "linear mixed models with a random intercept per patient (and per lesion within patient "
+                          "for repeated scans)",
+    "Firth logistic regression": "Firth-penalised logistic regression adjusted for the covariates (penalised "
+                                 "likelihood-ratio tests, profile-likelihood intervals)",
+    "RMST difference": "restricted-mean-survival-time differences",
+    "piecewise Cox": "piecewise Cox models (hazard ratios before and after a stated time)",
+    "cross-validated AUC": "cross-validated AUCs of combined models",
     "log-linear OLS": "log-linear least-squares fits (blood-pool clearance half-times, organ uptake trends)",
 }
-
-
-def stat_records(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any]]]:
-    """Every stat record in ``node`` (nested dicts and lists), with the keys leading to it."""
-    if isinstance(node, Mapping):
-        if "test" in node and "n" in node:
-            yield path, node
-            return
-        for key, value in node.items():
-            if key in ("parameters", "inputs", "warnings"):
-                continue
-            yield from stat_records(value, (*path, str(key)))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from stat_records(value, (*path, str(i)))
 
 
 def key_results(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -73,6 +68,7 @@ def statistics_sentences(summary: Mapping[str, Any]) -> list[str]:
                       else f"PET uptake was split at {split}")
     if extras:
         sentences.append("All tests were two-sided; " + "; ".join(extras) + ".")
+    sentences += plan_sentences(summary)
     not_run = sorted(skipped - set(run))
     if not_run:
         sentences.append("Not computable on these data (reason recorded in analysis.json): " + ", ".join(not_run) + ".")
@@ -80,6 +76,39 @@ def statistics_sentences(summary: Mapping[str, Any]) -> list[str]:
     if n_warnings:
         sentences.append(f"The analyses recorded {n_warnings} small-sample or model warning(s), listed in analysis.json.")
     return sentences
+
+
+def plan_sentences(summary: Mapping[str, Any]) -> list[str]:
+    """The prespecified primary analysis with its result (raw and adjusted p), and how multiplicity was handled."""
+    block = summary.get("multiplicity")
+    if not isinstance(block, Mapping):
+        return []
+    primary = block.get("primary", {})
+    record = next((r for path, r in stat_records(summary) if ".".join(path) == primary.get("path")), None)
+    plan = (summary.get("parameters") or {}).get("plan") or {}
+    covariates = ", ".join(plan.get("covariates") or []) or "nothing"
+    out = []
+    if record is not None and record.get("p_value") is not None:
+        ci = ""
+        if record.get("ci_low") is not None and record.get("ci_high") is not None:
+            ci = f" ({100 * float(record.get('ci_level') or 0.95):g} % CI {record['ci_low']:.2f}-{record['ci_high']:.2f})"
+        out.append(f"The prespecified primary analysis was {record['test']} of {primary.get('predictor')} for "
+                   f"{primary.get('endpoint')} adjusted for {covariates}: {record.get('estimate_label')} "
+                   f"{record['estimate']:.2f}{ci}, p = {_p(record['p_value'])} (n = {record['n']}).")
+    elif primary:
+        out.append(f"The prespecified primary analysis ({primary.get('predictor')} for {primary.get('endpoint')}) "
+                   "could not be computed on these data.")
+    families = block.get("families") or {}
+    parts = []
+    for name, family in families.items():
+        if name == "primary" or not family.get("size"):
+            continue
+        adjusted = ", ".join(_p(m["p_adjusted"]) for m in family.get("members", []) if m.get("p_adjusted") is not None)
+        parts.append(f"{name} ({family['size']} tests; adjusted p {adjusted})")
+    if parts:
+        out.append("P-values were Holm-adjusted within families: " + "; ".join(parts)
+                   + ". All other results are exploratory and unadjusted.")
+    return out
 
 
 def km_notes(summary: Mapping[str, Any]) -> dict[str, str]:

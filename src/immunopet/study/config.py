@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from immunopet.study.analysis_plan import AnalysisPlan
 from immunopet.study.limits import TEXT_LENGTH
 
 #: Lesion metrics that can be summarised per patient (a column of the measurements table).
@@ -56,6 +57,8 @@ class StudyConfig(BaseModel):
         if isinstance(value, list) and any(not str(folder).strip() or "\x00" in str(folder) for folder in value):
             raise ValueError("allow_outside_paths takes true, false or a list of folders")
         return value
+
+    analysis: AnalysisPlan = Field(default_factory=AnalysisPlan)  # the prespecified plan (study/analysis_plan.py)
 
     @field_validator("nuclide")
     @classmethod
