@@ -10,10 +10,12 @@ import pytest
 @pytest.fixture(scope="session")
 def viewed_study(quick_study, tmp_path_factory):
     from immunopet.study import run_study
+    from immunopet.study.registration import register_study
 
     study = tmp_path_factory.mktemp("view") / "study"
     shutil.copytree(quick_study, study)
     run_study(study, workers=1)
+    register_study(study, workers=1)  # the simulated patients lie differently on each day
     return study
 
 

@@ -91,12 +91,13 @@ def test_served_suv_volume_equals_an_independent_suv_computation(viewer, viewed_
     from immunopet.dicom import load_pet
     from immunopet.image import Image
 
-    served = _get(viewer, "/api/scans/P02_D4/pet.nii")
+    other = _other_patient_scan(viewed_study)
+    served = _get(viewer, f"/api/scans/{other['scan_id']}/pet.nii")
     assert served.status_code == 200
     path = viewed_study / "served.nii"
     path.write_bytes(served.content)
     image = Image.from_nifti(str(path))
-    pet = load_pet(viewed_study / "dicom" / "P02" / "P02_D4" / "PT")
+    pet = load_pet(viewed_study / other["pet"])
     expected = pet.image.array.astype(np.float64) * pet.suv_factor("bw")
     np.testing.assert_allclose(image.array, expected, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(image.affine, pet.image.affine, atol=1e-4)
@@ -120,9 +121,21 @@ def test_responses_hold_no_patient_name_birth_date_or_dicom_uid(viewer, viewed_s
         assert str(viewed_study) not in content
 
 
-def test_points_map_only_between_scans_of_one_patient(viewer):
+def _other_patient_scan(study: Path) -> dict:
+    """A scan of a patient other than P01 (the simulator's first patient), as its scans.csv row."""
+    import pandas as pd
+
+    scans = pd.read_csv(study / "scans.csv")
+    return scans[scans["patient_id"] != "P01"].iloc[1].to_dict()
+
+
+def test_points_map_only_between_scans_of_one_patient(viewer, viewed_study):
     same = _get(viewer, "/api/map/P01_D7/P01_D2?x=10&y=-20&z=-400").json()
-    assert same["lps_mm"] == [10.0, -20.0, -400.0] and same["method"]
-    assert _get(viewer, "/api/map/P01_D7/P02_D2?x=10&y=-20&z=-400").status_code == 404
+    assert same["method"] in {"registration", "patient coordinates"}
+    if same["method"] == "patient coordinates":
+        assert same["lps_mm"] == [10.0, -20.0, -400.0]
+    other = _other_patient_scan(viewed_study)["scan_id"]
+    assert _get(viewer, f"/api/scans/{other}").status_code == 200
+    assert _get(viewer, f"/api/map/P01_D7/{other}?x=10&y=-20&z=-400").status_code == 404
     for bad in ("nan", "inf", "-inf", "abc"):
         assert _get(viewer, f"/api/map/P01_D7/P01_D2?x={bad}&y=0&z=0").status_code in {400, 422}

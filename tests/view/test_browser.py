@@ -66,13 +66,31 @@ def test_clicking_a_lesion_moves_the_crosshair_to_its_hottest_voxel(page, viewed
     assert f"SUVmax {suv_max:.3f}" in page.inner_text("#voi-values")
 
 
-def test_changing_the_day_keeps_the_crosshair_on_the_same_point(page):
-    before = np.array(page.evaluate(CROSSHAIR_MM))
-    scans = page.evaluate("window.immunopetViewer.state.scans.map(s => s.scan_id)")
-    page.click(f"#days button[data-scan='{scans[1]}']")
-    page.wait_for_function(f"{READY} && window.immunopetViewer.state.scan === '{scans[1]}'", timeout=60_000)
-    after = np.array(page.evaluate(CROSSHAIR_MM))
+def _truth_pose(study, scan_id: str) -> np.ndarray:
+    """The simulator's rigid phantom -> scan matrix of ``scan_id`` (truth/poses.csv), 4 x 4."""
+    import pandas as pd
+
+    row = pd.read_csv(study / "truth" / "poses.csv").set_index("scan_id").loc[scan_id]
+    matrix = np.eye(4)
+    matrix[:3] = [[row[f"m{i}{j}"] for j in range(4)] for i in range(3)]
+    return matrix
+
+
+def test_changing_the_day_keeps_the_crosshair_on_the_same_anatomical_point(page, viewed_study):
+    state = page.evaluate("window.immunopetViewer.state")
+    scans = [s["scan_id"] for s in state["scans"]]
+    before_lps = np.array(state["point"])
+    target = scans[1]
+    page.click(f"#days button[data-scan='{target}']")
+    page.wait_for_function(f"{READY} && window.immunopetViewer.state.scan === '{target}'", timeout=60_000)
+    after_ras = np.array(page.evaluate(CROSSHAIR_MM))
+    after_lps = after_ras * [-1, -1, 1]
+    # where that point of the body lies on the other day, by the simulator's true (rigid) poses
+    source, other = _truth_pose(viewed_study, state["scan"]), _truth_pose(viewed_study, target)
+    expected = (other @ np.linalg.inv(source) @ np.append(before_lps, 1.0))[:3]
     spacing = np.array(page.evaluate("window.immunopetViewer.state.meta.spacing_mm"))
-    assert np.all(np.abs(after - before) <= 2 * spacing)
-    assert "crosshair kept by" in page.inner_text("#mapping")
+    moved = np.abs(expected - before_lps)
+    assert np.linalg.norm(moved) > 4.0, "the simulated patient should have moved between these days"
+    assert np.all(np.abs(after_lps - expected) <= 2 * spacing)
+    assert page.inner_text("#mapping") == "crosshair kept by registration"
     assert page.problems == []

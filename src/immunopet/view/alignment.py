@@ -1,7 +1,8 @@
 """Where a point of one scan lies in another scan of the same patient (crosshair across days).
 
-When the study holds registration transforms between the patient's scans (the ``register`` step),
-the point is mapped through them; otherwise both scans are taken to share the patient coordinate
+When the study holds registration transforms of the patient's scans to their reference scan
+(``immunopet register``, docs/registration.md), the point is mapped through them (source scan ->
+reference -> target scan); otherwise both scans are taken to share the patient coordinate
 system (DICOM LPS mm), which holds when the patient lay the same way on every day. The method used
 is returned with the point, and the page shows it.
 """
@@ -27,12 +28,22 @@ def map_point(catalog: Any, source: Any, target: Any, lps: tuple[float, float, f
 
 
 def _registered(catalog: Any, source: Any, target: Any, point: np.ndarray) -> tuple[tuple[float, ...], str] | None:
-    """Through the study's stored registration transforms, when there are any (else None)."""
+    """Through the study's stored registrations (``immunopet register``): source -> reference -> target.
+
+    None when either scan has no usable registration record (never registered, or failed): the
+    caller then falls back to patient coordinates and says so.
+    """
+    from immunopet.errors import RegistrationError
+    from immunopet.register.transforms import from_reference, to_reference
+    from immunopet.study.registration import transform_of
+    from immunopet.study.registration_store import read_records
+
+    records = read_records(catalog.root)
+    if not {source.scan_id, target.scan_id} <= set(records):
+        return None
     try:
-        from immunopet.register import map_points  # the registration step, when installed
-    except ImportError:
+        in_reference = to_reference(transform_of(catalog.root, source.scan_id), point[None, :])
+        mapped = from_reference(transform_of(catalog.root, target.scan_id), in_reference)
+    except RegistrationError:
         return None
-    mapped = map_points(catalog.root, source.scan_id, target.scan_id, point[None, :])
-    if mapped is None:
-        return None
-    return tuple(float(v) for v in np.asarray(mapped)[0]), "registration"
+    return tuple(float(v) for v in mapped[0]), "registration"
