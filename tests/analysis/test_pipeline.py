@@ -215,9 +215,12 @@ def test_plan_keys_on_every_result(default):
     for path, record in found.items():
         if record["test"] == "Cox proportional hazards" and record["p_value"] is not None:
             assert "ph_test_p" in record and "lr_p" in record, path
-        if record["test"] == "paired AUC difference":
+        if record["test"] == "paired AUC difference" and path.startswith("biomarkers."):
             assert {"delong_p", "delong_ci_low", "delong_ci_high", "p_adjusted"} <= set(record), path
             assert record["family"] == "auc_vs_pet" and record["role"] == "secondary"
+        elif record["test"] == "paired AUC difference":  # Patlak Ki against PET uptake: outside the plan
+            assert path.startswith("kinetics.") and record["role"] == "exploratory", path
+            assert {"delong_p", "delong_ci_low", "delong_ci_high"} <= set(record), path
     family = summary["multiplicity"]["families"]["auc_vs_pet"]
     assert family["size"] == 4 and family["method"] == "Holm"
     raw = sorted(m["p_value"] for m in family["members"])

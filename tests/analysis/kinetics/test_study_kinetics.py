@@ -2,7 +2,8 @@
 
 The study is the simulator's quick study with the scanner's noise switched off
 (``scanner.noise_equivalent_sensitivity`` 1e12: noise SD ~1e-6 of the signal) and without PSF
-blur (``scanner.psf_fwhm_mm`` 0), so what is left is the kinetic method itself; partial-volume
+blur (``scanner.psf_fwhm_mm`` 0), without breathing blur, necrotic cores or day-to-day poses, so
+what is left is the kinetic method itself; partial-volume
 effects with the PSF are documented in docs/kinetics.md.
 """
 
@@ -18,7 +19,12 @@ from immunopet.analysis.kinetics.time_activity import time_activity
 from immunopet.analysis.record import Notes
 from immunopet.errors import AnalysisError
 
-NOISE_FREE = {"scanner": {"psf_fwhm_mm": 0.0, "noise_equivalent_sensitivity": 1e12}}
+NOISE_FREE = {"scanner": {"psf_fwhm_mm": 0.0, "noise_equivalent_sensitivity": 1e12, "noise_long_cv": 0.0},
+              # image effects that a lesion's measured mean separates from its kinetic truth: breathing
+              # blur (truth is the static lesion) and a necrotic core (lower uptake inside the label)
+              "lesions": {"breathing_mm": {"lung": 0.0, "liver": 0.0}, "shape": {"necrosis_prob": 0.0}},
+              # and the day-to-day pose (resampling a rotated phantom moves VOI edges by a voxel)
+              "motion": {"enabled": False}}
 
 
 @pytest.fixture(scope="module")

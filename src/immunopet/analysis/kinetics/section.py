@@ -43,7 +43,7 @@ def ki_predictor(patients: pd.DataFrame, patlak: pd.DataFrame, *, params: Analys
     table = patients.drop(columns=[c for c in (KI, "n_ki_lesions") if c in patients.columns])
     table = table.merge(per_patient.assign(patient_id=per_patient["patient_id"].astype(str)), on="patient_id",
                         how="left")
-    block, curves = analyse_predictor(table, KI, label=KI_LABEL, log2=True, split="median", params=params,
+    block, curves = analyse_predictor(table, KI, label=KI_LABEL, log2=True, params=params,
                                       notes=notes, section="kinetics.ki_predictor")
     block["auc_vs_pet"] = {"predictor": KI, **paired_auc_difference(
         table["responder"].to_numpy(dtype=float), pd.to_numeric(table[PET], errors="coerce").to_numpy(dtype=float),
