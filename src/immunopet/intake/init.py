@@ -37,9 +37,14 @@ class InitSummary:
         return 1 if self.broken else 0
 
 
-def _study_config(study_dir: Path, name: str | None, nuclide: str, days: Sequence[float], tracer: str) -> dict:
-    return {"name": name or study_dir.resolve().name, "tracer": tracer, "nuclide": nuclide, "suv_type": "bw",
-            "outcome_day": float(max(days))}
+def _study_config(study_dir: Path, name: str | None, nuclide: str, days: Sequence[float], tracer: str,
+                  export: Path) -> dict:
+    config = {"name": name or study_dir.resolve().name, "tracer": tracer, "nuclide": nuclide, "suv_type": "bw",
+              "outcome_day": float(max(days))}
+    root, source = study_dir.resolve(), export.resolve()
+    if not source.is_relative_to(root):  # the user named this export: the study may read it (docs/init.md)
+        config["allow_outside_paths"] = [str(source)]
+    return config
 
 
 def init_study(study_dir: str | os.PathLike[str], dicom_dir: str | os.PathLike[str], *,
@@ -95,6 +100,6 @@ def init_study(study_dir: str | os.PathLike[str], dicom_dir: str | os.PathLike[s
                       known=known_pseudonyms(study))
     tracers = [s.pet.radiopharmaceutical for s in plan.scans if s.pet.radiopharmaceutical]
     tracer = max(set(tracers), key=tracers.count) if tracers else ""
-    written = write_study(plan, study, config=_study_config(study, name, get_nuclide(nuclide).name, days, tracer),
+    written = write_study(plan, study, config=_study_config(study, name, get_nuclide(nuclide).name, days, tracer, export),
                           force=force)
     return InitSummary(study, plan, written, found.unreadable, tuple(days))

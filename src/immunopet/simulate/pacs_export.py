@@ -217,9 +217,16 @@ def _second_patient(subjects: pd.DataFrame, last_day: float) -> tuple[str, str] 
     return str(subjects["patient_id"].iloc[first]), str(pool["patient_id"].iloc[-1])
 
 
-def _off_schedule(scans: pd.DataFrame, days: list[float], rng: np.random.Generator, exclude: set[str]) -> dict[str, float]:
-    """scan_id -> days after it of an unscheduled visit (the middle of the gap to the next day, or 2 d)."""
-    pool = scans[(scans["day"] >= 1.0) & ~scans["patient_id"].isin(exclude)]
+def _off_schedule(scans: pd.DataFrame, days: list[float], rng: np.random.Generator, exclude: set[str], *,
+                  returning: str | None = None) -> dict[str, float]:
+    """scan_id -> days after it of an unscheduled visit (the middle of the gap to the next day, or 2 d).
+
+    Patients in ``exclude`` (the returning pair) are left alone unless nobody else is left; then a
+    scan of the pair's first injection is moved, never one of the ``returning`` patient."""
+    late = scans["day"] >= 1.0
+    pool = scans[late & ~scans["patient_id"].isin(exclude)]
+    if pool.empty:  # every patient is part of the returning pair: move a scan of its first injection
+        pool = scans[late & (scans["patient_id"] != returning)]
     if pool.empty:
         return {}
     count = 1 if scans["patient_id"].nunique() <= 6 else 2
@@ -253,7 +260,7 @@ def simulate_pacs_export(out_dir: str | os.PathLike[str], *, patients: int = 22,
     day_list = sorted({float(d) for d in scans["day"]})
     rng = np.random.default_rng([int(seed), 1213])
     pair = _second_patient(subjects, max(day_list))
-    moves = _off_schedule(scans, day_list, rng, set(pair or ()))
+    moves = _off_schedule(scans, day_list, rng, set(pair or ()), returning=pair[1] if pair else None)
     decoys = {kind: _pick(rng, len(scans), share) for kind, share in DECOY_SHARES.items()}
     identity = {}
     if pair:
