@@ -41,11 +41,17 @@ class AnalysisResult:
         return json.dumps(clean(self.summary), indent=2, allow_nan=False)
 
     def write(self, out_dir: str | Path) -> Path:
-        """Write ``analysis.json`` and one CSV per table into ``out_dir``; returns the JSON path."""
+        """Write ``analysis.json`` and one CSV per table into ``out_dir``; returns the JSON path.
+
+        Every file goes through a temporary file in the same folder and a rename (a full disk leaves
+        the previous file, never half a file); text cells that a spreadsheet would evaluate as a
+        formula (``= + - @``) are prefixed with ``'``, as in ``results/*.csv``.
+        """
+        from immunopet.study.atomic import atomic_text
+        from immunopet.study.exports import write_csv
+
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for name, table in self.tables.items():
-            table.to_csv(out / f"{name}.csv", index=False)
-        path = out / "analysis.json"
-        path.write_text(self.to_json() + "\n", encoding="utf-8")
-        return path
+            write_csv(table, out / f"{name}.csv")
+        return atomic_text(out / "analysis.json", self.to_json() + "\n")
