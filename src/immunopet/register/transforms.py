@@ -99,6 +99,16 @@ def exact_inverse(transform: SimpleITK.Transform) -> SimpleITK.Transform | None:
     """The closed-form inverse of a linear (rigid, affine) transform, or None for deformable ones."""
     import SimpleITK as sitk
 
+    if transform.IsLinear() and hasattr(transform, "GetMatrix"):
+        # T(p) = M (p - c) + c + t  =>  T^-1(q) = M^-1 (q - c) + c - M^-1 t, inverted in numpy: ITK's own
+        # GetInverse of an Euler transform returns NaN for denormal angles
+        matrix = np.asarray(transform.GetMatrix(), dtype=float).reshape(3, 3)
+        inverse_matrix = np.linalg.inv(matrix)
+        inverse = sitk.AffineTransform(3)
+        inverse.SetCenter(transform.GetCenter())
+        inverse.SetMatrix(tuple(inverse_matrix.ravel()))
+        inverse.SetTranslation(tuple(-inverse_matrix @ np.asarray(transform.GetTranslation(), dtype=float)))
+        return inverse
     if transform.IsLinear():
         try:
             return transform.GetInverse()
