@@ -21,7 +21,8 @@ _DATE_TEXT = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+
 PLACEHOLDER = "<input>"
 
 
-def _parse(value: Any) -> datetime | None:
+def parse_datetime(value: Any) -> datetime | None:
+    """A ``datetime`` from a datetime or ISO 8601 text; None for anything else."""
     if isinstance(value, datetime):
         return value
     if isinstance(value, str):
@@ -34,10 +35,10 @@ def _parse(value: Any) -> datetime | None:
 
 def hours_after_injection(inputs: dict[str, Any]) -> dict[str, Any]:
     """A copy of an ``SuvInputs.as_dict()`` whose date-time values are hours after the injection."""
-    injection = _parse((inputs.get("injection_datetime") or {}).get("value"))
+    injection = parse_datetime((inputs.get("injection_datetime") or {}).get("value"))
     out: dict[str, Any] = {}
     for name, item in inputs.items():
-        moment = _parse(item.get("value")) if isinstance(item, dict) else None
+        moment = parse_datetime(item.get("value")) if isinstance(item, dict) else None
         if moment is None:
             out[name] = item
             continue
@@ -77,8 +78,8 @@ def redact(payload: Any, roots: list[str]) -> Any:
 
 
 def _reference_hours(audit: dict[str, Any]) -> float | None:
-    reference = _parse(audit.get("reference_datetime"))
-    injection = _parse(((audit.get("inputs") or {}).get("injection_datetime") or {}).get("value"))
+    reference = parse_datetime(audit.get("reference_datetime"))
+    injection = parse_datetime(((audit.get("inputs") or {}).get("injection_datetime") or {}).get("value"))
     if reference is None or injection is None:
         return None
     return round((reference - injection).total_seconds() / 3600.0, 6)

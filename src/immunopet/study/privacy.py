@@ -18,6 +18,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from immunopet.dicom.privacy import parse_datetime as _parse
 from immunopet.study.paths import PathPolicy
 
 #: Audit keys holding a date-time (value, or ``{"value": ...}`` entry).
@@ -27,15 +28,6 @@ _DATETIME = re.compile(r"\b(19|20)\d\d-?[01]\d-?[0-3]\d([T ][0-2]\d:?[0-5]\d(:?[
 _UID = re.compile(r"\b[0-2](\.(0|[1-9]\d*)){3,}\b")
 
 
-def _parse(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
 
 
 def _relative_hours(value: Any, injection: datetime | None) -> str:
