@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HTTP_PORT = 8042
@@ -29,7 +29,7 @@ PLUGINS = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 class OrthancServer:
     """A running Orthanc in its own network namespace."""
 
-    pid: int  #: a process inside the namespace (the ``unshare`` child that runs Orthanc)
+    process: subprocess.Popen = field(repr=False)  #: the ``unshare`` child that runs Orthanc in the namespace
     storage: Path
     http_url: str = f"http://127.0.0.1:{HTTP_PORT}"
     dicomweb_url: str = f"http://127.0.0.1:{HTTP_PORT}/dicom-web"
@@ -38,7 +38,7 @@ class OrthancServer:
     aet: str = AET
 
     def netns_prefix(self) -> list[str]:
-        return ["nsenter", f"--net=/proc/{self.pid}/ns/net", "--"]
+        return ["nsenter", f"--net=/proc/{self.process.pid}/ns/net", "--"]
 
     def run(self, args: list[str], *, timeout: float = 300, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
         """Run ``args`` inside Orthanc's namespace (text output captured)."""
@@ -103,8 +103,7 @@ def start_orthanc(*, max_seconds: int = 1800) -> OrthancServer:
         f"> {storage / 'orthanc.log'} 2>&1"
     )
     proc = subprocess.Popen(["unshare", "--net", "--", "bash", "-c", script], start_new_session=True)
-    server = OrthancServer(pid=proc.pid, storage=storage)
-    server._process = proc  # type: ignore[attr-defined]
+    server = OrthancServer(process=proc, storage=storage)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -120,7 +119,7 @@ def start_orthanc(*, max_seconds: int = 1800) -> OrthancServer:
 
 
 def stop_orthanc(server: OrthancServer) -> None:
-    proc = server._process  # type: ignore[attr-defined]
+    proc = server.process
     try:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=20)

@@ -11,6 +11,8 @@ import nibabel
 import numpy as np
 import pydicom
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from immunopet.view.server import HOST
 
@@ -139,3 +141,41 @@ def test_points_map_only_between_scans_of_one_patient(viewer, viewed_study):
     assert _get(viewer, f"/api/map/P01_D7/{other}?x=10&y=-20&z=-400").status_code == 404
     for bad in ("nan", "inf", "-inf", "abc"):
         assert _get(viewer, f"/api/map/P01_D7/P01_D2?x={bad}&y=0&z=0").status_code in {400, 422}
+
+
+def test_patient_list_and_values_over_days_equal_the_store(viewer, viewed_study):
+    from immunopet.study import load_results
+
+    results = load_results(viewed_study)
+    listed = {p["patient_id"]: p for p in _get(viewer, "/api/patients").json()["patients"]}
+    stored = results.patients.set_index("patient_id")
+    assert set(listed) == set(stored.index)
+    for pid, row in listed.items():
+        assert row["pet_uptake"] == pytest.approx(stored.loc[pid, "pet_uptake"], rel=1e-12)
+        assert row["n_lesions"] == stored.loc[pid, "n_lesions"]
+        assert row["best_response"] == stored.loc[pid, "best_response"]
+    measured = results.measurements[results.measurements["patient_id"] == "P01"]
+    for entry in _get(viewer, "/api/patients/P01").json()["over_days"]:
+        expected = "suv_max" if entry["kind"] == "lesion" else "suv_mean"
+        assert entry["metric"] == expected
+        voi = measured[measured["voi_id"] == entry["voi_id"]]
+        by_day = voi.groupby("day")[expected].mean()  # retest scans of one day are averaged
+        assert set(entry["by_day"]) == {f"{d:g}" for d in by_day.index}
+        for day, value in by_day.items():
+            assert entry["by_day"][f"{day:g}"] == pytest.approx(value, rel=1e-12)
+
+
+_ID_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scan=_ID_TEXT, name=_ID_TEXT, x=st.one_of(st.floats(), st.text(max_size=8)))
+def test_any_id_path_or_query_gets_a_clean_answer_never_a_server_error(viewer, scan, name, x):
+    from urllib.parse import quote
+
+    for path in (f"/api/scans/{quote(scan, safe='')}/{quote(name, safe='')}",
+                 f"/api/patients/{quote(scan, safe='')}", f"/static/{quote(name, safe='')}",
+                 f"/api/map/P01_D7/{quote(scan, safe='')}?x={quote(str(x), safe='')}&y=0&z=0",
+                 f"/api/map/P01_D7/P01_D2?x={quote(str(x), safe='')}&y=0&z=0"):
+        status = _get(viewer, path).status_code
+        assert status in {200, 307, 400, 404, 422}, (path, status)  # 307: an empty id, the trailing-slash redirect

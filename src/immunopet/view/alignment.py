@@ -18,9 +18,7 @@ IDENTITY = "patient coordinates"
 
 def map_point(catalog: Any, source: Any, target: Any, lps: tuple[float, float, float]) -> tuple[tuple[float, ...], str]:
     """``lps`` (mm, in ``source``'s patient frame) expressed in ``target``'s patient frame."""
-    point = np.asarray(lps, dtype=float)
-    if not np.all(np.isfinite(point)):
-        return tuple(float(v) for v in point), IDENTITY
+    point = np.asarray(lps, dtype=float)  # finite: the route refuses anything else
     registered = _registered(catalog, source, target, point)
     if registered is not None:
         return registered

@@ -16,9 +16,9 @@ and numbers only.
 
 from __future__ import annotations
 
+import html
 import math
 import secrets
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -70,8 +70,8 @@ def create_app(catalog: ViewCatalog, *, token: str | None = None) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def page() -> HTMLResponse:
-        html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
-        response = HTMLResponse(html.replace("{{STUDY}}", _html_escape(catalog.study.config.name)))
+        page_text = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+        response = HTMLResponse(page_text.replace("{{STUDY}}", html.escape(catalog.study.config.name, quote=True)))
         # the page's own requests (script, style sheet, images) carry the token as a same-site cookie
         response.set_cookie(COOKIE, app.state.token, httponly=True, samesite="strict", path="/")
         return response
@@ -133,15 +133,3 @@ def create_app(catalog: ViewCatalog, *, token: str | None = None) -> FastAPI:
         return JSONResponse({"lps_mm": list(point), "method": how})
 
     return app
-
-
-def _html_escape(text: str) -> str:
-    import html
-
-    return html.escape(text, quote=True)
-
-
-def cache_folder(catalog: ViewCatalog) -> Path:
-    from immunopet.view.volumes import CACHE_DIR
-
-    return catalog.root / CACHE_DIR

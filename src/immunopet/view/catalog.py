@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: the characters an id may have to be served at all (others are answered with 404)
@@ -31,13 +32,15 @@ def _number(value: Any) -> float | None:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, (int, float)) or hasattr(value, "dtype"):
-        number = _number(value)
-        if number is not None and float(number).is_integer() and not isinstance(value, float):
-            return int(number)
-        return number
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    """A table cell as JSON: whole numbers stay int, non-finite floats and missing cells become None."""
+    if value is None or value is pd.NA:
         return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return _number(value)
     return str(value)
 
 

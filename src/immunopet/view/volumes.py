@@ -36,7 +36,7 @@ FORMAT_VERSION = "1"
 MAX_CACHED_SCANS = 200
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
-_FOREGROUND_BUSY = [0]
+_foreground_builds = 0  # requests building right now (guarded by _LOCKS_GUARD); the prefetch waits for 0
 PREFETCH_DELAY_S = 1.0
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0])
 
@@ -68,20 +68,21 @@ def scan_volumes(study: Any, scan: ScanEntry, *, background: bool = False) -> Sc
 
     A request (``background=False``) goes first: the prefetch thread waits while one is building.
     """
-    if not background:
+    global _foreground_builds
+    if background:
+        return _cached_or_built(study, scan)
+    with _LOCKS_GUARD:
+        _foreground_builds += 1
+    try:
+        return _cached_or_built(study, scan)
+    finally:
         with _LOCKS_GUARD:
-            _FOREGROUND_BUSY[0] += 1
-        try:
-            return _cached_or_built(study, scan)
-        finally:
-            with _LOCKS_GUARD:
-                _FOREGROUND_BUSY[0] -= 1
-    return _cached_or_built(study, scan)
+            _foreground_builds -= 1
 
 
 def foreground_busy() -> bool:
     with _LOCKS_GUARD:
-        return _FOREGROUND_BUSY[0] > 0
+        return _foreground_builds > 0
 
 
 def _cached_or_built(study: Any, scan: ScanEntry) -> ScanVolumes:
