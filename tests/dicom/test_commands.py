@@ -127,3 +127,23 @@ def test_convert_sidecar_holds_no_identifiers_unless_asked(ge_pet, tmp_path):
     full = json.loads((tmp_path / "b.json").read_text())
     assert full["series_uid"] == uid and full["source"] == str(ge_pet)
     assert not [p.name for p in tmp_path.iterdir() if "partial" in p.name]  # temporary files renamed
+
+
+@pytest.mark.parametrize("command", ["inspect", "convert"])
+def test_each_file_is_parsed_once(command, ge_pet, tmp_path, monkeypatch, capsys):
+    """inspect lists and reads the SUV inputs, convert assembles and converts, from one parse per file."""
+    from collections import Counter
+
+    parsed: Counter[str] = Counter()
+    dcmread = pydicom.dcmread
+
+    def counting(fp, *args, **kwargs):
+        parsed[str(fp)] += 1
+        return dcmread(fp, *args, **kwargs)
+
+    monkeypatch.setattr(pydicom, "dcmread", counting)
+    args = [str(ge_pet)] + ([str(tmp_path / "suv.nii.gz")] if command == "convert" else [])
+    assert main([command, *args]) == 0
+    files = {str(p) for p in ge_pet.iterdir()}
+    assert set(parsed) == files
+    assert set(parsed.values()) == {1}

@@ -40,7 +40,7 @@ def _pet_block(info: Any, overrides: Any) -> dict[str, Any]:
     from immunopet.errors import ImmunoPETError
 
     try:
-        inputs = pet_inputs_from_headers(info.files, overrides=overrides)
+        inputs = pet_inputs_from_headers(list(zip(info.files, info.headers)), overrides=overrides)
         block: dict[str, Any] = {"inputs": inputs.as_dict(), "warnings": list(inputs.warnings),
                                  "overrides": sorted(inputs.replaced)}
         try:
@@ -118,7 +118,7 @@ def inspect(
     from immunopet.errors import ImmunoPETError
 
     overrides = _overrides(injection_datetime, injected_mbq, weight_kg, height_cm, sex, nuclide)
-    found = scan(path)
+    found = scan(path, full_headers=True)  # one read per file: the SUV inputs come from these headers
     if not found.series:
         raise ImmunoPETError("no DICOM series found", file=path, fix="point to a folder holding DICOM files")
     pet = {s.series_uid: _pet_block(s, overrides) for s in found.series if s.modality == "PT"}

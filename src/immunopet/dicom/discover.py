@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,11 +23,11 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from immunopet.dicom.files import require_regular_file, walk_files
+from immunopet.dicom.files import walk_files
 from immunopet.dicom.frames import frames_of
 from immunopet.dicom.geometry import build_grid
 from immunopet.dicom.header import date_time_of, parse_da
-from immunopet.errors import DicomError, ImmunoPETError
+from immunopet.errors import ImmunoPETError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -72,6 +73,8 @@ class SeriesInfo:
     units: str | None = None
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     geometry_problem: str | None = None
+    #: The complete header of each of ``files`` (same order) when scanned with ``full_headers=True``.
+    headers: list[Dataset] = field(default_factory=list, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able summary (paths as strings, dates ISO 8601)."""
@@ -104,26 +107,24 @@ def iter_files(path: str | os.PathLike[str]) -> Iterable[Path]:
     return walk_files(path)[0]
 
 
-def read_header(file: Path, tags: list[str] | None = None) -> Dataset:
-    """Header of one file (no pixel data); raises ``InvalidDicomError``/``OSError`` if unreadable."""
+def read_header(file: Path, tags: list[str] | None = None, *, complete: bool = False) -> Dataset:
+    """Header of one file (no pixel data); raises ``InvalidDicomError``/``OSError`` if unreadable.
+
+    Only ``tags`` (default :data:`HEADER_TAGS`) are parsed, or every attribute if ``complete``.
+    """
+    specific = None if complete else tags or HEADER_TAGS
     try:
-        return pydicom.dcmread(file, stop_before_pixels=True, specific_tags=tags or HEADER_TAGS)
+        return pydicom.dcmread(file, stop_before_pixels=True, specific_tags=specific)
     except InvalidDicomError:
-        ds = pydicom.dcmread(file, stop_before_pixels=True, specific_tags=tags or HEADER_TAGS, force=True)
+        ds = pydicom.dcmread(file, stop_before_pixels=True, specific_tags=specific, force=True)
         if "SeriesInstanceUID" not in ds:
             raise
         return ds
 
 
-def read_header_only(file: str | os.PathLike[str]) -> Dataset:
-    """The complete header of one regular file, pixel data excluded."""
-    require_regular_file(file, error=DicomError)
-    return pydicom.dcmread(file, stop_before_pixels=True)
-
-
-def _read(file: Path) -> tuple[Path, Dataset | None, str | None]:
+def _read(file: Path, complete: bool = False) -> tuple[Path, Dataset | None, str | None]:
     try:
-        ds = read_header(file)
+        ds = read_header(file, complete=complete)
     except InvalidDicomError:
         return file, None, "not a DICOM file"
     except Exception as error:  # noqa: BLE001 - any reader failure is reported, never fatal
@@ -133,7 +134,7 @@ def _read(file: Path) -> tuple[Path, Dataset | None, str | None]:
     return file, ds, None
 
 
-def _summarise(uid: str, items: list[tuple[Path, Dataset]]) -> SeriesInfo:
+def _summarise(uid: str, items: list[tuple[Path, Dataset]], keep_headers: bool = False) -> SeriesInfo:
     first = items[0][1]
     info = SeriesInfo(
         modality=str(first.get("Modality", "") or "UNKNOWN"),
@@ -147,6 +148,7 @@ def _summarise(uid: str, items: list[tuple[Path, Dataset]]) -> SeriesInfo:
         files=[f for f, _ in items],
         frame_of_reference_uid=first.get("FrameOfReferenceUID") or None,
         units=first.get("Units") or None,
+        headers=[ds for _, ds in items] if keep_headers else [],
     )
     if "Rows" not in first or info.modality in {"RTSTRUCT", "SEG", "SR", "RTPLAN", "RTDOSE"}:
         return info
@@ -175,10 +177,10 @@ def _summarise(uid: str, items: list[tuple[Path, Dataset]]) -> SeriesInfo:
     return info
 
 
-def _summarise_safely(uid: str, items: list[tuple[Path, Dataset]]) -> SeriesInfo:
+def _summarise_safely(uid: str, items: list[tuple[Path, Dataset]], keep_headers: bool = False) -> SeriesInfo:
     """:func:`_summarise`, or a bare listing with the reason when a header value is damaged."""
     try:
-        return _summarise(uid, items)
+        return _summarise(uid, items, keep_headers)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as error:
         info = SeriesInfo(modality="UNKNOWN", patient_id=None, study_uid=None, series_uid=uid, study_date=None,
                           series_datetime=None, description="", n_instances=len(items), files=[f for f, _ in items])
@@ -195,22 +197,25 @@ def read_all(read: Callable[[T], R], files: Sequence[T], *, workers: int = 1) ->
         yield from pool.map(read, files, chunksize=32)
 
 
-def scan(path: str | os.PathLike[str], *, workers: int = 1) -> Discovery:
+def scan(path: str | os.PathLike[str], *, workers: int = 1, full_headers: bool = False) -> Discovery:
     """Walk ``path`` and group every DICOM file into series (header-only reads).
 
-    Parsing holds the GIL, so threads (``workers > 1``) only pay on slow network file systems;
+    With ``full_headers`` every attribute but the pixel data is parsed and each series keeps its
+    files' headers in :attr:`SeriesInfo.headers` (``inspect`` reads the SUV inputs from them, so
+    each file is opened once). Parsing holds the GIL, so threads (``workers > 1``) only pay on slow network file systems;
     on a local disk one thread is about twice as fast as four (``benchmarks/bench_dicom_load.py``).
     """
     if not Path(path).exists():
         raise ImmunoPETError("path does not exist", file=path, fix="give an existing folder or file")
     groups: dict[str, list[tuple[Path, Dataset]]] = defaultdict(list)
     files, unreadable = walk_files(path)
-    for file, ds, problem in read_all(_read, files, workers=workers):
+    read = partial(_read, complete=full_headers)
+    for file, ds, problem in read_all(read, files, workers=workers):
         if ds is None:
             unreadable.append((str(file), problem or "unreadable"))
         else:
             groups[str(ds.SeriesInstanceUID)].append((file, ds))
-    series = [_summarise_safely(uid, items) for uid, items in groups.items()]
+    series = [_summarise_safely(uid, items, full_headers) for uid, items in groups.items()]
     series.sort(key=lambda s: (s.patient_id or "", s.series_datetime or datetime.min, s.modality, s.series_uid))
     for file, reason in unreadable:
         log.debug("skipped %s: %s", file, reason)

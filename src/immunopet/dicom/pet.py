@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydicom.dataset import Dataset
 
 from immunopet.dicom.geometry import Frame
 from immunopet.dicom.header import PHILIPS_ACTIVITY_SCALE, PHILIPS_SUV_SCALE, Sourced, private_lookup, seconds_between
@@ -228,20 +230,21 @@ def pet_from_volume(volume: Volume, *, overrides: SuvOverrides | None = None) ->
     return scan
 
 
-def pet_inputs_from_headers(files: list[os.PathLike[str] | str], *, overrides: SuvOverrides | None = None) -> SuvInputs:
-    """SUV inputs of a series from its headers only (no pixel data): used by ``inspect``.
+def pet_inputs_from_headers(headers: Sequence[tuple[str | os.PathLike[str], Dataset]], *,
+                            overrides: SuvOverrides | None = None) -> SuvInputs:
+    """SUV inputs of a series from its ``(file, complete header)`` pairs (no pixel data): ``inspect``.
 
-    Every file's header is read and the frames are sorted as :func:`load_pet` sorts them, then
-    handed to the same reader (:func:`read_suv_inputs`), so ``inspect`` and ``convert`` agree.
+    The frames are sorted as :func:`load_pet` sorts them, then handed to the same reader
+    (:func:`read_suv_inputs`), so ``inspect`` and ``convert`` agree. The headers are those
+    discovery already read (:func:`~immunopet.dicom.discover.scan` with ``full_headers=True``).
     """
     from immunopet.dicom.frames import frames_of
     from immunopet.dicom.geometry import build_grid
-    from immunopet.dicom.discover import read_header_only
 
     frames: list[Frame] = []
-    with malformed_as_error(str(files[0]) if files else None):
-        for file in files:
-            frames.extend(frames_of(read_header_only(str(file)), str(file)))
+    with malformed_as_error(str(headers[0][0]) if headers else None):
+        for file, ds in headers:
+            frames.extend(frames_of(ds, str(file)))
         try:
             frames = build_grid(frames).frames
         except ImmunoPETError:

@@ -53,8 +53,7 @@ def label_image_to_masks(
     if fractional:
         resampled = resample_fractions(source, grid, labels)
     else:
-        nearest = resample_nearest(source, grid)
-        resampled = {label: nearest == label for label in labels}
+        resampled = masks_of_labels(resample_nearest(source, grid), labels)
     masks: dict[str, np.ndarray] = {}
     for label in labels:
         name = names[label]
@@ -75,6 +74,26 @@ def label_image_to_masks(
                 file or "mask", name, 100 * (1 - inside[label]),
             )
         masks[name] = resampled[label]
+    return masks
+
+
+def masks_of_labels(label_map: np.ndarray, labels: list[int]) -> dict[int, np.ndarray]:
+    """``{label: label_map == label}``, each compared only inside the label's bounding box.
+
+    One pass finds every box (:func:`scipy.ndimage.find_objects`); a whole-body label map with
+    tens of labels is then not compared once per label, and the untouched zero pages of each
+    mask are never written (so not resident).
+    """
+    from scipy import ndimage
+
+    boxes = ndimage.find_objects(label_map, max_label=max(labels, default=0))
+    masks: dict[int, np.ndarray] = {}
+    for label in labels:
+        mask = np.zeros(label_map.shape, dtype=bool)
+        box = boxes[label - 1] if 0 < label <= len(boxes) else None
+        if box is not None:
+            mask[box] = label_map[box] == label
+        masks[label] = mask
     return masks
 
 

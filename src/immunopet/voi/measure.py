@@ -87,7 +87,8 @@ def measure_masks(
     """
     if activity is not None and activity.shape != suv.shape:
         raise VOIError(f"activity image shape {activity.shape} differs from the SUV image {suv.shape}")
-    values_flat = suv.array.ravel()
+    values = np.ascontiguousarray(suv.array)  # one copy of a Fortran-ordered (NIfTI) array, not one per ravel
+    values_flat = values.ravel()
     activity_flat = None if activity is None else activity.array.ravel()
     voxel_ml = suv.voxel_volume_ml
     supports = {}
@@ -104,7 +105,7 @@ def measure_masks(
         supports[name] = support_and_weights(mask, name)
         if len(supports[name][0]) == 0:
             log.warning("VOI %r is empty: its metrics are left empty (NaN)", name)
-    peak_values = peaks(suv.array, suv.affine, [s[0] for s in supports.values()], diameter_mm=peak_diameter_mm)
+    peak_values = peaks(values, suv.affine, [s[0] for s in supports.values()], diameter_mm=peak_diameter_mm)
     rows = []
     for (name, (idx, weights)), (peak_global, peak_local) in zip(supports.items(), peak_values):
         row: dict[str, object] = {"voi_id": name}

@@ -9,6 +9,7 @@ the image's full affine (anisotropic and oblique spacing included), is at most t
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -60,9 +61,13 @@ def sphere_mask(
     if (diameter_mm is None) == (volume_ml is None):
         raise VOIError(f"sphere {name!r}: give exactly one of diameter_mm or volume_ml", attribute="diameter_mm")
     diameter = diameter_from_volume(volume_ml) if volume_ml is not None else float(diameter_mm)
-    if not diameter > 0:
-        raise VOIError(f"sphere {name!r}: diameter must be positive, got {diameter} mm", attribute="diameter_mm")
+    if not 0 < diameter < math.inf:  # NaN fails too; an infinite sphere would take the whole image
+        raise VOIError(f"sphere {name!r}: diameter must be a positive finite number, got {diameter} mm",
+                       attribute="diameter_mm")
     centre = np.asarray(center_lps, dtype=np.float64).reshape(3)
+    if not np.isfinite(centre).all():
+        raise VOIError(f"sphere {name!r}: centre {centre.tolist()} is not three finite numbers (LPS mm)",
+                       attribute="center_lps", fix="give the centre in DICOM patient coordinates, LPS, millimetres")
     radius = diameter / 2.0
     lo, hi = _index_box(grid, centre, radius)
     mask = np.zeros(grid.shape, dtype=bool)
@@ -93,7 +98,10 @@ def _index_box(grid: Image, centre: np.ndarray, radius: float) -> tuple[np.ndarr
     inverse = np.linalg.inv(grid.affine[:3, :3])
     half_extent = radius * np.linalg.norm(inverse, axis=1)  # extent of a sphere along each index
     c = grid.world_to_index(centre)
-    return np.floor(c - half_extent).astype(int) - 1, np.ceil(c + half_extent).astype(int) + 1
+    shape = np.asarray(grid.shape)  # clipped in float: a far-away centre must not overflow the int cast
+    lo = np.clip(np.floor(c - half_extent) - 1, -1, shape)
+    hi = np.clip(np.ceil(c + half_extent) + 1, -1, shape)
+    return lo.astype(int), hi.astype(int)
 
 
 def _fraction_inside_fov(grid: Image, centre: np.ndarray, radius: float, *, n: int = 24) -> float:
