@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from immunopet.report.figio import safe_file_stem
 from immunopet.study.exports import FORMULA_STARTS, spreadsheet_safe
+from immunopet.study.limits import ID_LENGTH, ID_PATTERN, is_identifier
 from immunopet.study.paths import PathPolicy
 
 _PARTS = st.sampled_from(["..", ".", "", "dicom", "masks", "x" * 300, "é" * 130, "\x00", "/", "//", "~",
@@ -65,6 +66,13 @@ def test_any_name_becomes_one_plain_file_name(name):
     assert "/" not in stem and "\\" not in stem and "\x00" not in stem
     assert stem.isascii() and Path(stem).name == stem
     assert safe_file_stem(stem) == stem  # a stem that is already safe stays as it is
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.one_of(st.from_regex(ID_PATTERN, fullmatch=True), st.text(max_size=80)))
+def test_an_id_the_tables_accept_is_its_own_file_name(text):
+    if is_identifier(text):  # what validate lets through names mip_{id}.png exactly
+        assert len(text) <= ID_LENGTH and safe_file_stem(text) == text
 
 
 @settings(max_examples=60, deadline=None)
