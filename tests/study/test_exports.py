@@ -33,3 +33,12 @@ def test_partial_files_of_dead_processes_go_and_live_ones_stay(tmp_path):
     atomic_text(tmp_path / "kept.txt", "whole")
     assert remove_stale_partials(tmp_path) == [stale]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, "kept.txt"])
+
+
+def test_a_partial_name_with_an_impossible_pid_is_stale_not_a_crash(tmp_path):
+    from immunopet.study.watchdog import pid_alive
+
+    assert pid_alive(os.getpid()) and not pid_alive(2**31) and not pid_alive(10**30)
+    stale = tmp_path / f".patients.csv.{10**30}.partial"
+    stale.write_text("half")
+    assert remove_stale_partials(tmp_path) == [stale]

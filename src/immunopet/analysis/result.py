@@ -45,13 +45,15 @@ class AnalysisResult:
 
         Every file goes through a temporary file in the same folder and a rename (a full disk leaves
         the previous file, never half a file); text cells that a spreadsheet would evaluate as a
-        formula (``= + - @``) are prefixed with ``'``, as in ``results/*.csv``.
+        formula (``= + - @``) are prefixed with ``'``, as in ``results/*.csv``. Temporary files left
+        in ``out_dir`` by a killed earlier write are removed first.
         """
-        from immunopet.study.atomic import atomic_text
+        from immunopet.study.atomic import atomic_text, remove_stale_partials
         from immunopet.study.exports import write_csv
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(out)
         for name, table in self.tables.items():
             write_csv(table, out / f"{name}.csv")
         return atomic_text(out / "analysis.json", self.to_json() + "\n")

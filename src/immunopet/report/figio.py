@@ -115,11 +115,12 @@ def save_figure(fig: Figure, out_dir: Path, name: str, *, caption: str = "", dpi
     buffer = io.BytesIO()
     with matplotlib.rc_context(RC):
         fig.savefig(buffer, format="png", dpi=dpi)
-        png_path = atomic_bytes(out_dir / f"{name}.png", buffer.getvalue())
+        png = buffer.getvalue()
+        png_path = atomic_bytes(out_dir / f"{name}.png", png)
         svg_path = out_dir / f"{name}.svg"
         if svg:
             atomic_write(svg_path, lambda p: fig.savefig(p, format="svg", dpi=dpi))
-    return SavedFigure(name, png_path, svg_path, buffer.getvalue(), caption)
+    return SavedFigure(name, png_path, svg_path, png, caption)
 
 
 def plain_log_ticks(axis) -> None:

@@ -50,7 +50,7 @@ def remove_stale_partials(folder: Path) -> list[Path]:
         return removed
     for entry in folder.iterdir():
         found = _PARTIAL.match(entry.name)
-        if found and int(found["pid"]) != os.getpid() and not pid_alive(int(found["pid"])):
+        if found and not pid_alive(int(found["pid"])):  # this process is alive: its own files stay
             entry.unlink(missing_ok=True)
             removed.append(entry)
     return removed

@@ -139,7 +139,7 @@ def build_masks(
     groups: dict[tuple[str, Path], list[Any]] = {}
     for row in rows:
         if row["source"] in FILE_SOURCES and not _drawn_elsewhere(row):
-            path = Path(row["path"]) if Path(row["path"]).is_absolute() else root / row["path"]
+            path = root / row["path"]  # an absolute path stays as it is
             groups.setdefault((row["source"], path), []).append(row["label"] if _given(row["label"]) else None)
     for (source, path), labels in groups.items():
         if len(labels) > 1 and all(label is not None for label in labels):
@@ -153,7 +153,7 @@ def build_masks(
             _attempt(voi_id, lambda row=row: _propagated(row, suv, root), masks, failures)
             continue
         if row["source"] in FILE_SOURCES:
-            path = Path(row["path"]) if Path(row["path"]).is_absolute() else root / row["path"]
+            path = root / row["path"]  # an absolute path stays as it is
             label = row["label"] if _given(row["label"]) else None
             cached = shared.get((row["source"], path), {})
             key = "" if label is None else str(label)

@@ -19,15 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from immunopet.dicom.privacy import parse_datetime as _parse
+from immunopet.dicom.privacy import scrub_text
 from immunopet.study.paths import PathPolicy
 
 #: Audit keys holding a date-time (value, or ``{"value": ...}`` entry).
 DATETIME_KEYS = ("injection_datetime", "scan_datetime", "reference_datetime", "acquisition_datetime",
                  "series_datetime", "calibration_datetime")
-_DATETIME = re.compile(r"\b(19|20)\d\d-?[01]\d-?[0-3]\d([T ][0-2]\d:?[0-5]\d(:?[0-5]\d(\.\d+)?)?)?\b")
 _UID = re.compile(r"\b[0-2](\.(0|[1-9]\d*)){3,}\b")
-
-
 
 
 def _relative_hours(value: Any, injection: datetime | None) -> str:
@@ -55,8 +53,7 @@ class Redactor:
             return None
         for prefix, replacement in self.prefixes:
             value = value.replace(prefix, replacement)
-        value = _UID.sub("<UID>", value)
-        return _DATETIME.sub("<date>", value)
+        return scrub_text(_UID.sub("<UID>", value), [])  # dates as in inspect/convert (DICOM DA/DT too)
 
     def audit(self, audit: dict[str, Any] | None) -> dict[str, Any] | None:
         """A copy of a scan's SUV audit without UIDs, calendar dates or absolute paths."""

@@ -25,10 +25,10 @@ def pid_alive(pid: int) -> bool:
     """Whether a process ``pid`` runs (also one of another user)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: beyond any pid the system gives out
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # it runs, as another user
+        pass
     return True
 
 
