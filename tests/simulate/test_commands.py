@@ -71,3 +71,22 @@ def test_any_days_text_gives_valid_days_or_a_usage_error(text):
 def test_non_finite_days_are_usage_errors(text):
     with pytest.raises(ImmunoPETError, match="finite"):
         _check_days(_parse_days(text))
+
+
+def test_pacs_layout_reports_the_patients_and_scans_it_wrote(tmp_path, capsys):
+    """The JSON summary of ``--layout pacs``: n patients x n days scheduled scans, each a PET series on disk."""
+    import os
+
+    import pydicom
+
+    out = tmp_path / "sim"
+    code = main(["simulate", str(out), "--layout", "pacs", "--quick", "--patients", "1", "--days", "2,4", "--seed",
+                 "3", "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["export"] == str(out / "export")
+    assert summary["patients"] == 1 and summary["scans"] == 2
+    series = {str(pydicom.dcmread(os.path.join(d, n), specific_tags=["SeriesInstanceUID"]).SeriesInstanceUID)
+              for d, _, names in os.walk(out / "export") for n in names}
+    truth = pd.read_csv(out / "truth" / "scans.csv")
+    assert set(truth["pet_series_uid"]) <= series and truth["patient_id"].nunique() == summary["patients"]
