@@ -1,10 +1,18 @@
-"""Benchmark of `immunopet simulate`: the full default cohort (22 patients x 4 days, PET + CT).
+"""Benchmark of `immunopet simulate`: the whole command as a process, against references in the same run.
 
-Prints wall time, CPU time, patients per minute and peak resident memory (this process and its
-worker processes), and, as a reference on the same data in the same run, the time to write one PET
-series slice by slice with plain ``pydicom.dcmwrite`` against the simulator's cached slice writer.
+The command runs as the user runs it (``python -m immunopet.cli simulate``, start-up included), by
+default with the demo's layout (``--layout pacs``: the simulated trial written as a raw export) on the
+full default cohort (22 patients x 4 days, PET + CT). References, in the same run on the same output:
 
-Run: .venv/bin/python benchmarks/bench_simulate.py [--patients 22] [--workers 2]
+- copying the written folder (``cp -r``, one process): the least any tool writing these files must do;
+- the command's start-up alone (``python -m immunopet.cli --help``);
+- one PET series written slice by slice with plain ``pydicom.dcmwrite``, against the simulator's
+  cached slice writer.
+
+Printed: wall time, CPU time of the command and its workers, patients per minute, files and MB, peak
+resident memory, and the ratios.
+
+Run: .venv/bin/python benchmarks/bench_simulate.py [--patients 22] [--workers 2] [--layout pacs|study] [--quick]
 """
 
 from __future__ import annotations
@@ -12,8 +20,11 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime as dt
+import os
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,22 +32,28 @@ from pathlib import Path
 import numpy as np
 import pydicom
 
-from immunopet.simulate import simulate_study
+CLI = [sys.executable, "-m", "immunopet.cli"]
 
 
-def _peak_rss_mb() -> tuple[float, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-    return own, children
+def _files(root: Path) -> list[Path]:
+    return [Path(d) / n for d, _, names in os.walk(root) for n in names]
 
 
-def _writer_ratio(study: Path) -> tuple[float, float]:
+def _run(command: list[str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return elapsed
+
+
+def _writer_ratio(pet_files: list[Path]) -> tuple[float, float]:
     """Seconds to rewrite one PET series: pydicom.dcmwrite per slice vs the simulator's writer."""
     from immunopet.simulate.dicom_common import ScanInfo, write_slices
     from immunopet.simulate.dicom_images import pet_slopes
 
-    folder = next(study.glob("dicom/*/*/PT"))
-    slices = sorted((pydicom.dcmread(f) for f in folder.glob("*.dcm")), key=lambda d: int(d.InstanceNumber))
+    slices = sorted((pydicom.dcmread(f) for f in pet_files), key=lambda d: int(d.InstanceNumber))
     volume = np.stack([d.pixel_array.T * float(d.RescaleSlope) for d in slices], axis=2).astype(np.float32)
     out = Path(tempfile.mkdtemp(prefix="bench-writer-"))
     started = time.perf_counter()
@@ -59,27 +76,46 @@ def _writer_ratio(study: Path) -> tuple[float, float]:
     return reference, fast
 
 
+def _one_pet_series(out: Path, layout: str) -> list[Path]:
+    if layout == "study":
+        return sorted(next(out.glob("dicom/*/*/PT")).glob("*.dcm"))
+    import pandas as pd
+
+    uid = str(pd.read_csv(out / "truth" / "scans.csv")["pet_series_uid"].iloc[0])
+    folder = next(p for p in (out / "export").glob("*/*") if p.name == uid)  # a series folder (not a CD)
+    return sorted(folder.iterdir())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=22)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--layout", choices=("pacs", "study"), default="pacs")
+    parser.add_argument("--quick", action="store_true", help="8 mm voxels: seconds, not minutes")
     args = parser.parse_args()
-    out = Path(tempfile.mkdtemp(prefix="bench-simulate-")) / "study"
-    wall, cpu = time.perf_counter(), time.process_time()
-    simulate_study(out, patients=args.patients, seed=0, workers=args.workers)
-    wall, cpu_parent = time.perf_counter() - wall, time.process_time() - cpu
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    files = sum(1 for p in out.rglob("*") if p.is_file())
-    size_mb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6
-    own_rss, child_rss = _peak_rss_mb()
-    print(f"simulate: {args.patients} patients x 4 days -> {files} files, {size_mb:.0f} MB")
-    print(f"  wall {wall:.1f} s; CPU {cpu_parent + children.ru_utime + children.ru_stime:.1f} s; "
-          f"{args.patients / wall * 60:.1f} patients/min")
-    print(f"  peak RSS: main process {own_rss:.0f} MB, largest worker {child_rss:.0f} MB")
-    reference, fast = _writer_ratio(out)
+    with tempfile.TemporaryDirectory(prefix="bench-simulate-") as tmp:
+        out = Path(tmp) / "sim"
+        command = [*CLI, "--quiet", "simulate", str(out), "--patients", str(args.patients), "--layout", args.layout]
+        command += ["--workers", str(args.workers)] if args.workers else []
+        command += ["--quick"] if args.quick else []
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall = _run(command)
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+        peak_mb = cpu_after.ru_maxrss / 1024.0
+        files = _files(out)
+        size_mb = sum(f.stat().st_size for f in files) / 1e6
+        copy_s = _run(["cp", "-r", str(out), str(Path(tmp) / "copy")])
+        startup_s = _run([*CLI, "--help"])
+        reference, fast = _writer_ratio(_one_pet_series(out, args.layout))
+    print(f"simulate --layout {args.layout}{' --quick' if args.quick else ''}: {args.patients} patients x 4 days "
+          f"-> {len(files)} files, {size_mb:.0f} MB; CPUs: {os.cpu_count()}")
+    print(f"  whole command: wall {wall:.1f} s; CPU {cpu:.1f} s (command and workers); "
+          f"{args.patients / wall * 60:.1f} patients/min; peak RSS of the largest process {peak_mb:.0f} MB")
+    print(f"  reference cp -r of the output: {copy_s:.2f} s (ratio {wall / copy_s:.0f}x)")
+    print(f"  start-up (immunopet --help): {startup_s:.2f} s ({100 * startup_s / wall:.1f} % of the command)")
     print(f"  one PET series: pydicom.dcmwrite per slice {reference:.3f} s, cached slice writer {fast:.3f} s "
           f"(ratio {reference / fast:.1f}x)")
-    shutil.rmtree(out.parent)
 
 
 if __name__ == "__main__":

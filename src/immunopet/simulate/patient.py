@@ -177,7 +177,7 @@ def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.Data
             lesion_only = np.where(grid.labels > LESION_LABEL_OFFSET, grid.labels - LESION_LABEL_OFFSET, 0).astype(np.uint8)
             write_lesion_seg(out_dir / paths["seg"], lesion_only, affine, info, pet_template=template,
                              lesion_ids=lesion_ids, sites=sites)
-            write_segmenter_output(out_dir / "segmentations" / scan.scan_id, phantom, affine, pose)
+            write_segmenter_output(out_dir / "segmentations" / scan.scan_id, phantom, affine, grid)
         (out_dir / paths["labels"]).parent.mkdir(parents=True, exist_ok=True)
         nibabel.save(Image(grid.labels, affine, "label").to_nifti(), out_dir / paths["labels"])
         decay = float(np.exp(-np.log(2) * scan.hours_pi * 3600.0 / nuclide.half_life_s))

@@ -132,12 +132,22 @@ def build_phantom(subject: pd.Series, lesions: pd.DataFrame, params: dict[str, A
 
 @dataclass(frozen=True)
 class ScanPhantom:
-    """The phantom as one scan sees it: labels, lesion profile and CT on that scan's grid (LPS mm)."""
+    """The phantom as one scan sees it: labels, lesion profile and CT on that scan's grid (LPS mm).
+
+    ``inside`` and ``flat`` are the nearest-neighbour lookup of :func:`scan_lookup` that made them;
+    :meth:`take` resamples any other phantom-grid array the same way.
+    """
 
     labels: np.ndarray
     profile: np.ndarray
     hu: np.ndarray
     affine: np.ndarray
+    inside: np.ndarray
+    flat: np.ndarray
+
+    def take(self, values: np.ndarray, outside: float | bool = 0) -> np.ndarray:
+        """``values`` (phantom grid) on this scan's grid; scan voxels outside the phantom get ``outside``."""
+        return np.where(self.inside, values.ravel()[self.flat], outside)
 
 
 def scan_grid(phantom: Phantom, pose: Pose) -> tuple[tuple[int, int, int], np.ndarray]:
@@ -177,4 +187,4 @@ def on_scan_grid(phantom: Phantom, pose: Pose) -> ScanPhantom:
     labels = np.where(inside, phantom.labels.ravel()[flat], 0).astype(np.uint8)
     profile = np.where(inside, phantom.profile.ravel()[flat], 1.0).astype(np.float32)
     hu = np.where(inside, phantom.hu.ravel()[flat], -1000.0).astype(np.float32)
-    return ScanPhantom(labels, profile, hu, affine)
+    return ScanPhantom(labels, profile, hu, affine, inside, flat)

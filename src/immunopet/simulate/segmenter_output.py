@@ -74,23 +74,22 @@ def _cropped(mask: np.ndarray, affine: np.ndarray, margin: int = 2) -> Image:
     return Image(mask[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]].astype(np.uint8), moved, "mask")
 
 
-def write_segmenter_output(folder: Path, phantom, scan_affine: np.ndarray, pose=None) -> list[Path]:  # noqa: ANN001
+def write_segmenter_output(folder: Path, phantom, scan_affine: np.ndarray, grid=None) -> list[Path]:  # noqa: ANN001
     """Write one ``<organ>.nii.gz`` (uint8 0/1) per organ in the scan's patient frame; returns the files.
 
-    The organs are cut in the phantom frame and, when the scan has a ``pose`` (the patient lay
-    otherwise that day, :mod:`immunopet.simulate.pose`), resampled onto that scan's grid the way the
-    scan's own labels are (nearest neighbour through the pose). Each file covers its organ's bounding
-    box on the scan's grid (same voxels and orientation, the origin moved), which keeps the folder
-    small; readers map masks through patient coordinates.
+    The organs are cut in the phantom frame and, when the scan has its own ``grid`` (the
+    :class:`~immunopet.simulate.phantom.ScanPhantom` of a scan whose patient lay otherwise that day,
+    :mod:`immunopet.simulate.pose`), resampled onto that grid through the lookup that made the scan's
+    own labels (nearest neighbour through the pose). Each file covers its organ's bounding box on the
+    scan's grid (same voxels and orientation, the origin moved), which keeps the folder small; readers
+    map masks through patient coordinates.
     """
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     masks = organ_masks(phantom)
-    if pose is not None:
-        from immunopet.simulate.phantom import scan_lookup
-
-        scan_affine, inside, flat = scan_lookup(phantom, pose)
-        masks = {name: inside & mask.ravel()[flat] for name, mask in masks.items()}
+    if grid is not None:
+        scan_affine = grid.affine
+        masks = {name: grid.take(mask, False) for name, mask in masks.items()}
     for name, mask in masks.items():
         path = folder / f"{name}.nii.gz"
         nibabel.save(_cropped(mask, scan_affine).to_nifti(), path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -25,9 +26,9 @@ def _check_out_dir(out_dir: Path) -> None:
 
 def _check_days(days: Sequence[float]) -> list[float]:
     values = [float(d) for d in days]
-    if not values or any(d < 0 for d in values) or len(set(values)) != len(values):
+    if not values or not all(0 <= d < math.inf for d in values) or len(set(values)) != len(values):
         raise ImmunoPETError(
-            f"scan days must be distinct and not negative, got {list(days)}", attribute="--days",
+            f"scan days must be distinct, finite and not negative, got {list(days)}", attribute="--days",
             fix="give days after injection such as 0.04,2,4,7 (0.04 d = 1 h)",
         )
     return sorted(values)
