@@ -98,16 +98,31 @@ def ct_folder(files: list[Path], study_dir: Path, scan_id: str) -> str:
     ``init/ct/<scan_id>/`` of symbolic links (relative, to the export's files).
     """
     folder = _folder(files)
-    own = {f.resolve() for f in files}
-    if all(p.resolve() in own for p in folder.rglob("*") if p.is_file()):
+    if _holds_only(folder, files):
         return study_path(folder, study_dir)
     links = study_dir / CT_LINKS / scan_id
     if links.exists():
         shutil.rmtree(links)
     links.mkdir(parents=True)
+    target = links.resolve()
     for n, file in enumerate(sorted(files)):
-        (links / f"{n:05d}_{file.name}").symlink_to(os.path.relpath(file.resolve(), links.resolve()))
+        (links / f"{n:05d}_{file.name}").symlink_to(os.path.relpath(file.resolve(), target))
     return study_path(links, study_dir)
+
+
+def _holds_only(folder: Path, files: list[Path]) -> bool:
+    """Whether every file below ``folder`` (hidden ones too) is one of ``files``, all found below it.
+
+    The paths are compared as discovery spelled them, which is how a walk of ``folder`` spells them,
+    so no path is resolved: a CT's check costs one listing of its folder, not a resolve per file.
+    """
+    own = {str(f) for f in files}
+    for top, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(top, name)
+            if path not in own and os.path.isfile(path):
+                return False
+    return True
 
 
 def plan_tables(plan: Plan, study_dir: Path) -> dict[str, pd.DataFrame]:
