@@ -48,20 +48,23 @@ class RegistrationSummary:
 
 
 def _settings(study: Study) -> tuple[dict[str, Any], dict[str, Any]]:
-    """RegistrationParams and QualityLimits fields from study.yaml's ``registration:`` block."""
-    from immunopet.errors import StudyError
+    """RegistrationParams and QualityLimits fields from study.yaml's ``registration:`` block (validated)."""
+    from immunopet.errors import RegistrationError, StudyError
     from immunopet.register.params import QualityLimits, RegistrationParams
 
     given = dict(study.config.registration)
-    names = {f.name for f in fields(RegistrationParams)} - {"extra"}
+    names = {f.name for f in fields(RegistrationParams)}
     limit_names = {f.name for f in fields(QualityLimits)}
     unknown = sorted(set(given) - names - limit_names)
     if unknown:
         raise StudyError(f"unknown registration setting(s) {unknown}", file=study.root / "study.yaml",
                          attribute="registration", fix=f"use {', '.join(sorted(names | limit_names))}")
-    params = RegistrationParams(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if k in names})
-    limits = QualityLimits(**{k: v for k, v in given.items() if k in limit_names})
-    return params.as_dict(), {f.name: getattr(limits, f.name) for f in fields(QualityLimits)}
+    try:
+        params = RegistrationParams.from_dict({k: v for k, v in given.items() if k in names})
+        limits = QualityLimits.from_dict({k: v for k, v in given.items() if k in limit_names})
+    except RegistrationError as bad:
+        raise StudyError(bad.message, file=study.root / "study.yaml", attribute=bad.attribute, fix=bad.fix) from bad
+    return params.as_dict(), limits.as_dict()
 
 
 def reference_scans(study: Study) -> dict[str, str]:
