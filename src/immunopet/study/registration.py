@@ -197,14 +197,17 @@ def scan_transform(study: Study, scan_id: str) -> Any:
     return transform_of(study.root, scan_id)
 
 
-def transform_of(root: Path, scan_id: str) -> Any:
-    """The stored transform of ``scan_id`` in the study folder ``root`` (identity for a reference scan)."""
+def transform_of(root: Path, scan_id: str, *, records: dict[str, dict[str, Any]] | None = None) -> Any:
+    """The stored transform of ``scan_id`` in the study folder ``root`` (identity for a reference scan).
+
+    ``records`` are the study's registration records when the caller has read them already.
+    """
     import SimpleITK as sitk
 
     from immunopet.errors import RegistrationError
     from immunopet.register.transforms import read_transform
 
-    record = read_records(root).get(scan_id)
+    record = (read_records(root) if records is None else records).get(scan_id)
     if record is None:
         raise RegistrationError(f"scan {scan_id!r} has not been registered", file=folder(root),
                                 fix="run immunopet register STUDY_DIR")
