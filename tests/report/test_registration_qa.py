@@ -30,3 +30,17 @@ def test_poor_and_failed_registrations_are_flagged(tmp_path):
 
 def test_no_block_without_registration(tmp_path):
     assert registration_blocks(tmp_path) == ([], 0)
+
+
+def test_the_note_states_the_quality_limits_and_a_clean_study_says_so(tmp_path):
+    from immunopet.register.params import QualityLimits
+
+    _write(tmp_path, [{"scan_id": "P01_D2", "reference_scan_id": "P01_D7", "status": "done", "verdict": "good",
+                       "reasons": ""}])
+    blocks, flagged = registration_blocks(tmp_path)
+    limits = QualityLimits()
+    assert flagged == 0
+    assert blocks[0]["note"].startswith("All 1 registrations are within the limits.")
+    assert (f"body Dice < {limits.min_body_dice:g}, NMI < {limits.min_nmi:g} or landmark error > "
+            f"{limits.max_landmark_mm:g} mm") in blocks[0]["note"]
+    assert "body Dice < 0.93, NMI < 1.25 or landmark error > 4 mm" in blocks[0]["note"]

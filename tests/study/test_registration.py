@@ -67,3 +67,29 @@ def test_an_unknown_registration_setting_is_a_usage_error(study, tmp_path):
     with (copy / "study.yaml").open("a") as handle:
         handle.write("registration:\n  deformabel: true\n")
     assert main(["register", str(copy)]) == 3
+
+
+def test_json_output_is_the_records_and_the_landmark_error_recomputes_from_the_stored_transform(study, capsys):
+    import numpy as np
+    import pandas as pd
+
+    from immunopet.register.transforms import read_transform, to_reference
+
+    assert main(["register", str(study)]) == 0
+    capsys.readouterr()
+    assert main(["register", str(study), "--json"]) == 0
+    out = capsys.readouterr()
+    printed = {r["scan_id"]: r for r in json.loads(out.out)}
+    stored = {r["scan_id"]: r for r in json.loads((study / "registration" / "registration.json").read_text())["scans"]}
+    assert printed == stored
+    assert "0 registered, 1 unchanged (reused), 0 failed, 0 poor" in " ".join(out.err.split())
+    moved = printed["P01_D2"]
+    truth = pd.read_csv(study / "truth" / "lesion_positions.csv").set_index(["scan_id", "voi_id"])
+    cols = ["x_mm", "y_mm", "z_mm"]
+    common = truth.loc["P01_D2"].index.intersection(truth.loc["P01_D7"].index)
+    on_scan = truth.loc["P01_D2"].loc[common, cols].to_numpy(float)
+    on_reference = truth.loc["P01_D7"].loc[common, cols].to_numpy(float)
+    errors = np.linalg.norm(to_reference(read_transform(study / moved["transform_path"]), on_scan) - on_reference,
+                            axis=1)
+    assert moved["landmark_mean_mm"] == pytest.approx(errors.mean(), rel=1e-9)
+    assert moved["landmark_max_mm"] == pytest.approx(errors.max(), rel=1e-9)

@@ -46,8 +46,8 @@ def run_pair(job: dict[str, Any]) -> dict[str, Any]:
 
     if job.get("threads"):
         sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(int(job["threads"]))
-    params = RegistrationParams(**{k: tuple(v) if isinstance(v, list) else v for k, v in job["params"].items()})
-    limits = QualityLimits(**job.get("limits", {}))
+    params = RegistrationParams.from_dict(job["params"])
+    limits = QualityLimits.from_dict(job.get("limits", {}))
     out: dict[str, Any] = {"scan_id": job["scan_id"], "reference_scan_id": job["reference_scan_id"],
                            "modality": job["modality"], "input_hash": job.get("input_hash"),
                            "transform_path": job["transform_path"], "status": "failed", "error": None}

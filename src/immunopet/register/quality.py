@@ -89,11 +89,10 @@ def body_mask(values: np.ndarray, modality: str) -> np.ndarray:
     return values > level
 
 
-def _on_fixed_grid(fixed: Image, moving: Image, transform: SimpleITK.Transform) -> np.ndarray:
+def _on_fixed_grid(fixed: SimpleITK.Image, moving: SimpleITK.Image, transform: SimpleITK.Transform) -> np.ndarray:
     import SimpleITK as sitk
 
-    out = sitk.Resample(moving.with_array(np.asarray(moving.array, dtype=np.float32)).to_sitk(), fixed.to_sitk(),
-                        transform, sitk.sitkLinear, _OUTSIDE, sitk.sitkFloat32)
+    out = sitk.Resample(moving, fixed, transform, sitk.sitkLinear, _OUTSIDE, sitk.sitkFloat32)
     return sitk.GetArrayFromImage(out).transpose(2, 1, 0)
 
 
@@ -123,10 +122,13 @@ def assess(fixed: Image, moving: Image, transform: SimpleITK.Transform, *, modal
 
     limits, params = limits or QualityLimits(), params or RegistrationParams()
     values: dict[str, tuple[float, float, float]] = {}
+    fixed_grid = fixed.to_sitk()  # both images are converted once, for both transforms
+    moving_image = moving.with_array(np.asarray(moving.array, dtype=np.float32)).to_sitk()
+    fixed_values = np.asarray(fixed.array, dtype=np.float64)
     for name, tx in (("before", sitk.Transform(3, sitk.sitkIdentity)), ("after", transform)):
-        resampled = _on_fixed_grid(fixed, moving, tx)
+        resampled = _on_fixed_grid(fixed_grid, moving_image, tx)
         valid = resampled > _OUTSIDE / 2
-        a, value_range = _compressed(np.asarray(fixed.array, dtype=np.float64)[valid], modality, params)
+        a, value_range = _compressed(fixed_values[valid], modality, params)
         b, _ = _compressed(resampled[valid].astype(np.float64), modality, params)
         nmi = normalised_mutual_information(a, b, value_range=value_range) if valid.any() else float("nan")
         body = dice(body_mask(np.asarray(fixed.array)[valid], modality), body_mask(resampled[valid], modality))

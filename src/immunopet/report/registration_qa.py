@@ -22,18 +22,15 @@ def registration_table(study_dir: Path) -> pd.DataFrame:
     """Registered scans (reference scans left out), with ``reasons`` holding the error of a failed one."""
     from immunopet.study.registration_store import read_records
 
-    records = [r for r in read_records(Path(study_dir)).values() if r.get("status") != "reference"]
-    frame = pd.DataFrame(records, columns=list(COLUMNS))
-    failed = frame["status"] == "failed"
-    frame.loc[failed, "verdict"] = "failed"
-    frame.loc[failed, "reasons"] = [next((r.get("error") for r in records if r["scan_id"] == s), "")
-                                    for s in frame.loc[failed, "scan_id"]]
-    return frame
+    records = [r if r.get("status") != "failed" else {**r, "verdict": "failed", "reasons": r.get("error")}
+               for r in read_records(Path(study_dir)).values() if r.get("status") != "reference"]
+    return pd.DataFrame(records, columns=list(COLUMNS))
 
 
 def registration_blocks(study_dir: Path) -> tuple[list[dict[str, Any]], int]:
     """QA blocks (title, note, table) of the study's registrations (none when there are none), and
     the number of registrations that were poor or failed."""
+    from immunopet.register.params import QualityLimits
     from immunopet.report.html import table_from_frame
 
     frame = registration_table(study_dir)
@@ -42,6 +39,8 @@ def registration_blocks(study_dir: Path) -> tuple[list[dict[str, Any]], int]:
     flagged = frame[frame["verdict"].isin(["poor", "failed"])]
     note = (f"{len(flagged)} of {len(frame)} registrations poor or failed: check them before trusting VOIs drawn "
             "on another day." if len(flagged) else f"All {len(frame)} registrations are within the limits.")
-    note += " Poor: body Dice < 0.93, NMI < 1.25 or landmark error > 4 mm (docs/registration.md)."
+    limits = QualityLimits()
+    note += (f" Poor: body Dice < {limits.min_body_dice:g}, NMI < {limits.min_nmi:g} or landmark error > "
+             f"{limits.max_landmark_mm:g} mm (docs/registration.md).")
     return [{"title": "Registration to the reference scan", "note": note,
              "table": table_from_frame(frame, columns=COLUMNS, empty_text="No scan was registered.")}], len(flagged)

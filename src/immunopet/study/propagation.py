@@ -80,8 +80,10 @@ def _transforms(root: Path, drawn_on: Any, scan_id: str) -> tuple[Any, Any]:
         identity = sitk.Transform(3, sitk.sitkIdentity)
         return identity, identity
     from immunopet.study.registration import transform_of
+    from immunopet.study.registration_store import read_records
 
-    return transform_of(root, drawn_on), transform_of(root, scan_id)
+    records = read_records(root)  # one read of registration.json for both transforms
+    return transform_of(root, drawn_on, records=records), transform_of(root, scan_id, records=records)
 
 
 @lru_cache(maxsize=4)

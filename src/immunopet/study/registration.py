@@ -21,7 +21,7 @@ import pandas as pd
 
 from immunopet.study.fingerprint import canonical_json, hash_path, sha256_text
 from immunopet.study.manifest import Study, load_study
-from immunopet.study.registration_store import folder, read_records, store_records, write_records
+from immunopet.study.registration_store import FOLDER, folder, read_records, store_records, write_records
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +48,23 @@ class RegistrationSummary:
 
 
 def _settings(study: Study) -> tuple[dict[str, Any], dict[str, Any]]:
-    """RegistrationParams and QualityLimits fields from study.yaml's ``registration:`` block."""
-    from immunopet.errors import StudyError
+    """RegistrationParams and QualityLimits fields from study.yaml's ``registration:`` block (validated)."""
+    from immunopet.errors import RegistrationError, StudyError
     from immunopet.register.params import QualityLimits, RegistrationParams
 
     given = dict(study.config.registration)
-    names = {f.name for f in fields(RegistrationParams)} - {"extra"}
+    names = {f.name for f in fields(RegistrationParams)}
     limit_names = {f.name for f in fields(QualityLimits)}
     unknown = sorted(set(given) - names - limit_names)
     if unknown:
         raise StudyError(f"unknown registration setting(s) {unknown}", file=study.root / "study.yaml",
                          attribute="registration", fix=f"use {', '.join(sorted(names | limit_names))}")
-    params = RegistrationParams(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if k in names})
-    limits = QualityLimits(**{k: v for k, v in given.items() if k in limit_names})
-    return params.as_dict(), {f.name: getattr(limits, f.name) for f in fields(QualityLimits)}
+    try:
+        params = RegistrationParams.from_dict({k: v for k, v in given.items() if k in names})
+        limits = QualityLimits.from_dict({k: v for k, v in given.items() if k in limit_names})
+    except RegistrationError as bad:
+        raise StudyError(bad.message, file=study.root / "study.yaml", attribute=bad.attribute, fix=bad.fix) from bad
+    return params.as_dict(), limits.as_dict()
 
 
 def reference_scans(study: Study) -> dict[str, str]:
@@ -74,11 +77,10 @@ def reference_scans(study: Study) -> dict[str, str]:
     return chosen
 
 
-def _landmarks(study: Study, scan_id: str, reference_id: str) -> list[list[list[float]]] | None:
-    path = study.root / "truth" / "lesion_positions.csv"
-    if not path.is_file():
+def _landmarks(positions: pd.DataFrame | None, scan_id: str, reference_id: str) -> list[list[list[float]]] | None:
+    """``[points of scan_id, same points of reference_id]`` from the simulator's lesion positions."""
+    if positions is None:
         return None
-    positions = pd.read_csv(path)
     cols = ["x_mm", "y_mm", "z_mm"]
     a = positions[positions.scan_id == scan_id].set_index("voi_id")
     b = positions[positions.scan_id == reference_id].set_index("voi_id")
@@ -98,6 +100,15 @@ def _image_of(study: Study, scan: dict[str, Any], modality: str) -> Path | None:
 def plan_jobs(study: Study, params: dict[str, Any], limits: dict[str, Any]) -> list[dict[str, Any]]:
     """One job per non-reference scan (see :func:`immunopet.register.job.run_pair`)."""
     references = reference_scans(study)
+    truth = study.root / "truth" / "lesion_positions.csv"
+    positions = pd.read_csv(truth) if truth.is_file() else None
+    hashes_of: dict[Path, str] = {}  # a reference image serves every other scan of its patient: hash it once
+
+    def image_hash(path: Path) -> str:
+        if path not in hashes_of:
+            hashes_of[path] = hash_path(path) if path.exists() else "missing"
+        return hashes_of[path]
+
     jobs = []
     for scan in study.scans.to_dict("records"):
         reference_id = references[str(scan["patient_id"])]
@@ -106,13 +117,13 @@ def plan_jobs(study: Study, params: dict[str, Any], limits: dict[str, Any]) -> l
         reference = study.scan(reference_id)
         modality = "CT" if _image_of(study, scan, "CT") and _image_of(study, reference, "CT") else "PT"
         fixed, moving = _image_of(study, scan, modality), _image_of(study, reference, modality)
-        hashes = [hash_path(p) if p.exists() else "missing" for p in (fixed, moving)]
+        hashes = [image_hash(p) for p in (fixed, moving)]
         jobs.append({"scan_id": scan["scan_id"], "reference_scan_id": reference_id, "modality": modality,
                      "fixed": str(fixed), "moving": str(moving), "params": params, "limits": limits,
-                     "transform_path": f"{folder(Path('.')).as_posix()}/{scan['scan_id']}.tfm",
+                     "transform_path": f"{FOLDER}/{scan['scan_id']}.tfm",
                      "input_hash": sha256_text(canonical_json({"images": hashes, "modality": modality,
                                                                "params": params, "reference": reference_id})),
-                     "landmarks": _landmarks(study, scan["scan_id"], reference_id)})
+                     "landmarks": _landmarks(positions, scan["scan_id"], reference_id)})
     return jobs
 
 
@@ -186,14 +197,17 @@ def scan_transform(study: Study, scan_id: str) -> Any:
     return transform_of(study.root, scan_id)
 
 
-def transform_of(root: Path, scan_id: str) -> Any:
-    """The stored transform of ``scan_id`` in the study folder ``root`` (identity for a reference scan)."""
+def transform_of(root: Path, scan_id: str, *, records: dict[str, dict[str, Any]] | None = None) -> Any:
+    """The stored transform of ``scan_id`` in the study folder ``root`` (identity for a reference scan).
+
+    ``records`` are the study's registration records when the caller has read them already.
+    """
     import SimpleITK as sitk
 
     from immunopet.errors import RegistrationError
     from immunopet.register.transforms import read_transform
 
-    record = read_records(root).get(scan_id)
+    record = (read_records(root) if records is None else records).get(scan_id)
     if record is None:
         raise RegistrationError(f"scan {scan_id!r} has not been registered", file=folder(root),
                                 fix="run immunopet register STUDY_DIR")

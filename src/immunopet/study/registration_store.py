@@ -2,7 +2,9 @@
 
 ``STUDY/registration/`` holds one ITK transform file per registered scan (``<scan_id>.tfm``) and
 ``registration.json`` (one record per scan: reference scan, modality, input hash, quality, status);
-the store's ``registrations`` table holds the same records, keyed by study name and scan.
+the store's ``registrations`` table holds the same records, keyed by study name and scan. The table
+has its own ``MetaData``: importing this module leaves the store's shared schema alone, and the table
+is created by :func:`store_records`, the first time registrations are stored.
 """
 
 from __future__ import annotations
@@ -17,13 +19,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from immunopet.study import schema
-
 FOLDER = "registration"
 RECORDS = "registration.json"
 
 registrations = sa.Table(
-    "registrations", schema.metadata,
+    "registrations", sa.MetaData(),
     sa.Column("study", sa.String(200), primary_key=True),
     sa.Column("scan_id", sa.String(200), primary_key=True),
     sa.Column("reference_scan_id", sa.String(200), nullable=False),

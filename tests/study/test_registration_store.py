@@ -1,0 +1,48 @@
+"""The registrations table: outside the store's shared schema, created when first stored; records round-trip."""
+
+import json
+
+import sqlalchemy as sa
+
+from immunopet.study import schema, store
+from immunopet.study.registration_store import load_registrations, read_records, store_records, write_records
+
+DONE = {"scan_id": "P01_D2", "reference_scan_id": "P01_D7", "modality": "CT", "status": "done", "verdict": "good",
+        "error": None, "input_hash": "ab" * 32, "transform_path": "registration/P01_D2.tfm", "nmi_after": 1.61}
+REFERENCE = {"scan_id": "P01_D7", "reference_scan_id": "P01_D7", "status": "reference", "verdict": "good"}
+
+
+def test_importing_the_module_leaves_the_shared_schema_and_a_new_store_alone(tmp_path):
+    assert "registrations" not in schema.metadata.tables
+    engine = store.open_store(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    try:
+        assert not sa.inspect(engine).has_table("registrations")
+        assert load_registrations(engine, "S") == []
+    finally:
+        engine.dispose()
+
+
+def test_store_records_creates_the_table_and_replaces_the_study_rows(tmp_path):
+    engine = store.open_store(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    try:
+        store_records(engine, "S", [DONE, REFERENCE])
+        store_records(engine, "other", [REFERENCE])
+        rows = {r["scan_id"]: r for r in load_registrations(engine, "S")}
+        assert set(rows) == {"P01_D2", "P01_D7"}
+        assert rows["P01_D2"]["transform_file"] == "registration/P01_D2.tfm"
+        assert rows["P01_D2"]["quality"] == {"nmi_after": 1.61}
+        store_records(engine, "S", [REFERENCE])
+        assert [r["scan_id"] for r in load_registrations(engine, "S")] == ["P01_D7"]
+        assert [r["scan_id"] for r in load_registrations(engine, "other")] == ["P01_D7"]
+    finally:
+        engine.dispose()
+
+
+def test_records_file_round_trips_and_an_unreadable_one_reads_as_empty(tmp_path):
+    path = write_records(tmp_path, [DONE, REFERENCE])
+    assert read_records(tmp_path) == {"P01_D2": DONE, "P01_D7": REFERENCE}
+    assert [p.name for p in path.parent.iterdir()] == ["registration.json"]
+    path.write_text("{not json")
+    assert read_records(tmp_path) == {}
+    path.write_text(json.dumps({"scans": [1, {"no": "id"}]}))
+    assert read_records(tmp_path) == {}
