@@ -110,6 +110,32 @@ def test_summary_layout_and_json(default, tmp_path):
     assert comparison.loc["ihc_ic", "mw_method"].startswith("exact with ties (all ")
 
 
+def test_ki_rows_of_the_comparison_tables_are_its_records(default):
+    """The Patlak Ki rows of predictor_comparison.csv and auc_comparison.csv carry the numbers of
+    kinetics.ki_predictor, and the AUC difference is AUC(PET) - AUC(Ki) of the same table."""
+    ki = default.summary["kinetics"]["ki_predictor"]
+    comparison = default.tables["predictor_comparison"].set_index("predictor")
+    row = comparison.loc["pet_ki"]
+    auc = ki["response"]["auc"]
+    assert (row["n"], row["auc_n"]) == (ki["n"], auc["n"])
+    assert (row["auc"], row["auc_ci_low"], row["auc_ci_high"]) == pytest.approx(
+        (auc["estimate"], auc["ci_low"], auc["ci_high"]))
+    assert row["mw_p"] == pytest.approx(ki["response"]["mann_whitney"]["p_value"])
+    for endpoint, result in ki["survival"].items():
+        assert row[f"{endpoint}_hr"] == pytest.approx(result["cox"]["estimate"])
+        assert row[f"{endpoint}_hr_adjusted"] == pytest.approx(result["cox_adjusted"]["estimate"])
+    assert list(comparison.index[:1]) == ["pet_uptake"] and comparison.index[-1] == "pet_ki"
+    diff = default.tables["auc_comparison"].set_index("predictor").loc["pet_ki"]
+    record = ki["auc_vs_pet"]
+    assert diff["n"] == record["n"]
+    for column, key in (("auc_difference", "estimate"), ("ci_low", "ci_low"), ("ci_high", "ci_high"),
+                        ("p_value", "p_value"), ("delong_p", "delong_p"), ("bootstrap_p", "bootstrap_p")):
+        assert diff[column] == pytest.approx(record[key]), column
+    if record["n"] == auc["n"] == comparison.loc["pet_uptake", "auc_n"]:  # the same patients: AUCs subtract
+        assert diff["auc_difference"] == pytest.approx(comparison.loc["pet_uptake", "auc"] - row["auc"])
+    assert "pet_ki" not in {r["predictor"] for r in default.summary["biomarkers"]["auc_vs_pet"]}
+
+
 def test_all_censored_no_survival_p_values(cohort_22):
     _, (measurements, patients, lesions) = cohort_22
     result = analyze(measurements, patients.assign(os_event=0, pfs_event=0), lesions, FAST)

@@ -51,6 +51,18 @@ def pet_added(patients: pd.DataFrame, column: str, *, params: AnalysisParams, no
     return out
 
 
+AUC_COLUMNS = ("predictor", "n", "n_responders", "n_non_responders", "estimate", "ci_low", "ci_high", "p_value",
+               "delong_p", "delong_ci_low", "delong_ci_high", "bootstrap_p", "bootstrap_ci_low", "bootstrap_ci_high")
+
+
+def comparison_tables(rows: list[dict], paired: list[dict]) -> dict[str, pd.DataFrame]:
+    """``predictor_comparison`` (one row per predictor block) and ``auc_comparison`` (one row per
+    paired AUC difference, ``estimate`` as ``auc_difference``)."""
+    auc = pd.DataFrame([{k: r.get(k) for k in AUC_COLUMNS} for r in paired])
+    return {"predictor_comparison": pd.DataFrame(rows),
+            "auc_comparison": auc.rename(columns={"estimate": "auc_difference"})}
+
+
 def biomarkers(patients: pd.DataFrame, pet_block: dict, *, params: AnalysisParams,
                notes: Notes) -> tuple[dict, dict[str, pd.DataFrame]]:
     """Section D: per-biomarker blocks, the comparison table, paired AUC differences, correlations.
@@ -85,12 +97,7 @@ def biomarkers(patients: pd.DataFrame, pet_block: dict, *, params: AnalysisParam
              "pet_correlation": correlations, "pet_added": {c: pet_added(patients, c, params=params, notes=notes,
                                                                       own=blocks[c]["survival"]) for c in present}}
     tables = {
-        "predictor_comparison": pd.DataFrame(rows),
-        "auc_comparison": pd.DataFrame([{k: r.get(k) for k in ("predictor", "n", "n_responders",
-                                         "n_non_responders", "estimate", "ci_low", "ci_high", "p_value", "delong_p",
-                                         "delong_ci_low", "delong_ci_high", "bootstrap_p", "bootstrap_ci_low",
-                                         "bootstrap_ci_high")}
-                                        for r in paired]).rename(columns={"estimate": "auc_difference"}),
+        **comparison_tables(rows, paired),
         "pet_biomarker_correlation": pd.DataFrame([{k: r.get(k) for k in ("predictor", "n", "estimate", "ci_low",
                                                    "ci_high", "p_value")} for r in correlations])
         .rename(columns={"estimate": "spearman_rho"}),

@@ -44,14 +44,17 @@ def endpoint_analyses(data: pd.DataFrame, column: str, endpoint: str, *, log2: b
                 "seed": params.seed}
     block["cox"] = cox_fit(data, covariates=[column], notes=notes, analysis=analysis, **cox_args)
     strata, numeric = split_covariates(data, params.plan.covariates, exclude=[column])
-    block["cox_adjusted"] = cox_fit(data, covariates=[column, *numeric], strata=strata, notes=notes,
-                                    analysis=f"{analysis}.adjusted", **cox_args)
+    if strata or numeric:
+        block["cox_adjusted"] = cox_fit(data, covariates=[column, *numeric], strata=strata, notes=notes,
+                                        analysis=f"{analysis}.adjusted", **cox_args)
+    else:  # nothing to adjust for: the adjusted model is the unadjusted one (its own record for the plan's marks)
+        block["cox_adjusted"] = dict(block["cox"])
     block["cox_adjusted"]["nested_test"] = f"{column} added to {' + '.join([*strata, *numeric]) or 'nothing'}"
     groups = times.assign(group=np.where(times[column] > cut, "high", "low"))
     what = f"{ENDPOINTS.get(endpoint, endpoint)} by {column} ({label})"
     block["rmst"] = rmst_difference(groups, horizon=params.plan.rmst_horizon_months, ci_level=params.ci_level,
                                     notes=notes, analysis=analysis, inputs=what)
-    scaled = endpoint_data(data, endpoint, [column])
+    scaled = times
     if strata:
         scaled = scaled.join(data.loc[scaled.index, strata].astype(str))
     if log2:

@@ -26,8 +26,8 @@ def _read_csv(path: Path, *, required: bool) -> pd.DataFrame | None:
     return pd.read_csv(path)
 
 
-def _results_from_files(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, dict]:
-    """The study's result tables straight from ``results/`` (used when immunopet.study is absent)."""
+def _results_from_files(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, dict, None]:
+    """The study's result tables straight from ``results/`` (used when immunopet.study is absent; no scans)."""
     config_path = root / "study.yaml"
     if not config_path.is_file():
         raise AnalysisError("study.yaml not found", file=config_path, fix="give the study folder")
@@ -35,11 +35,11 @@ def _results_from_files(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     lesions_name = (config.get("tables") or {}).get("lesions", "lesions.csv")
     measurements = _read_csv(root / "results" / "measurements.csv", required=True)
     patients = _read_csv(root / "results" / "patients.csv", required=True)
-    return measurements, patients, _read_csv(root / lesions_name, required=False), config
+    return measurements, patients, _read_csv(root / lesions_name, required=False), config, None
 
 
 def load_tables(study_dir: str | Path, *, db_url: str | None = None) -> tuple[Any, ...]:
-    """(measurements, patients, lesions, config) of a study, via ``immunopet.study.load_results``."""
+    """(measurements, patients, lesions, config, scans) of a study, via ``immunopet.study.load_results``."""
     root = Path(study_dir)
     if not root.is_dir():
         raise AnalysisError("study folder not found", file=root, fix="give the folder that holds study.yaml")
@@ -52,7 +52,8 @@ def load_tables(study_dir: str | Path, *, db_url: str | None = None) -> tuple[An
         log.debug("immunopet.study.load_results not available: reading results/*.csv")
         return _results_from_files(root)
     results = load_results(root, db_url=db_url)
-    return results.measurements, results.patients, getattr(results, "lesions", None), getattr(results, "config", None)
+    return (results.measurements, results.patients, getattr(results, "lesions", None),
+            getattr(results, "config", None), getattr(results, "scans", None))
 
 
 def analyze_study(study_dir: str | Path, *, db_url: str | None = None, out_dir: str | Path | None = None,
@@ -75,7 +76,7 @@ def analyze_study(study_dir: str | Path, *, db_url: str | None = None, out_dir: 
     -------
     AnalysisResult
     """
-    measurements, patients, lesions, config = load_tables(study_dir, db_url=db_url)
+    measurements, patients, lesions, config, scans = load_tables(study_dir, db_url=db_url)
     params = AnalysisParams.from_config(config, **overrides)
     from immunopet.analysis.kinetics.params import KineticsParams
 
@@ -83,10 +84,8 @@ def analyze_study(study_dir: str | Path, *, db_url: str | None = None, out_dir: 
     samples = None
     if (Path(study_dir) / "blood.csv").is_file():  # optional blood samples (docs/kinetics.md)
         from immunopet.analysis.kinetics.blood_samples import injection_times, samples_input
-        from immunopet.study import load_results
         from immunopet.study.blood_samples import read_blood_samples
 
-        scans = load_results(Path(study_dir), db_url=db_url).scans
         samples = samples_input(read_blood_samples(Path(study_dir) / "blood.csv"), injection_times(scans),
                                 decay_per_h=kinetics.decay_per_h)
     result = analyze(measurements, patients, lesions, params, kinetics=kinetics, blood_samples=samples)

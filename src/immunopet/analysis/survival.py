@@ -108,12 +108,12 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
     messages = sorted({str(w.message).splitlines()[0] for w in caught if issubclass(w.category, ConvergenceWarning)})
     for message in messages:
         notes.warn(analysis, f"lifelines convergence warning (estimates unreliable): {message}")
-    ci = fitter.confidence_intervals_
+    ci, p_values = fitter.confidence_intervals_, fitter.summary["p"]  # summary is rebuilt on every access
     with np.errstate(over="ignore"):  # a separated fit gives huge coefficients: exp -> inf -> null
         rows = [{"covariate": c, "scale": "log2" if c in log2 else "unit", "coef": fitter.params_[c],
                  "se": fitter.standard_errors_[c], "hazard_ratio": float(np.exp(fitter.params_[c])),
                  "ci_low": float(np.exp(ci.loc[c].iloc[0])), "ci_high": float(np.exp(ci.loc[c].iloc[1])),
-                 "p_value": float(fitter.summary.loc[c, "p"])} for c in covariates]
+                 "p_value": float(p_values[c])} for c in covariates]
     base["convergence_warnings"] = messages
     first = rows[0]
     checks = model_checks(fitter, data, covariates=covariates, strata=strata, n_boot=n_boot, seed=seed,

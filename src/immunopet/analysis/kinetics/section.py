@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from immunopet.analysis.biomarkers import comparison_tables
 from immunopet.analysis.kinetics.methods import kinetics_methods
 from immunopet.analysis.kinetics.params import KineticsParams
 from immunopet.analysis.kinetics.study_kinetics import kinetics
@@ -52,15 +53,6 @@ def ki_predictor(patients: pd.DataFrame, patlak: pd.DataFrame, *, params: Analys
     return block, curves, table
 
 
-def _append(tables: dict[str, pd.DataFrame], name: str, row: dict) -> None:
-    frame = tables.get(name)
-    if frame is None or frame.empty:
-        tables[name] = pd.DataFrame([row])
-    else:
-        tables[name] = pd.DataFrame([*frame.to_dict("records"), {c: row.get(c) for c in frame.columns}],
-                                    columns=frame.columns)
-
-
 def kinetics_section(measurements: pd.DataFrame, patients: pd.DataFrame, biomarker_block: dict,
                      biomarker_tables: dict[str, pd.DataFrame], *, params: AnalysisParams,
                      kinetics_params: KineticsParams | None, notes: Notes,
@@ -82,13 +74,10 @@ def kinetics_section(measurements: pd.DataFrame, patients: pd.DataFrame, biomark
     if block["n_patlak_fits"] and (tables["patlak"]["kind"] == "lesion").any():
         ki_block, curves, _ = ki_predictor(patients, tables["patlak"], params=params, notes=notes)
         block["ki_predictor"] = ki_block
-        row, diff = clean(comparison_row(ki_block)), ki_block["auc_vs_pet"]
-        biomarker_block.setdefault("comparison", []).append(row)
+        biomarker_block.setdefault("comparison", []).append(clean(comparison_row(ki_block)))
         # the JSON record stays under kinetics.ki_predictor (exploratory, outside the plan's auc_vs_pet
-        # family of the biomarkers); the side-by-side table lists it with the others
-        _append(biomarker_tables, "predictor_comparison", row)
-        _append(biomarker_tables, "auc_comparison", {**{k: diff.get(k) for k in (
-            "predictor", "n", "n_responders", "n_non_responders", "ci_low", "ci_high", "p_value")},
-            "auc_difference": diff.get("estimate")})
+        # family of the biomarkers); the side-by-side tables list it with the others
+        biomarker_tables.update(comparison_tables(biomarker_block["comparison"],
+                                                  [*biomarker_block.get("auc_vs_pet", []), ki_block["auc_vs_pet"]]))
         tables.update({f"_{name}": frame for name, frame in curves.items()})
     return block, tables
