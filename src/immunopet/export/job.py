@@ -127,7 +127,7 @@ def _run(task: ExportTask) -> ExportResult:
         suv, headers = _pet_grid(scan)
         files = list(suv.meta["files"])
     if len(files) != suv.shape[2]:
-        raise StudyError(f"the PET series has {len(files)} file(s) for {pet.suv.shape[2]} slices: "
+        raise StudyError(f"the PET series has {len(files)} file(s) for {suv.shape[2]} slices: "
                          "only single-frame PET series are exported", file=scan.pet, attribute="NumberOfFrames (0028,0008)",
                          fix="convert the series to single-frame images")
     masks, failures = build_masks(task.measured, suv, root=Path(scan.root))

@@ -1,0 +1,31 @@
+"""One export task: the checks made before any object is built."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from immunopet.export import job
+from immunopet.image import Image
+
+
+def _task(pet: str) -> job.ExportTask:
+    scan = SimpleNamespace(scan_id="P01_D2", pet=pet, series_uid=None, root=".", overrides={}, suv_type="bw")
+    row = {"voi_id": "liver", "source": "mask", "delineation": None}
+    return job.ExportTask(scan=scan, patient_id="P01", study="S", measured=[row], values={"liver": {}}, day=2.0,
+                          hours_pi=48.0, order=1, include_identifiers=False, out_dir=".", uids={}, version="0",
+                          parameters={"suv_type": "bw"})
+
+
+def test_a_multi_frame_pet_is_refused_with_its_slice_count(monkeypatch):
+    grid = Image(np.zeros((2, 2, 3), dtype=np.float32), np.eye(4), "SUV", {"files": ["pet.dcm"]})
+    monkeypatch.setattr(job, "_pet_grid", lambda scan: (grid, []))
+    result = job.export_scan(_task("pet/"))
+    assert result.status == "failed"
+    assert "1 file(s) for 3 slices" in result.error and "single-frame" in result.error, result.error
+
+
+def test_a_nifti_pet_is_refused():
+    result = job.export_scan(_task("suv.nii.gz"))
+    assert result.status == "failed" and "NIfTI" in result.error, result.error
