@@ -29,3 +29,33 @@ def test_a_multi_frame_pet_is_refused_with_its_slice_count(monkeypatch):
 def test_a_nifti_pet_is_refused():
     result = job.export_scan(_task("suv.nii.gz"))
     assert result.status == "failed" and "NIfTI" in result.error, result.error
+
+
+def _first_scan(study_dir):
+    from immunopet.study import load_study
+    from immunopet.study.planning import plan_scans, run_parameters
+
+    study = load_study(study_dir)
+    return plan_scans(study, {}, parameters=run_parameters(study, version="0"))[0].task
+
+
+def test_the_suv_and_the_slice_headers_come_from_one_parse_of_each_file(quick_study, monkeypatch):
+    import pydicom
+
+    from immunopet.study.worker import load_scan_pet
+
+    scan = _first_scan(quick_study)
+    reference = load_scan_pet(scan).suv
+    files = list(reference.meta["files"])
+    reads = []
+    real = pydicom.dcmread
+    monkeypatch.setattr(pydicom, "dcmread", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    suv, headers = job._pet_suv(scan)
+    assert sorted(map(str, reads)) == sorted(map(str, files))  # each file once, none again for the headers
+    monkeypatch.setattr(pydicom, "dcmread", real)
+    np.testing.assert_array_equal(suv.array, reference.array)
+    np.testing.assert_array_equal(suv.affine, reference.affine)
+    assert suv.units == reference.units
+    expected = [str(real(f, stop_before_pixels=True).SOPInstanceUID) for f in files]
+    assert [str(h.SOPInstanceUID) for h in headers] == expected
+    assert [str(h.SOPInstanceUID) for h in job._pet_grid(scan)[1]] == expected
