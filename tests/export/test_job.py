@@ -59,3 +59,23 @@ def test_the_suv_and_the_slice_headers_come_from_one_parse_of_each_file(quick_st
     expected = [str(real(f, stop_before_pixels=True).SOPInstanceUID) for f in files]
     assert [str(h.SOPInstanceUID) for h in headers] == expected
     assert [str(h.SOPInstanceUID) for h in job._pet_grid(scan)[1]] == expected
+
+
+def test_pool_workers_watch_the_exporting_process(monkeypatch):
+    import concurrent.futures
+    import os
+
+    from immunopet.export.pipeline import _execute
+    from immunopet.study.watchdog import watch_parent
+
+    made = []
+    real = concurrent.futures.ProcessPoolExecutor
+
+    def recording(*args, **kwargs):
+        made.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", recording)
+    results = list(_execute([_task("a.nii"), _task("b.nii.gz")], workers=2))
+    assert made and made[0]["initializer"] is watch_parent and made[0]["initargs"] == (os.getpid(),)
+    assert [r.status for r in results] == ["failed", "failed"] and all("NIfTI" in r.error for r in results)
