@@ -18,6 +18,20 @@ Examples:
 """
 
 
+def _check_destinations(push: str | None, host: str | None, titles: dict[str, str]) -> None:
+    """Refuse a --push URL or an AE title the senders cannot use before anything is exported."""
+    from immunopet.export.push import check_ae_title, check_dicomweb_url
+
+    checks = [("--push", check_dicomweb_url, push)] if push else []  # an empty --push sends nothing, as before
+    if host is not None:
+        checks += [(option, check_ae_title, title) for option, title in titles.items()]
+    for option, check, value in checks:
+        try:
+            check(value)
+        except ValueError as bad:
+            raise typer.BadParameter(str(bad), param_hint=option) from bad
+
+
 def register(app: typer.Typer) -> None:
     """Add ``export`` to the ``immunopet`` command line."""
 
@@ -42,6 +56,7 @@ def register(app: typer.Typer) -> None:
 
         if (host is None) != (port is None):
             raise typer.BadParameter("give both --host and --port for C-STORE")
+        _check_destinations(push, host, {"--aet": aet, "--calling-aet": calling_aet})
         from immunopet.export import export_study
 
         try:

@@ -89,11 +89,6 @@ class Privacy:
         return PSEUDO_EPOCH + timedelta(seconds=round(hours * 3600.0))
 
 
-def header_keywords() -> list[str]:
-    """Every attribute :func:`source_stand_ins` copies (read these only: much faster than whole headers)."""
-    return [*PATIENT_KEYWORDS, *STUDY_KEYWORDS, *IMAGE_KEYWORDS]
-
-
 def _copy(element):  # noqa: ANN001, ANN202 - a new element: the caller's header stays as it was
     from pydicom.dataelem import DataElement
     from pydicom.multival import MultiValue

@@ -3,8 +3,9 @@
 The masks are rebuilt by the very code ``immunopet run`` measured them with
 (:func:`immunopet.study.masks.build_masks` on the PET grid of :func:`immunopet.dicom.load_pet`'s
 series reading and slice sorting) from inputs whose hashes equal the store's (checked before the
-task is made), so the SEG holds the measured masks voxel for voxel. The PET's pixels are read only
-when a VOI needs SUV values to be built (a seed or a threshold delineation). Files are written to a temporary name in the output folder and
+task is made), so the SEG holds the measured masks voxel for voxel. The PET's files are parsed once
+(grid and slice headers together); its pixels are read only when a VOI needs SUV values to be built
+(a seed or a threshold delineation). Files are written to a temporary name in the output folder and
 renamed, so a reader never sees half an object and a failure leaves the previous export intact.
 """
 
@@ -59,15 +60,6 @@ class ExportResult:
     seconds: float = 0.0
 
 
-def _headers(files: list[str]) -> list:
-    import pydicom
-
-    from immunopet.export.identity import header_keywords
-
-    tags = header_keywords()
-    return [pydicom.dcmread(f, stop_before_pixels=True, specific_tags=tags) for f in files]
-
-
 def _needs_suv(rows: list[dict]) -> bool:
     """Whether building these VOIs reads SUV values (seed or threshold delineation), not just the grid."""
     return any(row.get("source") == "seed" or row.get("delineation") for row in rows)
@@ -94,6 +86,21 @@ def _pet_grid(scan) -> tuple[Image, list]:  # noqa: ANN001 - a ScanTask
     return Image(zeros, grid.affine, "SUV", meta), [f.ds for f in grid.frames]
 
 
+def _pet_suv(scan) -> tuple[Image, list]:  # noqa: ANN001 - a ScanTask
+    """The PET in the study's SUV and the slice headers in grid order, every file parsed once.
+
+    Read as :func:`immunopet.study.worker.load_scan_pet` reads a DICOM PET (the same series reading,
+    slice sorting and overrides); its half-life check passed in the run whose results are exported.
+    """
+    from immunopet.dicom import SuvOverrides
+    from immunopet.dicom.pet import pet_from_volume
+    from immunopet.dicom.volume import read_volume
+
+    volume = read_volume(scan.pet, series_uid=scan.series_uid)
+    overrides = SuvOverrides(**scan.overrides) if scan.overrides else None
+    return pet_from_volume(volume, overrides=overrides).suv(scan.suv_type), [f.ds for f in volume.frames]
+
+
 def _write(ds, path: Path) -> None:
     """Write ``ds`` to ``path`` through a temporary file in the same folder and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,21 +120,15 @@ def _run(task: ExportTask) -> ExportResult:
     from immunopet.export.seg import build_seg, segment_specs
     from immunopet.export.sr import TimePoint, build_sr
     from immunopet.study.masks import build_masks
-    from immunopet.study.worker import load_scan_pet
 
     scan = task.scan
     if scan.pet.lower().endswith((".nii", ".nii.gz")):
         raise StudyError("the PET is a NIfTI volume: a DICOM SEG and SR need the PET's DICOM series to refer to",
                          file=scan.pet, attribute="pet", fix="give the DICOM series folder in scans.csv and run again")
-    if _needs_suv(task.measured):
-        suv = load_scan_pet(scan).suv
-        files = list(suv.meta.get("files") or [])
-        headers = _headers(files) if len(files) == suv.shape[2] else []
-    else:
-        suv, headers = _pet_grid(scan)
-        files = list(suv.meta["files"])
+    suv, headers = _pet_suv(scan) if _needs_suv(task.measured) else _pet_grid(scan)
+    files = list(suv.meta.get("files") or [])
     if len(files) != suv.shape[2]:
-        raise StudyError(f"the PET series has {len(files)} file(s) for {pet.suv.shape[2]} slices: "
+        raise StudyError(f"the PET series has {len(files)} file(s) for {suv.shape[2]} slices: "
                          "only single-frame PET series are exported", file=scan.pet, attribute="NumberOfFrames (0028,0008)",
                          fix="convert the series to single-frame images")
     masks, failures = build_masks(task.measured, suv, root=Path(scan.root))

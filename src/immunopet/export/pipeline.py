@@ -94,13 +94,19 @@ def _execute(tasks: Sequence[ExportTask], *, workers: int) -> Iterator[ExportRes
             yield export_scan(task)
         return
     import multiprocessing
+    import os
     from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from immunopet.study.watchdog import watch_parent
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if "forkserver" in methods:
-        context.set_forkserver_preload(["immunopet.export.job", "highdicom", "immunopet.study.worker"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        context.set_forkserver_preload(["immunopet.export.job", "highdicom", "immunopet.study.worker",
+                                        "immunopet.study.watchdog"])
+    # the workers die with this process (a kill -9 of `immunopet export` leaves none behind), as run's do
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=watch_parent,
+                               initargs=(os.getpid(),))
     finished = False
     try:
         futures = {pool.submit(export_scan, task): task for task in tasks}

@@ -29,12 +29,32 @@ def _read(path: Path):
     return pydicom.dcmread(str(path))
 
 
-def push_dicomweb(files: Sequence[Path], url: str) -> list[Sent]:
-    """STOW-RS every file to the DICOMweb service at ``url`` (e.g. ``http://host:8042/dicom-web``)."""
+def _client(url: str):  # noqa: ANN202 - a dicomweb_client DICOMwebClient
     from dicomweb_client.api import DICOMwebClient
 
     client = DICOMwebClient(url=url.rstrip("/"))
     client.set_http_retry_params(retry=False)
+    return client
+
+
+def check_dicomweb_url(url: str) -> None:
+    """Raise ``ValueError`` (saying why) if :func:`push_dicomweb` cannot use ``url``; nothing is sent."""
+    _client(url)
+
+
+def check_ae_title(title: str) -> None:
+    """Raise ``ValueError`` (saying why) if ``title`` is no valid AE title (1-16 characters, no backslash)."""
+    from pynetdicom.utils import set_ae
+
+    set_ae(title, "AE title", allow_empty=False, allow_none=False)
+
+
+def push_dicomweb(files: Sequence[Path], url: str) -> list[Sent]:
+    """STOW-RS every file to the DICOMweb service at ``url`` (e.g. ``http://host:8042/dicom-web``).
+
+    A ``url`` the client cannot use raises ``ValueError`` (:func:`check_dicomweb_url`).
+    """
+    client = _client(url)
     outcomes = []
     for file in files:
         try:
@@ -52,7 +72,11 @@ def push_dicomweb(files: Sequence[Path], url: str) -> list[Sent]:
 
 def push_dimse(files: Sequence[Path], *, host: str, port: int, called_aet: str, calling_aet: str = "IMMUNOPET",
                timeout: float = 30.0) -> list[Sent]:
-    """C-STORE every file to the store SCP ``called_aet`` at ``host:port`` over one association."""
+    """C-STORE every file to the store SCP ``called_aet`` at ``host:port`` over one association.
+
+    An invalid AE title raises ``ValueError`` (:func:`check_ae_title`); a host that cannot be found
+    or reached fails every object, with the reason.
+    """
     from pynetdicom import AE
     from pynetdicom.sop_class import Comprehensive3DSRStorage, SegmentationStorage
 
@@ -61,7 +85,11 @@ def push_dimse(files: Sequence[Path], *, host: str, port: int, called_aet: str, 
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
     for sop_class in (SegmentationStorage, Comprehensive3DSRStorage):
         ae.add_requested_context(sop_class, ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])
-    assoc = ae.associate(host, int(port), ae_title=called_aet)
+    try:
+        assoc = ae.associate(host, int(port), ae_title=called_aet)
+    except OSError as error:  # the host name does not resolve, and the like
+        return [Sent(f, False, f"cannot connect to {host}:{port} ({error.__class__.__name__}: {error})")
+                for f, _ in datasets]
     if not assoc.is_established:
         return [Sent(f, False, f"no association with {called_aet} at {host}:{port} (rejected, aborted or unreachable)")
                 for f, _ in datasets]
