@@ -1,17 +1,30 @@
 """Benchmark: all VOI metrics (incl. both SUVpeaks) for 50 VOIs on a whole-body PET volume.
 
 Reference on the same input in the same run: SimpleITK's LabelStatisticsImageFilter (mean, SD,
-min, max, sum, count; with histograms also the median), which has no SUVpeak. Prints the times and
-their ratio. Run: ``.venv/bin/python benchmarks/bench_voi_metrics.py``
+min, max, sum, count; with histograms also the median), which has no SUVpeak. Timed twice:
+
+- as the user waits for it, each as its own process, alternating: ``immunopet measure suv.nii.gz
+  --units SUVbw --mask labels.nii.gz --labels labels.csv --csv`` against a Python process that reads
+  the same two NIfTI files with SimpleITK and prints LabelStatistics with histograms as CSV
+  (median wall time, ratio, peak resident memory);
+- the computation alone, in this process: ``measure_masks`` against LabelStatistics.
+
+Run: ``.venv/bin/python benchmarks/bench_voi_metrics.py [--repeat 3]``
 """
 
 from __future__ import annotations
 
+import argparse
+import statistics
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
 
+from bench_dicom_load import run_timed
 from immunopet.image import Image
 from immunopet.voi import measure_masks
 
@@ -59,13 +72,60 @@ def best_of(repeats: int, job) -> float:
     return min(times)
 
 
-def main() -> None:
+SITK_SCRIPT = """
+import sys, SimpleITK as sitk
+sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(2)
+image, labels = sitk.ReadImage(sys.argv[1]), sitk.ReadImage(sys.argv[2])
+f = sitk.LabelStatisticsImageFilter()
+f.SetUseHistograms(True)
+f.Execute(image, labels)
+print("label,mean,sd,min,max,count,median")
+for n in f.GetLabels():
+    if n:
+        print(n, f.GetMean(n), f.GetSigma(n), f.GetMinimum(n), f.GetMaximum(n), f.GetCount(n), f.GetMedian(n), sep=",")
+"""
+
+
+def time_commands(suv: Image, labels: np.ndarray, names: dict[int, str], repeat: int) -> None:
+    """The whole commands, each as a process: read both NIfTI files, compute, print CSV."""
+    import nibabel as nib
+
+    with tempfile.TemporaryDirectory(prefix="bench-voi-") as tmp_name:
+        tmp = Path(tmp_name)
+        nib.save(suv.to_nifti(), tmp / "suv.nii.gz")
+        nib.save(Image(labels, suv.affine).to_nifti(), tmp / "labels.nii.gz")
+        (tmp / "labels.csv").write_text("label,name\n" + "".join(f"{n},{name}\n" for n, name in names.items()))
+        commands = {
+            "immunopet": [sys.executable, "-m", "immunopet.cli", "-q", "measure", str(tmp / "suv.nii.gz"), "--units",
+                          "SUVbw", "--mask", str(tmp / "labels.nii.gz"), "--labels", str(tmp / "labels.csv"), "--csv"],
+            "SimpleITK": [sys.executable, "-c", SITK_SCRIPT, str(tmp / "suv.nii.gz"), str(tmp / "labels.nii.gz")],
+        }
+        for command in commands.values():  # warm-up: file cache, .pyc files
+            run_timed(command, tmp)
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for _ in range(repeat):  # alternating, so machine load hits both alike
+            for name, command in commands.items():
+                runs[name].append(run_timed(command, tmp))
+    wall = {name: statistics.median(r[0] for r in rs) for name, rs in runs.items()}
+    volume_mb = suv.array.size * 4 / 2**20
+    print(f"whole command as a process (read both NIfTI, compute, print CSV), median of {repeat} alternating runs:")
+    for name, rs in runs.items():
+        peak = max(r[1] for r in rs)
+        print(f"  {name:10s} {wall[name]:.3f} s   peak RSS {peak:.0f} MiB = {peak / volume_mb:.2f} x volume")
+    print(f"  ratio immunopet measure / SimpleITK (with histograms): {wall['immunopet'] / wall['SimpleITK']:.2f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(2)
     suv, labels, names = phantom()
     present = [n for n in names if (labels == n).any()]
     masks = {names[n]: labels == n for n in present}
     print(f"volume {SHAPE} ({np.prod(SHAPE) / 1e6:.0f} M voxels), {len(masks)} VOIs "
           f"({sum(int(m.sum()) for m in masks.values())} VOI voxels)", flush=True)
+    time_commands(suv, labels, {n: names[n] for n in present}, args.repeat)
 
     ours = best_of(3, lambda: measure_masks(suv, masks))
     table = measure_masks(suv, masks)
@@ -93,6 +153,7 @@ def main() -> None:
             abs(f.GetMaximum(n) - by_name.loc[names[n], "suv_max"]) / f.GetMaximum(n))
         for n in present
     )
+    print("computation alone, in this process (best of 3):")
     print(f"immunopet measure_masks, all metrics incl. SUVpeak (global + local): {ours:.3f} s")
     print(f"SimpleITK LabelStatistics (mean/SD/min/max/count):                  {plain:.3f} s  "
           f"ratio {ours / plain:.2f}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -129,9 +128,9 @@ def inspect(
         }
         payload = json.loads(json.dumps(payload, default=str))
         if not include_identifiers:
-            from immunopet.dicom.privacy import redact
+            from immunopet.dicom.privacy import input_roots, redact
 
-            payload = redact(payload, [str(path), os.path.abspath(path), os.path.realpath(path)])
+            payload = redact(payload, input_roots(path))
         typer.echo(json.dumps(payload, indent=2))
     else:
         _print_listing(found, pet)

@@ -39,13 +39,6 @@ def check_output_name(out: str | os.PathLike[str]) -> Path:
     return out
 
 
-def _roots(source: Any) -> list[str]:
-    if not source:
-        return []
-    text = str(source)
-    return [text, os.path.abspath(text), os.path.realpath(text)]
-
-
 def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str, Any] | None = None,
                 include_identifiers: bool = False) -> Path:
     """Write ``image`` as float32 NIfTI to ``out`` and a JSON sidecar; returns the sidecar path.
@@ -82,9 +75,9 @@ def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str,
         record.update(sidecar)
     record = json.loads(json.dumps(record, default=str))
     if not include_identifiers:
-        from immunopet.dicom.privacy import redact
+        from immunopet.dicom.privacy import input_roots, redact
 
-        record = redact(record, _roots(image.meta.get("source")))
+        record = redact(record, input_roots(image.meta.get("source")))
     path = sidecar_path(out)
     suffix = ".nii.gz" if out.name.endswith(".nii.gz") else ".nii"
     temporary = out.with_name(f".{out.name}.{os.getpid()}.partial{suffix}")

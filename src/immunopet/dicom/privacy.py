@@ -8,6 +8,7 @@ and the folder the user named is written ``<input>``. ``--include-identifiers``
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime
 from typing import Any
@@ -42,8 +43,7 @@ def hours_after_injection(inputs: dict[str, Any]) -> dict[str, Any]:
         if moment is None:
             out[name] = item
             continue
-        hours = None if injection is None else round((moment - injection).total_seconds() / 3600.0, 6)
-        out[name] = dict(item, value=hours, unit="hours after injection")
+        out[name] = dict(item, value=_hours_after(injection, moment), unit="hours after injection")
     return out
 
 
@@ -53,6 +53,14 @@ def scrub_text(text: str, roots: list[str]) -> str:
         if root:
             text = text.replace(root, PLACEHOLDER)
     return _DATE_TEXT.sub("<date>", text)
+
+
+def input_roots(source: Any) -> list[str]:
+    """The spellings of the folder the user named (as given, absolute, links resolved) for :func:`redact`."""
+    if not source:
+        return []
+    text = str(source)
+    return [text, os.path.abspath(text), os.path.realpath(text)]
 
 
 def redact(payload: Any, roots: list[str]) -> Any:
@@ -80,6 +88,10 @@ def redact(payload: Any, roots: list[str]) -> Any:
 def _reference_hours(audit: dict[str, Any]) -> float | None:
     reference = parse_datetime(audit.get("reference_datetime"))
     injection = parse_datetime(((audit.get("inputs") or {}).get("injection_datetime") or {}).get("value"))
-    if reference is None or injection is None:
+    return _hours_after(injection, reference)
+
+
+def _hours_after(injection: datetime | None, moment: datetime | None) -> float | None:
+    if injection is None or moment is None:
         return None
-    return round((reference - injection).total_seconds() / 3600.0, 6)
+    return round((moment - injection).total_seconds() / 3600.0, 6)

@@ -100,7 +100,7 @@ def masks_of_labels(label_map: np.ndarray, labels: list[int]) -> dict[int, np.nd
 def present_labels(array: np.ndarray, *, file: str | None = None) -> list[int]:
     """Non-zero label values in an integer-valued array (raises for non-integer or negative values)."""
     if np.issubdtype(array.dtype, np.integer) and array.size and 0 <= array.min() and array.max() < 65536:
-        counts = np.bincount(array.ravel().astype(np.intp, copy=False))  # faster than np.unique
+        counts = np.bincount(array.ravel(order="K").astype(np.intp, copy=False))  # faster than np.unique
         return [int(v) for v in np.flatnonzero(counts) if v != 0]
     values = np.unique(array)
     if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)) or np.any(values < 0):

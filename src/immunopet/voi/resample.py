@@ -125,9 +125,8 @@ def _lookup(source: Image, coords: Sequence[np.ndarray]) -> np.ndarray:
     valid = np.ones(idx[0].shape, dtype=bool)
     for n_idx, n in zip(idx, shape):
         valid &= (n_idx >= 0) & (n_idx < n)
-    flat = (np.clip(idx[0], 0, shape[0] - 1) * shape[1] + np.clip(idx[1], 0, shape[1] - 1)) * shape[2]
-    flat += np.clip(idx[2], 0, shape[2] - 1)
-    values = source.array.ravel()[flat]
+    # index the 3-D array itself: raveling a Fortran-ordered (NIfTI) source would copy it per slab
+    values = source.array[tuple(np.clip(i, 0, n - 1) for i, n in zip(idx, shape))]
     values[~valid] = 0
     return values
 
