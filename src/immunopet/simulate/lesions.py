@@ -115,11 +115,11 @@ def draw_lesions(rng: np.random.Generator, *, patient_id: str, tumour_type: str,
     centre = tissue_suv(blood, v_t[:, None], ki[:, None], np.asarray(hours)[None, :])
     peak = max_profile_factor(het, shapes["necrotic_core"])
     mean = mean_profile_factor(het, shapes["necrotic_core"], core_uptake)
+    outcome = tissue_suv(blood, v_t, ki, outcome_hours)
     return {
         "patient_id": [patient_id] * n, "voi_id": [f"L{k + 1}" for k in range(n)], "site": sites,
         "baseline_diameter_mm": np.round(diameter, 1), "ki": ki, "v_t": v_t, "heterogeneity": het, **shapes,
         "placement_u0": placement[:, 0], "placement_u1": placement[:, 1], "placement_u2": placement[:, 2],
-        "centre_suv_outcome": tissue_suv(blood, v_t, ki, outcome_hours),
-        "suv_max_outcome": tissue_suv(blood, v_t, ki, outcome_hours) * peak,
+        "centre_suv_outcome": outcome, "suv_max_outcome": outcome * peak,
         "suv_max_t": centre * peak[:, None], "suv_mean_t": centre * mean[:, None],
     }

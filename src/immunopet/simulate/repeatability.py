@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from immunopet.simulate.scanner import FWHM_TO_SIGMA, NoiseModel, acquire, blur, body_reference, noise_amplitude
+from immunopet.simulate.scanner import FWHM_TO_SIGMA, NoiseModel, add_noise, blur, body_reference, noise_amplitude
 
 #: VOI classes and the metrics their RC is reported for.
 CLASS_METRICS = {"tumour": ("suv_max", "suv_peak", "suv_mean"), "blood_pool": ("suv_mean",),
@@ -93,10 +93,11 @@ def retest_pairs(vois: Sequence[RetestVoi], *, reference: float, voxel_mm: float
     rows = []
     for voi in vois:
         metrics = CLASS_METRICS[voi.voi_class]
+        blurred = blur(voi.activity, fwhm_mm=psf_fwhm_mm, voxel_mm=voxel_mm)  # the truth of every draw
         for pair in range(n_pairs):
-            draws = [voi_values(acquire(voi.activity, voxel_mm=voxel_mm, frame_s=frame_s,
-                                        positron_fraction=positron_fraction, psf_fwhm_mm=psf_fwhm_mm, model=model,
-                                        rng=rng, reference=reference), voi.mask, voxel_mm, metrics)
+            draws = [voi_values(add_noise(blurred, voxel_mm=voxel_mm, frame_s=frame_s,
+                                          positron_fraction=positron_fraction, model=model, rng=rng,
+                                          reference=reference), voi.mask, voxel_mm, metrics)
                      for _ in range(2)]
             rows += [{"voi_class": voi.voi_class, "voi_id": voi.voi_id, "pair": pair, "metric": m,
                       "first": draws[0][m], "second": draws[1][m]} for m in metrics]

@@ -147,8 +147,15 @@ def acquire(activity: np.ndarray, *, voxel_mm: float, frame_s: float, positron_f
     reference
         ``C_ref`` (Bq/mL); default the body mean of ``activity`` (give it for a crop of a scan).
     """
-    blurred = blur(activity, fwhm_mm=psf_fwhm_mm, voxel_mm=voxel_mm)
     ref = body_reference(activity) if reference is None else reference
+    return add_noise(blur(activity, fwhm_mm=psf_fwhm_mm, voxel_mm=voxel_mm), voxel_mm=voxel_mm, frame_s=frame_s,
+                     positron_fraction=positron_fraction, model=model, rng=rng, reference=ref)
+
+
+def add_noise(blurred: np.ndarray, *, voxel_mm: float, frame_s: float, positron_fraction: float, model: NoiseModel,
+              rng: np.random.Generator, reference: float) -> np.ndarray:
+    """The noise step of :func:`acquire` on an image already blurred by the PSF, clipped at zero: for
+    several noise draws of one truth (test-retest), which blur once."""
     noise = noise_field(blurred, voxel_mm=voxel_mm, frame_s=frame_s, positron_fraction=positron_fraction,
-                        model=model, rng=rng, reference=ref)
+                        model=model, rng=rng, reference=reference)
     return np.maximum(blurred + noise, 0.0).astype(np.float32)
