@@ -22,6 +22,7 @@ def _run(argv, capsys):
     (["init", "S", "--dicom", ".", "--nuclide", "Xx-1"], "Xx-1"),
     (["init", "S", "--dicom", ".", "--patient", "12"], "--patient works with --pacs only"),
     (["init", "S", "--dicom", ".", "--tolerance", "0"], "--tolerance"),
+    (["init", "S", "--dicom", ".", "--tolerance", "nan"], "--tolerance"),
 ])
 def test_bad_input_is_a_clear_error(argv, words, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
