@@ -34,7 +34,7 @@ def test_snapped_day_is_within_its_window_and_unique(schedule, days_pi, toleranc
         assert day in inside and abs(days_pi - day) <= tolerance + 1e-9
 
 
-@pytest.mark.parametrize("text", ["", "a,b", "2,2", "-1,2", "2;4"])
+@pytest.mark.parametrize("text", ["", "a,b", "2,2", "-1,2", "2;4", "nan,2", "2,inf"])
 def test_bad_days_are_clear_errors(text):
     with pytest.raises(ImmunoPETError, match="--days"):
         parse_days(text)

@@ -72,21 +72,22 @@ def discover_export(root: str | os.PathLike[str], *, workers: int | None = None)
 
 
 def merge(parts: list[Discovery]) -> Discovery:
-    """One discovery from several; a series split over parts is scanned again from a common folder."""
+    """One discovery from several; the series split over parts are scanned again from their common folders.
+
+    Each folder is scanned once, however many split series it holds (a folder inside another one to
+    scan is not scanned on its own), so an export whose series straddle the parts is re-read at most once.
+    """
     by_uid: dict[str, list[SeriesInfo]] = defaultdict(list)
     unreadable: list[tuple[str, str]] = []
     for part in parts:
         unreadable += part.unreadable
         for series in part.series:
             by_uid[series.series_uid].append(series)
-    series: list[SeriesInfo] = []
-    for uid, pieces in by_uid.items():
-        if len(pieces) == 1:
-            series.append(pieces[0])
-            continue
-        common = Path(os.path.commonpath([str(f) for p in pieces for f in p.files]))
-        whole = [s for s in scan(common).series if s.series_uid == uid]
-        series += whole or pieces[:1]
+    split = {uid: pieces for uid, pieces in by_uid.items() if len(pieces) > 1}
+    commons = {Path(os.path.commonpath([str(f) for p in pieces for f in p.files])) for pieces in split.values()}
+    outermost = sorted(c for c in commons if not any(o != c and c.is_relative_to(o) for o in commons))
+    whole = {s.series_uid: s for folder in outermost for s in scan(folder).series if s.series_uid in split}
+    series = [whole.get(uid, pieces[0]) for uid, pieces in by_uid.items()]
     series.sort(key=lambda s: (s.patient_id or "", s.series_datetime.isoformat() if s.series_datetime else "",
                                s.modality, s.series_uid))
     return Discovery(series, unreadable)

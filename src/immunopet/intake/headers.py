@@ -8,6 +8,7 @@ and they are the same in every file of a series, so only the series' first file 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -63,12 +64,6 @@ class SeriesHeader:
         (i, j, k), (si, sj, sk) = self.info.shape, self.info.spacing
         return i * si * j * sj * k * sk / 1000.0
 
-    @property
-    def axial_mm(self) -> float:
-        if self.info.shape is None or self.info.spacing is None:
-            return 0.0
-        return self.info.shape[2] * self.info.spacing[2]
-
 
 def _text(ds: Dataset, keyword: str) -> str:
     value = ds.get(keyword)
@@ -123,8 +118,8 @@ def read_series_header(info: SeriesInfo) -> SeriesHeader:
     header.sop_class_uid = _text(ds, "SOPClassUID")
     image_type = ds.get("ImageType") or []
     header.image_type = tuple(str(v).upper() for v in (image_type if not isinstance(image_type, str) else [image_type]))
-    number = ds.get("SeriesNumber")
-    header.series_number = int(number) if number not in (None, "") else None
+    number = float_of(ds, "SeriesNumber")  # raw text: a damaged value is no number, never an exception
+    header.series_number = int(number) if number is not None and math.isfinite(number) else None
     corrected = ds.get("CorrectedImage") or []
     header.corrected = frozenset(str(v).upper() for v in (corrected if not isinstance(corrected, str) else [corrected]))
     header.attenuation_method = _text(ds, "AttenuationCorrectionMethod")

@@ -74,8 +74,6 @@ def init_study(study_dir: str | os.PathLike[str], dicom_dir: str | os.PathLike[s
     workers
         Processes for the header scan (default: all CPUs).
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from immunopet.intake.discovery import discover_export
     from immunopet.intake.headers import read_series_header
     from immunopet.intake.plan import build_plan
@@ -87,15 +85,14 @@ def init_study(study_dir: str | os.PathLike[str], dicom_dir: str | os.PathLike[s
         raise ImmunoPETError("the DICOM export folder does not exist", file=export, fix="give --dicom EXPORT_DIR")
     if study.exists() and not study.is_dir():
         raise ImmunoPETError("the study folder is a file", file=study, fix="give a folder")
-    if tolerance <= 0:
+    if not tolerance > 0:  # NaN too
         raise ImmunoPETError(f"the day tolerance must be positive, got {tolerance}", attribute="--tolerance",
                              fix="give e.g. --tolerance 0.5 (days)")
     found = discover_export(export, workers=workers)
     if not found.series:
         raise ImmunoPETError(f"no DICOM series below the folder ({len(found.unreadable)} file(s) unreadable)",
                              file=export, fix="give the folder the export was written to")
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        headers = list(pool.map(read_series_header, found.series))
+    headers = [read_series_header(s) for s in found.series]  # one file per series; threads gain nothing (GIL)
     plan = build_plan(headers, nuclide=get_nuclide(nuclide), days=days, tolerance=tolerance, preference=recon,
                       known=known_pseudonyms(study))
     tracers = [s.pet.radiopharmaceutical for s in plan.scans if s.pet.radiopharmaceutical]

@@ -90,7 +90,7 @@ def pet_reason(header: SeriesHeader, nuclide: Nuclide) -> str | None:
         return reason
     if _not_attenuation_corrected(header):
         return f"{NAC}: CorrectedImage {'/'.join(sorted(header.corrected)) or '(empty)'}"
-    if header.info.shape is None or header.info.n_instances < 2 and (header.info.shape or (0, 0, 0))[2] < 2:
+    if header.info.shape is None or header.info.n_instances < 2 and header.info.shape[2] < 2:
         return f"{NOT_VOLUME}: {header.info.n_instances} slice(s)"
     units = (header.info.units or "").upper()
     if units not in SUPPORTED_UNITS:

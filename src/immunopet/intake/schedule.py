@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from immunopet.errors import ImmunoPETError
@@ -12,14 +13,15 @@ DEFAULT_TOLERANCE_DAYS = 0.5
 
 
 def parse_days(text: str) -> tuple[float, ...]:
-    """``"0.04,2,4,7"`` -> ``(0.04, 2.0, 4.0, 7.0)``; distinct, not negative, sorted."""
+    """``"0.04,2,4,7"`` -> ``(0.04, 2.0, 4.0, 7.0)``; distinct, finite, not negative, sorted."""
     try:
         values = sorted(float(part) for part in text.split(",") if part.strip())
     except ValueError as error:
         raise ImmunoPETError(f"cannot read scan days {text!r}", attribute="--days",
                              fix="give comma-separated days after injection, e.g. --days 0.04,2,4,7") from error
-    if not values or values[0] < 0 or len(set(values)) != len(values):
-        raise ImmunoPETError(f"scan days must be distinct and not negative, got {text!r}", attribute="--days",
+    finite = all(math.isfinite(v) for v in values)
+    if not values or not finite or values[0] < 0 or len(set(values)) != len(values):
+        raise ImmunoPETError(f"scan days must be distinct, finite and not negative, got {text!r}", attribute="--days",
                              fix="give days after injection such as 0.04,2,4,7 (0.04 d = 1 h)")
     return tuple(values)
 
