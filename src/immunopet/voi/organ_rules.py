@@ -64,22 +64,30 @@ class OrganVOI:
     rule: str = ""
 
 
-def _read(folder: Path, stems: tuple[str, ...], *, grid: Image | None = None) -> Image | None:
-    """Union of the organ files named by ``stems`` on ``grid`` (default: a grid covering them all)."""
+def _load(folder: Path, stems: tuple[str, ...]) -> list[Image]:
+    """The organ files named by ``stems`` (file stems, or prefixes ending in ``*``), each read once."""
     from immunopet.voi.nifti_masks import file_stem
-    from immunopet.voi.resample import resample_nearest
 
     files = sorted(p for p in folder.iterdir() if p.name.lower().endswith((".nii", ".nii.gz")))
     chosen = [p for p in files for s in stems
               if (file_stem(p) == s) or (s.endswith("*") and file_stem(p).startswith(s[:-1]))]
-    if not chosen:
-        return None
-    images = [Image.from_nifti(str(p), dtype=None) for p in chosen]
-    base = grid if grid is not None else _union_grid(images)
-    union = np.zeros(base.shape, dtype=bool)
+    return [Image.from_nifti(str(p), dtype=None) for p in chosen]
+
+
+def _union_on(images: list[Image], grid: Image) -> Image:
+    """The union of the masks ``images`` on ``grid``."""
+    from immunopet.voi.resample import resample_nearest
+
+    union = np.zeros(grid.shape, dtype=bool)
     for image in images:
-        union |= resample_nearest(image.with_array((image.array > 0).astype(np.uint8)), base) > 0
-    return base.with_array(union, units="mask")
+        union |= resample_nearest(image.with_array((image.array > 0).astype(np.uint8)), grid) > 0
+    return grid.with_array(union, units="mask")
+
+
+def _read(folder: Path, stems: tuple[str, ...]) -> Image | None:
+    """Union of the organ files named by ``stems`` on a grid covering them all (None: no file)."""
+    images = _load(folder, stems)
+    return _union_on(images, _union_grid(images)) if images else None
 
 
 def _union_grid(images: list[Image]) -> Image:
@@ -148,10 +156,12 @@ def bone_marrow(folder: Path, rules: OrganRules) -> OrganVOI:
     from immunopet.voi.spheres import sphere_mask
 
     per = rules.bone_marrow_ml / len(MARROW_VERTEBRAE)
-    grid = _read(folder, MARROW_VERTEBRAE)  # a grid covering the three vertebrae
+    vertebrae = {name: _load(folder, (name,)) for name in MARROW_VERTEBRAE}  # each file read once
+    every = [image for images in vertebrae.values() for image in images]
+    grid = _union_grid(every) if every else None  # a grid covering the three vertebrae
     centres, union = [], None
     for name in MARROW_VERTEBRAE:
-        vertebra = _read(folder, (name,), grid=grid) if grid is not None else None
+        vertebra = _union_on(vertebrae[name], grid) if grid is not None and vertebrae[name] else None
         if vertebra is None or not vertebra.array.any():
             raise VOIError(f"no {name} mask in the segmenter folder", file=folder,
                            fix="segment the lumbar vertebrae, or give bone_marrow as a sphere row")
