@@ -1,34 +1,54 @@
-"""Benchmark: every kinetic fit of a demo-sized study (22 patients, 4 scan days, ~16 VOIs each).
+"""Benchmark: what the kinetic analyses cost the user of `immunopet analyze`, against references.
 
-Input: the simulator's cohort model (``draw_cohort(22, 0)``) turned into a measurements table with
-SUVmean, volume and %ID of the blood pool, 14 organs and every lesion (exact values, 5 % noise), written
-to a CSV. Timed as separate processes, the whole job each (import, read, fit, write):
+Input: a measured study (``immunopet run`` done); without STUDY_DIR the simulator's quick study of
+``--patients`` patients x 4 scan days is simulated and run into a temporary folder (not timed).
+Timed as separate processes, the whole job each (start-up, reading the store, fitting, writing),
+best of ``--repeats``:
 
-- immunopet: ``immunopet.analysis.kinetics.kinetics`` (blood curves, Patlak WLS with SE/CI for every
-  VOI, TIAC with trapezoid, three fitted models and AICc), tables written as CSV;
-- reference: a plain loop doing the minimum of the same work, ``scipy.optimize.curve_fit`` of a
-  bi-exponential blood curve per patient, ``numpy.linalg.lstsq`` Patlak line per VOI, ``numpy.trapezoid``
-  TIAC per VOI (no weights, no SE, no model selection).
+- ``immunopet analyze STUDY --out ...``: the command as the user runs it;
+- the same command with the kinetic step left out (``kinetics_section`` replaced by an empty
+  block): the reference of "what kinetics adds to analyze";
+- the kinetic step alone as analyze runs it: ``load_results``, then
+  ``immunopet.analysis.kinetics.kinetics`` (blood curves, Patlak WLS with SE/CI for every VOI, TIAC
+  with trapezoid, three fitted models and AICc), its tables written as CSV;
+- reference of that step: ``load_results``, then a plain loop doing the minimum of the same work,
+  ``scipy.optimize.curve_fit`` of a bi-exponential blood curve per patient, ``numpy.linalg.lstsq``
+  Patlak line per VOI, ``numpy.trapezoid`` TIAC per VOI (no weights, no SE, no model selection).
 
-Prints both times and their ratio (best of 3). Nothing here asserts a time.
-Run: ``.venv/bin/python benchmarks/bench_kinetics.py``
+Prints wall-clock and CPU times and their ratios. Nothing here asserts a time.
+Run: ``.venv/bin/python benchmarks/bench_kinetics.py [STUDY_DIR] [--patients 22] [--repeats 3]``
 """
 
 from __future__ import annotations
 
+import argparse
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-IMMUNOPET = """
-import sys, pandas as pd
+ANALYZE = "import sys; from immunopet.cli import main; sys.exit(main(sys.argv[1:]))"
+
+ANALYZE_WITHOUT_KINETICS = """
+import sys
+import immunopet.analysis.pipeline as pipeline
+pipeline.kinetics_section = lambda *args, **kwargs: ({"reason": "left out (benchmark reference)"}, {})
+from immunopet.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+KINETICS = """
+import sys
 from immunopet.analysis.kinetics.params import KineticsParams
 from immunopet.analysis.kinetics.study_kinetics import kinetics
 from immunopet.analysis.record import Notes
-m = pd.read_csv(sys.argv[1])
-block, tables = kinetics(m, params=KineticsParams(), notes=Notes())
+from immunopet.study import load_results
+results = load_results(sys.argv[1])
+params = KineticsParams.from_config(results.config)
+block, tables = kinetics(results.measurements, params=params, notes=Notes())
 for name, table in tables.items():
     table.to_csv(f"{sys.argv[2]}/{name}.csv", index=False)
 print(block["n_patlak_fits"], len(tables["tiac"]))
@@ -37,83 +57,90 @@ print(block["n_patlak_fits"], len(tables["tiac"]))
 REFERENCE = """
 import sys, numpy as np, pandas as pd
 from scipy.optimize import curve_fit
-m = pd.read_csv(sys.argv[1])
+from immunopet.study import load_results
+m = load_results(sys.argv[1]).measurements
 lam = np.log(2) / 78.41
 biexp = lambda t, a1, k1, a2, k2: a1 * np.exp(-k1 * t) + a2 * np.exp(-k2 * t)
-rows, n = [], 0
+rows = []
 for pid, part in m.groupby("patient_id"):
     blood = part[part.voi_id == "blood_pool"].sort_values("hours_pi")
-    t, b = blood.hours_pi.to_numpy(), blood.suv_mean.to_numpy()
+    t, b = blood.hours_pi.to_numpy(float), blood.suv_mean.to_numpy(float)
     try:
         p, _ = curve_fit(biexp, t, b, p0=(b[0] / 2, 0.07, b[0] / 2, 0.01), maxfev=5000)
-    except RuntimeError:
+    except (RuntimeError, TypeError):
         p = (0.0, 1.0, b.mean(), 0.01)
     integral = lambda x: p[0] * -np.expm1(-p[1] * x) / p[1] + p[2] * -np.expm1(-p[3] * x) / p[3]
     for voi, rows_voi in part.groupby("voi_id"):
         r = rows_voi.sort_values("hours_pi")
         late = r[r.day >= 2]
-        cb = biexp(late.hours_pi.to_numpy(), *p)
-        x, y = integral(late.hours_pi.to_numpy()) / cb, late.suv_mean.to_numpy() / cb
+        cb = biexp(late.hours_pi.to_numpy(float), *p)
+        x, y = integral(late.hours_pi.to_numpy(float)) / cb, late.suv_mean.to_numpy(float) / cb
         (ki, vt), *_ = np.linalg.lstsq(np.column_stack([x, np.ones_like(x)]), y, rcond=None)
-        f = r.pct_id.to_numpy() / 100 * np.exp(-lam * r.hours_pi.to_numpy())
-        tiac = np.trapezoid(np.r_[0, f], np.r_[0, r.hours_pi.to_numpy()]) + f[-1] / lam
+        f = r.pct_id.to_numpy(float) / 100 * np.exp(-lam * r.hours_pi.to_numpy(float))
+        tiac = np.trapezoid(np.r_[0, f], np.r_[0, r.hours_pi.to_numpy(float)]) + f[-1] / lam
         rows.append((pid, voi, ki, vt, tiac))
-        n += 1
 pd.DataFrame(rows, columns=["patient_id", "voi_id", "ki", "v_t", "tiac"]).to_csv(f"{sys.argv[2]}/reference.csv")
-print(n)
+print(len(rows))
 """
 
 
-def demo_measurements(path: Path) -> int:
-    import numpy as np
-    import pandas as pd
+def measured_study(workdir: Path, patients: int) -> Path:
+    """The simulator's quick study, measured by ``run_study`` (setup, not timed)."""
+    from immunopet.simulate import simulate_study
+    from immunopet.study import run_study
 
-    from immunopet.simulate.cohort import draw_cohort
-
-    cohort = draw_cohort(22, 0)
-    rng = np.random.default_rng(0)
-    scans = cohort.scans[["scan_id", "patient_id", "day", "hours_pi"]]
-    organs = cohort.organs.merge(scans, on=["patient_id", "day", "hours_pi"])
-    weight = cohort.subjects.set_index("patient_id")["weight_kg"]
-    volume = organs["organ"].map(lambda o: 2.9 if o == "blood_pool" else 250.0)
-    rows = pd.DataFrame({"patient_id": organs["patient_id"], "scan_id": organs["scan_id"], "day": organs["day"],
-                         "hours_pi": organs["hours_pi"], "voi_id": organs["organ"], "kind": "organ",
-                         "site": organs["organ"], "suv_mean": organs["suv_mean"], "volume_ml": volume})
-    parts = [rows]
-    for day in sorted(scans["day"].unique()):
-        les = cohort.lesions.merge(scans[scans["day"] == day], on="patient_id")
-        parts.append(pd.DataFrame({"patient_id": les["patient_id"], "scan_id": les["scan_id"], "day": day,
-                                   "hours_pi": les["hours_pi"], "voi_id": les["voi_id"], "kind": "lesion",
-                                   "site": les["site"], "suv_mean": les[f"suv_mean_day{day:g}"],
-                                   "volume_ml": np.pi / 6 * (les["baseline_diameter_mm"] / 10) ** 3}))
-    m = pd.concat(parts, ignore_index=True)
-    m["suv_mean"] *= np.exp(rng.normal(0, 0.05, len(m)))
-    m["suv_max"] = m["suv_mean"]
-    m["mean_bqml"] = m["suv_mean"]  # units irrelevant to the timing
-    m["pct_id"] = 100 * m["suv_mean"] * m["volume_ml"] / (m["patient_id"].map(weight) * 1000)
-    m.to_csv(path, index=False)
-    return int(m.groupby(["patient_id", "voi_id"]).ngroups)
+    start = time.perf_counter()
+    study = simulate_study(workdir / "study", patients=patients, quick=True, seed=0)
+    run_study(study, progress=False)
+    print(f"simulated and measured {patients} patients x 4 days (quick) in {time.perf_counter() - start:.0f} s")
+    return study
 
 
-def best_of(repeats: int, args: list[str]) -> float:
-    times = []
+def best_of(repeats: int, args: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of the fastest of ``repeats`` runs; the CPU time (user + system of the
+    process) is the steadier figure on a shared machine."""
+    runs = []
     for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(args, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return min(times)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        runs.append((wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime))
+    return min(runs)
+
+
+def report(name: str, ours: tuple[float, float], reference: tuple[float, float]) -> None:
+    print(f"ratio {name}: {ours[0] / reference[0]:.2f} (wall), {ours[1] / reference[1]:.2f} (CPU)")
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="bench-kinetics-") as tmp:
-        table = Path(tmp) / "measurements.csv"
-        n_vois = demo_measurements(table)
-        print(f"demo study: 22 patients, {n_vois} VOI time-activity curves of 4 scans")
-        ours = best_of(3, [sys.executable, "-c", IMMUNOPET, str(table), tmp])
-        reference = best_of(3, [sys.executable, "-c", REFERENCE, str(table), tmp])
-    print(f"immunopet kinetics (Patlak WLS + SE/CI, TIAC 4 methods + AICc): {ours:.2f} s")
-    print(f"reference (curve_fit blood + lstsq Patlak + trapezoid TIAC):  {reference:.2f} s")
-    print(f"ratio immunopet / reference: {ours / reference:.2f}")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("study", nargs="?", type=Path, help="a measured study folder (default: simulate one)")
+    parser.add_argument("--patients", type=int, default=22, help="patients to simulate (default 22)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each command; the best counts (default 3)")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-kinetics-"))
+    try:
+        study = args.study if args.study is not None else measured_study(workdir, args.patients)
+        out = {name: workdir / name for name in ("analyze", "without", "kinetics", "reference")}
+        for folder in out.values():
+            folder.mkdir()
+        py = sys.executable
+        analyze = best_of(args.repeats, [py, "-c", ANALYZE, "analyze", str(study), "--out", str(out["analyze"])])
+        without = best_of(args.repeats, [py, "-c", ANALYZE_WITHOUT_KINETICS, "analyze", str(study), "--out",
+                                         str(out["without"])])
+        ours = best_of(args.repeats, [py, "-c", KINETICS, str(study), str(out["kinetics"])])
+        reference = best_of(args.repeats, [py, "-c", REFERENCE, str(study), str(out["reference"])])
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    for label, (wall, cpu) in (("immunopet analyze (whole command)", analyze),
+                               ("immunopet analyze without the kinetic step (reference)", without),
+                               ("kinetic step as analyze runs it (read store, fit, write CSV)", ours),
+                               ("reference (read store, curve_fit + lstsq Patlak + trapezoid)", reference)):
+        print(f"{label:<64} {wall:7.2f} s wall {cpu:7.2f} s CPU")
+    report("analyze / analyze without kinetics", analyze, without)
+    report("kinetic step / reference", ours, reference)
     return 0
 
 

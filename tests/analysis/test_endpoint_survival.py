@@ -42,3 +42,24 @@ def test_adjusted_model_against_a_direct_fit():
     assert adjusted["estimate"] == pytest.approx(direct["estimate"], rel=1e-9)
     assert adjusted["lr_p_first"] == pytest.approx(direct["lr_p_first"], rel=1e-9)
     assert adjusted["estimate"] != block["cox"]["estimate"]
+
+
+def test_likelihood_ratio_of_the_first_covariate_from_a_given_reduced_model(monkeypatch):
+    from lifelines import CoxPHFitter
+
+    from immunopet.analysis.cox_checks import lr_test
+
+    rossi = rossi_patients()
+    refitted = cox_fit(rossi, endpoint="os", covariates=["prio", "age"])
+    reduced = cox_fit(rossi, endpoint="os", covariates=["age"])
+    fits = []
+    original = CoxPHFitter.fit
+    monkeypatch.setattr(CoxPHFitter, "fit", lambda self, *a, **k: fits.append(1) or original(self, *a, **k))
+    given = cox_fit(rossi, endpoint="os", covariates=["prio", "age"], reduced=reduced)
+    assert len(fits) == 1  # the full model only
+    assert given["lr_p_first"] == pytest.approx(refitted["lr_p_first"], rel=1e-9)
+    bogus = cox_fit(rossi, endpoint="os", covariates=["prio", "age"], reduced={**reduced, "log_likelihood": -700.0})
+    assert bogus["lr_p_first"] == pytest.approx(lr_test(given["log_likelihood"], -700.0, 1)[1])
+    other = cox_fit(rossi, endpoint="os", covariates=["prio", "age"], reduced={**reduced, "n": 100})
+    assert len(fits) == 4  # other patients: the reduced model refitted on this model's patients
+    assert other["lr_p_first"] == pytest.approx(refitted["lr_p_first"], rel=1e-9)

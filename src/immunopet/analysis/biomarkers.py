@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from immunopet.analysis.comparisons import spearman
-from immunopet.analysis.cox_checks import lr_test
 from immunopet.analysis.firth import firth_logistic
 from immunopet.analysis.outcome import PET
 from immunopet.analysis.params import AnalysisParams
@@ -36,15 +35,7 @@ def pet_added(patients: pd.DataFrame, column: str, *, params: AnalysisParams, no
         record = cox_fit(patients, endpoint=endpoint, covariates=[PET, column, *numeric], log2=[PET], strata=strata,
                          ci_level=params.ci_level, notes=notes, analysis=f"{section}.{endpoint}",
                          min_events_per_covariate=params.min_events_per_covariate, checks=False,
-                         first_given_rest=False)
-        reduced = (own or {}).get(endpoint, {}).get("cox_adjusted", {})
-        if record.get("log_likelihood") is not None and reduced.get("log_likelihood") is not None \
-                and reduced.get("n") == record["n"]:  # the biomarker's own adjusted model, same patients
-            record["lr_p_first"] = lr_test(record["log_likelihood"], reduced["log_likelihood"], 1)[1]
-        elif record.get("log_likelihood") is not None:
-            record = cox_fit(patients, endpoint=endpoint, covariates=[PET, column, *numeric], log2=[PET],
-                             strata=strata, ci_level=params.ci_level, notes=Notes(), analysis=f"{section}.{endpoint}",
-                             min_events_per_covariate=params.min_events_per_covariate, checks=False)
+                         reduced=(own or {}).get(endpoint, {}).get("cox_adjusted"))  # the biomarker's own model
         record["nested_lr_p"] = record.get("lr_p_first")
         record["nested_test"] = f"PET added to {' + '.join([column, *numeric, *strata])}"
         out[endpoint] = record

@@ -35,7 +35,7 @@ def endpoint_data(table: pd.DataFrame, endpoint: str, columns: Sequence[str]) ->
 def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], log2: Sequence[str] = (),
             strata: Sequence[str] = (), ci_level: float = 0.95, notes: Notes | None = None, analysis: str = "cox",
             min_events_per_covariate: int = 10, n_boot: int = 0, seed: int = 0, checks: bool = True,
-            first_given_rest: bool = True) -> dict:
+            first_given_rest: bool = True, reduced: dict | None = None) -> dict:
     """Cox proportional-hazards model of ``endpoint`` on ``covariates`` (:class:`lifelines.CoxPHFitter`).
 
     Parameters
@@ -55,7 +55,11 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
     checks
         Run the Schoenfeld test and the C-index (off: likelihood-ratio tests only, for nested tests).
     first_given_rest
-        Refit without the first covariate for ``lr_p_first`` (off when the caller has that model).
+        Compute ``lr_p_first`` (off: not needed).
+    reduced
+        The record of this model without its first covariate (e.g. the caller's own adjusted model):
+        its log-likelihood gives ``lr_p_first`` when it was fitted on as many patients; otherwise the
+        model is refitted without the first covariate on this model's patients.
 
     Returns
     -------
@@ -116,8 +120,10 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
                  "p_value": float(p_values[c])} for c in covariates]
     base["convergence_warnings"] = messages
     first = rows[0]
+    same = reduced is not None and reduced.get("log_likelihood") is not None and reduced.get("n") == n
     checks = model_checks(fitter, data, covariates=covariates, strata=strata, n_boot=n_boot, seed=seed,
-                          ci_level=ci_level, full=checks, first_given_rest=first_given_rest)
+                          ci_level=ci_level, full=checks, first_given_rest=first_given_rest,
+                          ll_reduced=float(reduced["log_likelihood"]) if same else None)
     ph = checks["ph_test_p"]
     if ph is not None and ph < 0.05:
         notes.warn(analysis, f"proportional hazards rejected for {covariates[0]} (Schoenfeld p = {ph:.3g}): one "
@@ -130,16 +136,22 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
 
 
 def model_checks(fitter: CoxPHFitter, data: pd.DataFrame, *, covariates: list[str], strata: list[str], n_boot: int,
-                 seed: int, ci_level: float, full: bool = True, first_given_rest: bool = True) -> dict:
-    """Likelihood-ratio tests, Schoenfeld test and C-index (with interval) of a fitted Cox model."""
+                 seed: int, ci_level: float, full: bool = True, first_given_rest: bool = True,
+                 ll_reduced: float | None = None) -> dict:
+    """Likelihood-ratio tests, Schoenfeld test and C-index (with interval) of a fitted Cox model.
+
+    ``ll_reduced``: log-likelihood of the model without the first covariate on the same patients
+    (fitted here when not given).
+    """
     codes = data[strata].astype(str).agg("|".join, axis=1).to_numpy() if strata else None
     ll_null = null_log_likelihood(data["T"].to_numpy(), data["E"].to_numpy(), codes)
     chi2, p = lr_test(float(fitter.log_likelihood_), ll_null, len(covariates))
     p_first = p if len(covariates) == 1 else None
-    if len(covariates) > 1 and first_given_rest:  # the first covariate given the others: refit without it, same strata
-        reduced = CoxPHFitter().fit(data[["T", "E", *covariates[1:], *strata]], duration_col="T", event_col="E",
-                                    strata=strata or None)
-        p_first = lr_test(float(fitter.log_likelihood_), float(reduced.log_likelihood_), 1)[1]
+    if len(covariates) > 1 and first_given_rest:  # the first covariate given the others: without it, same strata
+        if ll_reduced is None:
+            ll_reduced = float(CoxPHFitter().fit(data[["T", "E", *covariates[1:], *strata]], duration_col="T",
+                                                 event_col="E", strata=strata or None).log_likelihood_)
+        p_first = lr_test(float(fitter.log_likelihood_), ll_reduced, 1)[1]
     out = {"lr_chi2": chi2, "lr_df": len(covariates), "lr_p": p, "lr_p_first": p_first,
            "log_likelihood": float(fitter.log_likelihood_)}
     if not full:
