@@ -8,7 +8,9 @@ alternating, each as its own process (a user waits for start-up, reading and wri
   check, SUV image, NIfTI + JSON sidecar);
 - SimpleITK: a Python process running ``ImageSeriesReader`` (GDCM sort + read), the multiplication
   by the SUV factor and ``WriteImage`` to .nii.gz (it reads no SUV inputs: a lower bound);
-- dcm2niix: ``dcm2niix -z y`` (C; writes stored values x slope, no SUV).
+- dcm2niix: ``dcm2niix -z y`` (C; writes stored values x slope, no SUV);
+- listing: ``immunopet inspect FOLDER --json`` (every header, grid, SUV inputs) against a Python
+  process that only parses every file's header with pydicom (the least any listing must do).
 
 Printed: median wall times, the ratios immunopet / SimpleITK and immunopet / dcm2niix, and the peak
 resident memory of each process (``/usr/bin/time``) relative to the float32 volume. Goals:
@@ -51,7 +53,8 @@ def write_series(folder: Path, *, size: int, slices: int, seed: int = 0) -> None
         slope = float(activity.max()) / 32000.0
         stored = np.round(activity / slope).astype(np.int16)
         ds = template.copy()
-        ds.SOPInstanceUID = generate_uid()
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()  # one per file: dcm2niix
+        # drops files whose (0002,0003) repeats as duplicates and would convert a single slice
         ds.SeriesInstanceUID = series_uid
         ds.Rows = ds.Columns = size
         ds.PixelSpacing = [4.0, 4.0]
@@ -71,6 +74,13 @@ reader.SetFileNames(reader.GetGDCMSeriesFileNames(folder))
 reader.SetOutputPixelType(sitk.sitkFloat32)
 image = reader.Execute()
 sitk.WriteImage(image * factor, out)
+"""
+
+HEADERS_SCRIPT = """
+import pathlib, sys, pydicom
+for path in sorted(pathlib.Path(sys.argv[1]).rglob("*")):
+    if path.is_file():
+        pydicom.dcmread(path, stop_before_pixels=True)
 """
 
 
@@ -96,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     if not TEMPLATE.is_file():
         print(f"template DICOM not found: {TEMPLATE}", file=sys.stderr)
         return 2
-    from immunopet.dicom import discover, load_pet
+    from immunopet.dicom import load_pet
 
     with tempfile.TemporaryDirectory(prefix="bench-dicom-") as tmp_name:
         tmp = Path(tmp_name)
@@ -113,26 +123,36 @@ def main(argv: list[str] | None = None) -> int:
         }
         if shutil.which("dcm2niix"):
             commands["dcm2niix"] = ["dcm2niix", "-z", "y", "-b", "n", "-o", str(tmp / "dcm2niix"), "-f", "x", str(folder)]
+        commands["inspect"] = [sys.executable, "-m", "immunopet.cli", "-q", "inspect", str(folder), "--json"]
+        commands["pydicom"] = [sys.executable, "-c", HEADERS_SCRIPT, str(folder)]
         for command in commands.values():  # warm-up: file cache, .pyc files
             run_timed(command, tmp)
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(args.repeat):  # alternating, so machine load hits every tool alike
             for name, command in commands.items():
                 runs[name].append(run_timed(command, tmp))
-        start = time.perf_counter()
-        found = discover(folder)
-        discover_s = time.perf_counter() - start
+        n_files = sum(1 for _ in folder.rglob("*") if _.is_file())
+        import nibabel
+
+        written = {"immunopet": tmp / "ours.nii.gz", "SimpleITK": tmp / "sitk.nii.gz", "dcm2niix": tmp / "dcm2niix" / "x.nii.gz"}
+        shapes = {name: nibabel.load(path).shape[:3] for name, path in written.items() if name in commands}
+        if len(set(shapes.values())) != 1:  # a reference that read fewer slices would flatter it
+            print(f"the tools wrote different grids: {shapes}", file=sys.stderr)
+            return 1
     what = str(args.series) if args.series else f"{args.size}x{args.size}x{args.slices} int16, one slope per slice"
     print(f"series: {what} ({volume_mb:.0f} MiB float32); median of {args.repeat} alternating runs per tool")
     wall = {name: statistics.median(r[0] for r in rs) for name, rs in runs.items()}
     peak = {name: max(r[1] for r in rs) for name, rs in runs.items()}
-    for name in runs:
+    for name in ("immunopet", "SimpleITK", "dcm2niix"):
+        if name not in runs:
+            continue
         print(f"{name:10s} {wall[name]:.3f} s   peak RSS {peak[name]:.0f} MiB = {peak[name] / volume_mb:.2f} x volume")
     for other, goal in (("SimpleITK", 1.0), ("dcm2niix", 2.5)):
         if other in wall:
             print(f"ratio immunopet / {other}: {wall['immunopet'] / wall[other]:.2f}  (goal <= {goal})")
-    print(f"discover (header-only): {discover_s:.3f} s for {found[0].n_instances} files = "
-          f"{1000 * discover_s / found[0].n_instances:.2f} ms/file")
+    print(f"listing {n_files} files: immunopet inspect --json {wall['inspect']:.3f} s, pydicom header parse "
+          f"{wall['pydicom']:.3f} s; ratio {wall['inspect'] / wall['pydicom']:.2f} "
+          f"({1000 * wall['inspect'] / n_files:.2f} ms/file)")
     return 0
 
 
