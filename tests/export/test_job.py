@@ -66,7 +66,7 @@ def test_pool_workers_watch_the_exporting_process(monkeypatch):
     import os
 
     from immunopet.export.pipeline import _execute
-    from immunopet.study.watchdog import watch_parent
+    from immunopet.watchdog import watch_parent
 
     made = []
     real = concurrent.futures.ProcessPoolExecutor

@@ -13,7 +13,6 @@ import numpy as np
 import pydicom
 import pytest
 
-from immunopet.export import codes
 from immunopet.export.identity import tracking
 
 TID1500READER = Path(sys.executable).parent / "tid1500reader"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from immunopet.image import Image
 from immunopet.simulate import default_params

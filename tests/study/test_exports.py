@@ -8,7 +8,7 @@ import sys
 
 import pandas as pd
 
-from immunopet.study.atomic import atomic_text, remove_stale_partials
+from immunopet.atomic import atomic_text, remove_stale_partials
 from immunopet.study.exports import spreadsheet_safe, write_csv
 
 
@@ -36,7 +36,7 @@ def test_partial_files_of_dead_processes_go_and_live_ones_stay(tmp_path):
 
 
 def test_a_partial_name_with_an_impossible_pid_is_stale_not_a_crash(tmp_path):
-    from immunopet.study.watchdog import pid_alive
+    from immunopet.watchdog import pid_alive
 
     assert pid_alive(os.getpid()) and not pid_alive(2**31) and not pid_alive(10**30)
     stale = tmp_path / f".patients.csv.{10**30}.partial"

@@ -48,7 +48,7 @@ class AnalysisResult:
         formula (``= + - @``) are prefixed with ``'``, as in ``results/*.csv``. Temporary files left
         in ``out_dir`` by a killed earlier write are removed first.
         """
-        from immunopet.study.atomic import atomic_text, remove_stale_partials
+        from immunopet.atomic import atomic_text, remove_stale_partials
         from immunopet.study.exports import write_csv
 
         out = Path(out_dir)

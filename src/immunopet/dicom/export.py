@@ -79,9 +79,10 @@ def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str,
 
         record = redact(record, input_roots(image.meta.get("source")))
     path = sidecar_path(out)
-    suffix = ".nii.gz" if out.name.endswith(".nii.gz") else ".nii"
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.partial{suffix}")
-    temporary_json = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    from immunopet.atomic import partial_path
+
+    # both are renamed into place only when both are written (a volume never stands without its sidecar)
+    temporary, temporary_json = partial_path(out, keep_suffix=True), partial_path(path)
     try:
         nifti.to_filename(str(temporary))
         temporary_json.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")

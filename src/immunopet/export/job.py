@@ -12,8 +12,6 @@ renamed, so a reader never sees half an object and a failure leaves the previous
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -103,15 +101,9 @@ def _pet_suv(scan) -> tuple[Image, list]:  # noqa: ANN001 - a ScanTask
 
 def _write(ds, path: Path) -> None:
     """Write ``ds`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        ds.save_as(temporary, enforce_file_format=True)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    from immunopet.atomic import atomic_write
+
+    atomic_write(path, lambda partial: ds.save_as(partial, enforce_file_format=True))
 
 
 def _run(task: ExportTask) -> ExportResult:

@@ -97,13 +97,13 @@ def _execute(tasks: Sequence[ExportTask], *, workers: int) -> Iterator[ExportRes
     import os
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    from immunopet.study.watchdog import watch_parent
+    from immunopet.watchdog import watch_parent
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if "forkserver" in methods:
         context.set_forkserver_preload(["immunopet.export.job", "highdicom", "immunopet.study.worker",
-                                        "immunopet.study.watchdog"])
+                                        "immunopet.watchdog"])
     # the workers die with this process (a kill -9 of `immunopet export` leaves none behind), as run's do
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=watch_parent,
                                initargs=(os.getpid(),))

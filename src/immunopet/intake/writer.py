@@ -54,10 +54,9 @@ class WriteResult:
 
 
 def _replace(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    from immunopet.atomic import atomic_text
+
+    atomic_text(path, text)
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:

@@ -58,8 +58,6 @@ class PairResult:
 
 def prepare(image: Image, modality: str, params: RegistrationParams) -> SimpleITK.Image:
     """The image as SimpleITK float32, CT clipped to the window, PET log-compressed (SUV-like scale)."""
-    import SimpleITK as sitk
-
     if modality not in MODALITIES:
         raise RegistrationError(f"unknown modality {modality!r}; expected CT or PT", attribute="modality")
     values = np.asarray(image.array, dtype=np.float32)

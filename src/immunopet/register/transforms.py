@@ -17,7 +17,6 @@ renamed, so a reader never sees half a file.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,17 +36,9 @@ def write_transform(transform: SimpleITK.Transform, path: str | os.PathLike[str]
     """Write ``transform`` as an ITK transform file (atomically: temporary file + rename)."""
     import SimpleITK as sitk
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tfm", dir=path.parent)
-    os.close(handle)
-    try:
-        sitk.WriteTransform(transform, temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return path
+    from immunopet.atomic import atomic_write
+
+    return atomic_write(Path(path), lambda partial: sitk.WriteTransform(transform, str(partial)), keep_suffix=True)
 
 
 def read_transform(path: str | os.PathLike[str]) -> SimpleITK.Transform:

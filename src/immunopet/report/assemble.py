@@ -213,7 +213,7 @@ def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, 
     methods = methods_text(params)
     if (inputs.analysis.get("kinetics") or {}).get("methods"):  # kinetics paragraph (analysis/kinetics/methods.py)
         methods.insert(-1, inputs.analysis["kinetics"]["methods"])
-    from immunopet.study.atomic import atomic_text
+    from immunopet.atomic import atomic_text
 
     (figures_dir.parent).mkdir(parents=True, exist_ok=True)
     atomic_text(figures_dir.parent / "methods.txt", "\n\n".join(methods) + "\n")

@@ -125,7 +125,7 @@ def _executor(workers: int) -> Iterator[Callable]:
 
     context = multiprocessing.get_context("forkserver")  # a clean server process: fork-safe, imports once
     context.set_forkserver_preload(PRELOAD)
-    from immunopet.study.watchdog import watch_parent
+    from immunopet.watchdog import watch_parent
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=watch_parent,
                              initargs=(os.getpid(),)) as pool:
@@ -219,7 +219,7 @@ def without_identifiers(inputs: ReportInputs) -> ReportInputs:
 def _write_report(inputs: ReportInputs, path: Path, *, include_identifiers: bool, workers: int | None, svg: bool,
                   progress: Progress) -> ReportSummary:
     from immunopet.report.assemble import assemble_report
-    from immunopet.study.atomic import atomic_text, remove_stale_partials
+    from immunopet.atomic import atomic_text, remove_stale_partials
 
     figures_dir = path.parent / "figures"
     for folder in (path.parent, figures_dir):

@@ -104,7 +104,7 @@ def save_figure(fig: Figure, out_dir: Path, name: str, *, caption: str = "", dpi
     """
     import matplotlib
 
-    from immunopet.study.atomic import atomic_bytes, atomic_write
+    from immunopet.atomic import atomic_bytes, atomic_write
 
     name = safe_file_stem(name)
     out_dir.mkdir(parents=True, exist_ok=True)

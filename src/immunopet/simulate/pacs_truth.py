@@ -30,9 +30,9 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    frame.to_csv(temporary, index=False, lineterminator="\n")
-    os.replace(temporary, path)
+    from immunopet.atomic import atomic_write
+
+    atomic_write(path, lambda partial: frame.to_csv(partial, index=False, lineterminator="\n"))
 
 
 def annotate_from_truth(study_dir: str | os.PathLike[str], sim_dir: str | os.PathLike[str]) -> dict[str, int]:

@@ -23,7 +23,7 @@ def default_workers() -> int:
 
 
 def _init_worker(level: int, starter_pid: int) -> None:
-    from immunopet.study.watchdog import watch_parent
+    from immunopet.watchdog import watch_parent
 
     watch_parent(starter_pid)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
@@ -41,7 +41,7 @@ def in_process(tasks: Sequence[ScanTask]) -> Iterator[ScanResult]:
 
 
 #: Modules a fork server imports once, so that each worker process starts with them loaded.
-PRELOAD = ["immunopet.study.worker", "immunopet.study.watchdog", "immunopet.dicom", "immunopet.voi"]
+PRELOAD = ["immunopet.study.worker", "immunopet.watchdog", "immunopet.dicom", "immunopet.voi"]
 
 
 def _context():  # noqa: ANN202

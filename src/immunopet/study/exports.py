@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from immunopet.study.atomic import atomic_write, remove_stale_partials
+from immunopet.atomic import atomic_write, remove_stale_partials
 from immunopet.study.manifest import Study
 from immunopet.study.results import Results, read_results
 

@@ -3,7 +3,7 @@
 :func:`plain_faults` wraps the writing parts of ``run`` and ``report``: a full disk becomes a
 :class:`~immunopet.errors.StudyError` saying "disk full" and what was kept; any other error of the
 results store becomes one naming the store. Nothing is half-written either way: the store
-commits whole scans and every file is written to a temporary name first (:mod:`immunopet.study.atomic`).
+commits whole scans and every file is written to a temporary name first (:mod:`immunopet.atomic`).
 """
 
 from __future__ import annotations

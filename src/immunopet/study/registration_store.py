@@ -10,8 +10,6 @@ is created by :func:`store_records`, the first time registrations are stored.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,13 +54,9 @@ def read_records(root: Path) -> dict[str, dict[str, Any]]:
 
 def write_records(root: Path, records: Sequence[Mapping[str, Any]]) -> Path:
     """Write ``registration.json`` atomically (temporary file in the same folder, then rename)."""
-    out = folder(root)
-    out.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".registration-", suffix=".json", dir=out)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump({"scans": list(records)}, stream, indent=1, sort_keys=True, default=str)
-    os.replace(temporary, out / RECORDS)
-    return out / RECORDS
+    from immunopet.atomic import atomic_text
+
+    return atomic_text(folder(root) / RECORDS, json.dumps({"scans": list(records)}, indent=1, sort_keys=True, default=str))
 
 
 def store_records(engine: sa.Engine, study: str, records: Sequence[Mapping[str, Any]]) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from immunopet.errors import StudyError
 from immunopet.study import schema
-from immunopet.study.watchdog import pid_alive
+from immunopet.watchdog import pid_alive
 
 DEFAULT_DB = Path("results") / "immunopet.sqlite"
 BUSY_TIMEOUT_MS = 60_000
