@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from rich.console import Console
 
@@ -28,3 +30,18 @@ def configure(*, verbose: bool = False, quiet: bool = False) -> None:
 def progress_enabled() -> bool:
     """Whether long steps should draw progress bars (not when --quiet)."""
     return logging.getLogger("immunopet").getEffectiveLevel() <= logging.INFO
+
+
+@contextmanager
+def progress_bar(total: int, *, enabled: bool, label: str) -> Iterator[Callable[[str], None]]:
+    """A Rich progress bar of ``total`` steps on the message console (or a do-nothing stand-in when
+    disabled, --quiet, or nothing to do); yields ``advance(description)``."""
+    if not (enabled and progress_enabled() and total):
+        yield lambda description: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda description: bar.update(task, advance=1, description=description)

@@ -66,7 +66,7 @@ def test_pool_workers_watch_the_exporting_process(monkeypatch):
     import os
 
     from immunopet.export.pipeline import _execute
-    from immunopet.watchdog import watch_parent
+    from immunopet.study.executors import _init_worker
 
     made = []
     real = concurrent.futures.ProcessPoolExecutor
@@ -77,5 +77,6 @@ def test_pool_workers_watch_the_exporting_process(monkeypatch):
 
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", recording)
     results = list(_execute([_task("a.nii"), _task("b.nii.gz")], workers=2))
-    assert made and made[0]["initializer"] is watch_parent and made[0]["initargs"] == (os.getpid(),)
+    # the run's worker initializer: it starts watch_parent(starter pid) in every worker
+    assert made and made[0]["initializer"] is _init_worker and made[0]["initargs"][1] == os.getpid()
     assert [r.status for r in results] == ["failed", "failed"] and all("NIfTI" in r.error for r in results)

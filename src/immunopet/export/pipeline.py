@@ -88,36 +88,23 @@ def plan_exports(study, results, stored: dict, *, out_dir: Path, include_identif
     return tasks, left_out
 
 
+def _lost(task: ExportTask, error: BaseException) -> ExportResult:
+    return ExportResult(task.scan.scan_id, "failed", f"worker lost ({error.__class__.__name__}: {error})")
+
+
+#: Modules the fork server of the export pool imports once.
+PRELOAD = ["immunopet.export.job", "highdicom", "immunopet.study.worker", "immunopet.watchdog"]
+
+
 def _execute(tasks: Sequence[ExportTask], *, workers: int) -> Iterator[ExportResult]:
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
             yield export_scan(task)
         return
-    import multiprocessing
-    import os
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from immunopet.study.executors import process_pool
 
-    from immunopet.watchdog import watch_parent
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if "forkserver" in methods:
-        context.set_forkserver_preload(["immunopet.export.job", "highdicom", "immunopet.study.worker",
-                                        "immunopet.watchdog"])
-    # the workers die with this process (a kill -9 of `immunopet export` leaves none behind), as run's do
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=watch_parent,
-                               initargs=(os.getpid(),))
-    finished = False
-    try:
-        futures = {pool.submit(export_scan, task): task for task in tasks}
-        for future in as_completed(futures):
-            try:
-                yield future.result()
-            except Exception as error:  # a crashed worker process
-                yield ExportResult(futures[future].scan.scan_id, "failed", f"worker lost ({error.__class__.__name__}: {error})")
-        finished = True
-    finally:
-        pool.shutdown(wait=finished, cancel_futures=True)
+    # the run's pool: fork-server workers that die with this process, a lost worker one failed scan
+    yield from process_pool(tasks, workers=workers, work=export_scan, lost=_lost, preload=PRELOAD)
 
 
 def export_study(
@@ -146,7 +133,7 @@ def export_study(
     from immunopet import __version__
     from immunopet.study import load_results, load_study, store
     from immunopet.study.executors import default_workers
-    from immunopet.study.run import _progress_bar
+    from immunopet.logging_setup import progress_bar
 
     started = time.perf_counter()
     study = load_study(study_dir)
@@ -162,7 +149,7 @@ def export_study(
     summary = ExportSummary(out_dir, failed=list(left_out))
     for scan_id, reason in left_out:
         log.warning("scan %s not exported: %s", scan_id, reason)
-    with _progress_bar(len(tasks), enabled=progress) as advance:
+    with progress_bar(len(tasks), enabled=progress, label="exporting scans") as advance:
         for result in _execute(tasks, workers=workers or default_workers()):
             if result.status == "done":
                 summary.done.append(result)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from immunopet.study.worker import ScanResult, ScanTask, quantify_scan
 
@@ -44,34 +45,38 @@ def in_process(tasks: Sequence[ScanTask]) -> Iterator[ScanResult]:
 PRELOAD = ["immunopet.study.worker", "immunopet.watchdog", "immunopet.dicom", "immunopet.voi"]
 
 
-def _context():  # noqa: ANN202
-    """A fork server with the measuring modules preloaded (no fork of this threaded process)."""
+def _context(preload: Sequence[str]):  # noqa: ANN202
+    """A fork server with ``preload`` imported (no fork of this threaded process)."""
     import multiprocessing
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
+    context.set_forkserver_preload(list(preload))
     return context
 
 
-def process_pool(tasks: Sequence[ScanTask], *, workers: int) -> Iterator[ScanResult]:
-    """A local :class:`concurrent.futures.ProcessPoolExecutor` (fork-server processes)."""
+def process_pool(tasks: Sequence[Any], *, workers: int, work: Callable[[Any], Any] = quantify_scan,
+                 lost: Callable[[Any, BaseException], Any] = _lost,
+                 preload: Sequence[str] = PRELOAD) -> Iterator[Any]:
+    """``work(task)`` for every task in a local :class:`concurrent.futures.ProcessPoolExecutor` of
+    fork-server processes that die with this one; results as they finish, a crashed worker's task as
+    ``lost(task, error)``. Leaving the iteration early cancels the tasks not yet started."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     level = logging.getLogger("immunopet").getEffectiveLevel()
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=_context(), initializer=_init_worker,
+        max_workers=workers, mp_context=_context(preload), initializer=_init_worker,
         initargs=(max(level, logging.WARNING), os.getpid()),
     )
     finished = False
     try:
-        futures = {pool.submit(quantify_scan, task): task for task in tasks}
+        futures = {pool.submit(work, task): task for task in tasks}
         for future in as_completed(futures):
             try:
                 yield future.result()
             except Exception as error:  # a crashed worker process (BrokenProcessPool, MemoryError ...)
-                yield _lost(futures[future], error)
+                yield lost(futures[future], error)
         finished = True
     finally:
         pool.shutdown(wait=finished, cancel_futures=True)

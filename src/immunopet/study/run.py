@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 
+from immunopet.logging_setup import progress_bar
 from immunopet.safe_text import safe_markup, safe_text
 from immunopet.study import store
 from immunopet.study.executors import default_workers, execute
@@ -29,22 +27,6 @@ from immunopet.study.summary import Outcome, RunSummary
 from immunopet.study.worker import ScanResult
 
 log = logging.getLogger(__name__)
-
-
-@contextmanager
-def _progress_bar(total: int, *, enabled: bool) -> Iterator[Any]:
-    """A Rich progress bar on the message console, or a do-nothing stand-in."""
-    from immunopet.logging_setup import console, progress_enabled
-
-    if not (enabled and progress_enabled() and total):
-        yield lambda description: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("measuring scans", total=total)
-        yield lambda description: bar.update(task, advance=1, description=description)
 
 
 def _rows_for(study: Study, plan: ScanPlan, result: ScanResult, *, run_id: int, parameters: dict,
@@ -172,7 +154,7 @@ def run_study(
         status = "interrupted"
         try:
             n_workers = workers or default_workers()
-            with plain_faults(shown, kept=kept), _progress_bar(len(todo), enabled=progress) as advance:
+            with plain_faults(shown, kept=kept), progress_bar(len(todo), enabled=progress, label="measuring scans") as advance:
                 store.sync_patients(engine, name, clean_records(study.patients.drop(columns="_row")))
                 store.drop_scans(engine, name, sorted(set(stored) - set(study.scans["scan_id"])))
                 results = execute([p.task for p in todo.values() if p.failure is None], workers=n_workers,
