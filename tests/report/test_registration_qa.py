@@ -44,3 +44,11 @@ def test_the_note_states_the_quality_limits_and_a_clean_study_says_so(tmp_path):
     assert (f"body Dice < {limits.min_body_dice:g}, NMI < {limits.min_nmi:g} or landmark error > "
             f"{limits.max_landmark_mm:g} mm") in blocks[0]["note"]
     assert "body Dice < 0.93, NMI < 1.25 or landmark error > 4 mm" in blocks[0]["note"]
+
+
+def test_the_note_states_the_limits_set_in_study_yaml(tmp_path):
+    _write(tmp_path, [{"scan_id": "P01_D2", "reference_scan_id": "P01_D7", "status": "done", "verdict": "good",
+                       "reasons": ""}])
+    settings = {"min_body_dice": 0.9, "max_landmark_mm": 6.5, "rigid_iterations": 50}  # a registration setting too
+    blocks, _ = registration_blocks(tmp_path, settings)
+    assert "body Dice < 0.9, NMI < 1.25 or landmark error > 6.5 mm" in blocks[0]["note"]

@@ -187,10 +187,10 @@ def patient_sections(inputs: ReportInputs, images: dict[str, PatientFigures], *,
     return sections
 
 
-def _with_registration(section: dict[str, Any], study_dir: Path) -> dict[str, Any]:
+def _with_registration(section: dict[str, Any], study_dir: Path, settings: Any) -> dict[str, Any]:
     from immunopet.report.registration_qa import registration_blocks
 
-    blocks, flagged = registration_blocks(study_dir)
+    blocks, flagged = registration_blocks(study_dir, settings or {})
     if flagged and section["status_class"] == "qa-ok":
         section = {**section, "status_class": "qa-warn",
                    "headline": section["headline"] + " A registration was poor or failed; see below."}
@@ -224,7 +224,7 @@ def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, 
         study={"name": str(_config(inputs, "name", inputs.study_dir.name)), "tracer": str(_config(inputs, "tracer", ""))},
         summary=_summary_items(inputs, qa),
         patient_table=patient_table(inputs.patients, identifiers=identifiers),
-        methods=methods, qa=_with_registration(qa_section(qa), inputs.study_dir), results=results,
+        methods=methods, qa=_with_registration(qa_section(qa), inputs.study_dir, _config(inputs, "registration", {})), results=results,
         patients=patient_sections(inputs, images, identifiers=identifiers, dpi=dpi),
         version=__version__, generated=generated, include_identifiers=identifiers is not None,
         study_dir_name=inputs.study_dir.name,

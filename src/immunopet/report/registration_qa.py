@@ -7,6 +7,7 @@ are defined in docs/registration.md.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,12 @@ def registration_table(study_dir: Path) -> pd.DataFrame:
     return pd.DataFrame(records, columns=list(COLUMNS))
 
 
-def registration_blocks(study_dir: Path) -> tuple[list[dict[str, Any]], int]:
+def registration_blocks(study_dir: Path, settings: Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
     """QA blocks (title, note, table) of the study's registrations (none when there are none), and
-    the number of registrations that were poor or failed."""
+    the number of registrations that were poor or failed. ``settings``: study.yaml's ``registration``
+    block, whose quality limits (if set) are the ones the note states."""
+    from dataclasses import fields
+
     from immunopet.register.params import QualityLimits
     from immunopet.report.html import table_from_frame
 
@@ -39,7 +43,8 @@ def registration_blocks(study_dir: Path) -> tuple[list[dict[str, Any]], int]:
     flagged = frame[frame["verdict"].isin(["poor", "failed"])]
     note = (f"{len(flagged)} of {len(frame)} registrations poor or failed: check them before trusting VOIs drawn "
             "on another day." if len(flagged) else f"All {len(frame)} registrations are within the limits.")
-    limits = QualityLimits()
+    names = {f.name for f in fields(QualityLimits)}
+    limits = QualityLimits.from_dict({k: v for k, v in (settings or {}).items() if k in names})
     note += (f" Poor: body Dice < {limits.min_body_dice:g}, NMI < {limits.min_nmi:g} or landmark error > "
              f"{limits.max_landmark_mm:g} mm (docs/registration.md).")
     return [{"title": "Registration to the reference scan", "note": note,
