@@ -146,8 +146,8 @@ class Image:
             data = data[..., 0]
         if data.ndim != 3:
             raise GeometryError(f"expected a 3-D NIfTI image, got shape {data.shape}", file=meta.get("source"))
-        if dtype is not None:
-            data = data.astype(dtype, copy=False)
+        # C order once here (NIfTI stores Fortran order): flat-index work downstream then copies nothing
+        data = np.ascontiguousarray(data) if dtype is None else np.ascontiguousarray(data, dtype=dtype)
         return cls(data, LPS_TO_RAS @ img.affine, units, meta)
 
     def to_sitk(self) -> SimpleITK.Image:

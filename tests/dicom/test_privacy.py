@@ -57,3 +57,10 @@ def test_times_become_hours_after_injection(injection, seconds):
     assert out["inputs"]["scan_datetime"] == {"value": round(seconds / 3600, 6), "source": "SeriesTime",
                                               "unit": "hours after injection"}
     assert out["reference_hours_after_injection"] == round(seconds / 3600, 6)
+
+
+def test_date_times_without_colons_are_masked_whole():
+    from immunopet.dicom.privacy import scrub_text
+
+    for text in ("scan 2017-01-09T101200 failed", "scan 2017-01-09 10:12:00.5 failed", "scan 20170109101200 failed"):
+        assert scrub_text(text, []) == "scan <date> failed", text

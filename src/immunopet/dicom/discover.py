@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -100,11 +100,6 @@ class Discovery:
 
     series: list[SeriesInfo]
     unreadable: list[tuple[str, str]]
-
-
-def iter_files(path: str | os.PathLike[str]) -> Iterable[Path]:
-    """Every regular file below ``path`` (or ``path`` itself), sorted, DICOMDIR excluded."""
-    return walk_files(path)[0]
 
 
 def read_header(file: Path, tags: list[str] | None = None, *, complete: bool = False) -> Dataset:

@@ -18,7 +18,7 @@ UID_KEYS = frozenset({"series_uid", "study_uid", "frame_of_reference_uid", "sop_
 #: Keys whose values are calendar dates or date-times without an injection to refer to (removed).
 DATE_KEYS = frozenset({"study_date", "series_datetime"})
 #: ISO 8601 / DICOM DA-DT-like dates inside free text.
-_DATE_TEXT = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?|\b(?:19|20)\d{6}(?:\d{4,6}(?:\.\d+)?)?\b")
+_DATE_TEXT = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:?\d{2}(?::?\d{2}(?:\.\d+)?)?)?|\b(?:19|20)\d{6}(?:\d{4,6}(?:\.\d+)?)?\b")
 PLACEHOLDER = "<input>"
 
 

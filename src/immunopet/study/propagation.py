@@ -97,7 +97,7 @@ def _rule_voi(row: Mapping[str, Any], root: Path) -> Any:
     """The organ VOI ``voi_id`` derived by the segmenter rules from the row's folder."""
     from immunopet.study.fingerprint import fingerprint_folder
 
-    folder = Path(row["path"]) if Path(row["path"]).is_absolute() else root / row["path"]
+    folder = root / row["path"]  # an absolute path stays as it is
     if not folder.is_dir():
         raise VOIError("segmenter output folder not found", file=folder, attribute="path")
     vois = _organ_vois(str(folder), fingerprint_folder(folder))
@@ -144,7 +144,7 @@ def propagated_base(row: Mapping[str, Any], suv: Image, root: Path) -> Callable[
 
 def _drawn_mask(row: Mapping[str, Any], root: Path) -> Image:
     """The mask as drawn (its own grid, the drawn scan's frame)."""
-    path = Path(row["path"]) if Path(row["path"]).is_absolute() else root / row["path"]
+    path = root / row["path"]  # an absolute path stays as it is
     if row["source"] == "segmenter":
         from immunopet.voi.segmenter import organ_files
 
