@@ -40,7 +40,7 @@ def test_missing_and_corrupt_transform_files_are_clear_errors(tmp_path):
         read_transform(tmp_path / "none.tfm")
     bad = tmp_path / "bad.tfm"
     bad.write_text("not a transform")
-    with pytest.raises(RegistrationError, match="not a readable ITK transform"):
+    with pytest.raises(RegistrationError, match="not an ITK text transform file"):
         read_transform(bad)
 
 

@@ -8,6 +8,8 @@ and the folder the user named is written ``<input>``. ``--include-identifiers``
 
 from __future__ import annotations
 
+import math
+
 import os
 import re
 from datetime import datetime
@@ -64,7 +66,8 @@ def input_roots(source: Any) -> list[str]:
 
 
 def redact(payload: Any, roots: list[str]) -> Any:
-    """``payload`` (JSON-able) without UIDs, calendar dates or the absolute folders ``roots``."""
+    """``payload`` (JSON-able) without UIDs, calendar dates or the absolute folders ``roots``; NaN and
+    infinite numbers become None, so the result is strict JSON."""
     if isinstance(payload, dict):
         out: dict[str, Any] = {}
         for key, value in payload.items():
@@ -82,6 +85,8 @@ def redact(payload: Any, roots: list[str]) -> Any:
         return None
     if isinstance(payload, str):
         return scrub_text(payload, roots)
+    if isinstance(payload, float) and not math.isfinite(payload):
+        return None  # strict JSON has no NaN or infinity: written as null
     return payload
 
 

@@ -45,9 +45,12 @@ def read_transform(path: str | os.PathLike[str]) -> SimpleITK.Transform:
     """Read an ITK transform file; a composite file comes back as its single transform when it holds one."""
     import SimpleITK as sitk
 
+    from immunopet.register.transform_text import check_transform_text
+
     path = Path(path)
     if not path.is_file():
         raise RegistrationError("transform file not found", file=path, fix="run immunopet register STUDY_DIR")
+    check_transform_text(path)  # ITK's own reader crashes the process on some damaged files
     try:
         transform = sitk.ReadTransform(str(path))
     except RuntimeError as bad:

@@ -51,6 +51,7 @@ class ViewerServer:
         self.server = uvicorn.Server(config)
         self.max_seconds = max_seconds
         self._thread: threading.Thread | None = None
+        self._timer: threading.Timer | None = None
 
     @property
     def url(self) -> str:
@@ -59,9 +60,9 @@ class ViewerServer:
     def run(self) -> None:
         """Serve in this thread until stopped (Ctrl-C, :meth:`stop`, or ``max_seconds``)."""
         if self.max_seconds is not None:
-            timer = threading.Timer(self.max_seconds, self.stop)
-            timer.daemon = True
-            timer.start()
+            self._timer = threading.Timer(self.max_seconds, self.stop)
+            self._timer.daemon = True
+            self._timer.start()
         try:
             self.server.run(sockets=[self.socket])
         finally:
@@ -79,9 +80,11 @@ class ViewerServer:
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.app.state.prefetch.close()
+        if self._timer is not None and self._timer is not threading.current_thread():
+            self._timer.cancel()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
+        self.app.state.prefetch.close(wait_seconds=30)
 
     def __enter__(self) -> ViewerServer:
         return self.start()

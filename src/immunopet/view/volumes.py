@@ -197,15 +197,16 @@ class Prefetcher:
         self.study = study
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immunopet-view-prefetch")
         self.queued: set[str] = set()
+        self.futures: list = []
 
     def warm_up(self) -> None:
-        self.pool.submit(_import_readers)
+        self.futures.append(self.pool.submit(_import_readers))
 
     def patient(self, scans: list[ScanEntry]) -> None:
         for scan in scans:
             if scan.scan_id not in self.queued and scan.status == "done":
                 self.queued.add(scan.scan_id)
-                self.pool.submit(self._quietly, scan)
+                self.futures.append(self.pool.submit(self._quietly, scan))
 
     def _quietly(self, scan: ScanEntry) -> None:
         import time
@@ -218,8 +219,13 @@ class Prefetcher:
         except Exception as error:  # noqa: BLE001 - a bad scan is reported when it is asked for
             log.debug("prefetch of %s failed: %s", scan.scan_id, error)
 
-    def close(self) -> None:
+    def close(self, wait_seconds: float = 0.0) -> None:
+        """Cancel what is queued; with ``wait_seconds``, also wait up to that long for the scan being built."""
         self.pool.shutdown(wait=False, cancel_futures=True)
+        if wait_seconds > 0:
+            from concurrent.futures import wait
+
+            wait(self.futures, timeout=wait_seconds)
 
 
 def _import_readers() -> None:
