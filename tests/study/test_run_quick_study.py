@@ -102,7 +102,7 @@ def test_dask_cluster_gives_the_same_table_as_the_process_pool(measured, copy_qu
     from distributed import LocalCluster
 
     study = copy_quick_study("dask", patients=[0])
-    patient = _patients(study)[0]
+    patient = _patients(study)[0]  # noqa: F841 - read by DataFrame.query as @patient
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
         summary = run_study(study, scheduler=cluster.scheduler_address, progress=False)
     assert summary.exit_code == 0 and len(summary.done) == 4
@@ -186,7 +186,7 @@ def test_sigkill_halfway_then_resume(copy_quick_study, measured):
 def test_overrides_and_the_nuclide_check(copy_quick_study, measured):
     """scans.csv overrides reach the SUV (weight x 1.5 -> SUVbw x 1.5); a wrong nuclide fails the scans."""
     study = copy_quick_study("overrides", patients=[3])
-    patient = _patients(study)[0]
+    patient = _patients(study)[0]  # noqa: F841 - read by DataFrame.query as @patient
     scans = pd.read_csv(study / "scans.csv", dtype=str, keep_default_na=False)
     truth = pd.read_csv(study / "truth" / "truth.csv").drop_duplicates("scan_id").set_index("scan_id")
     scans["weight_kg"] = [f"{1.5 * truth.loc[s, 'weight_kg']:.6f}" for s in scans["scan_id"]]

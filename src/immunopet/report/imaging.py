@@ -78,11 +78,15 @@ def load_suv(job: ScanImageJob) -> Image:
 
 def ct_on_grid(ct_path: str, grid: Image) -> np.ndarray:
     """The CT (HU) resampled onto ``grid`` (linear; air outside the CT's field of view)."""
-    import SimpleITK as sitk
-
     from immunopet.dicom import load_image_series
 
-    ct = load_image_series(ct_path)
+    return ct_image_on_grid(load_image_series(ct_path), grid)
+
+
+def ct_image_on_grid(ct: Image, grid: Image) -> np.ndarray:
+    """A CT image (HU) already read, resampled onto ``grid`` as :func:`ct_on_grid` does."""
+    import SimpleITK as sitk
+
     resampled = sitk.Resample(ct.to_sitk(), grid.to_sitk(), sitk.Transform(), sitk.sitkLinear, -1000.0,
                               sitk.sitkFloat32)
     return sitk.GetArrayFromImage(resampled).transpose(2, 1, 0)

@@ -40,6 +40,7 @@ def create_app(catalog: ViewCatalog, *, token: str | None = None) -> FastAPI:
     """The ASGI app serving ``catalog``'s study; ``app.state.token`` is the access token."""
     from immunopet import __version__
     from immunopet.view.alignment import map_point
+    from immunopet.view.ct_reader import CTReader
     from immunopet.view.volumes import Prefetcher, scan_volumes
 
     app = FastAPI(title="immunopet view", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
@@ -47,6 +48,8 @@ def create_app(catalog: ViewCatalog, *, token: str | None = None) -> FastAPI:
     app.state.catalog = catalog
     app.state.prefetch = Prefetcher(catalog.study)
     app.state.prefetch.warm_up()
+    app.state.ct_reader = CTReader()
+    app.state.ct_reader.warm_up()
 
     @app.middleware("http")
     async def require_token(request: Request, call_next):  # noqa: ANN202
@@ -102,7 +105,7 @@ def create_app(catalog: ViewCatalog, *, token: str | None = None) -> FastAPI:
     @app.get("/api/scans/{scan_id}")
     def scan(scan_id: str) -> JSONResponse:
         entry = scan_or_404(scan_id)
-        volumes = scan_volumes(catalog.study, entry)
+        volumes = scan_volumes(catalog.study, entry, ct_reader=app.state.ct_reader)
         hottest = {v["voi_id"]: v for v in volumes.meta["vois"]}
         rows = [{**row, "hottest": hottest.get(row["voi_id"])} for row in catalog.scan_measurements(scan_id)]
         meta = {k: v for k, v in volumes.meta.items() if k != "vois"}
@@ -116,7 +119,7 @@ def create_app(catalog: ViewCatalog, *, token: str | None = None) -> FastAPI:
         entry = scan_or_404(scan_id)
         if name not in VOLUMES:
             raise HTTPException(404, "not found")
-        path = scan_volumes(catalog.study, entry).file(name)
+        path = scan_volumes(catalog.study, entry, ct_reader=app.state.ct_reader).file(name)
         if path is None:
             raise HTTPException(404, "not available for this scan")
         media = "image/png" if name.endswith(".png") else "application/octet-stream"

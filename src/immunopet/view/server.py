@@ -67,6 +67,7 @@ class ViewerServer:
             self.server.run(sockets=[self.socket])
         finally:
             self.app.state.prefetch.close()
+            self.app.state.ct_reader.close()
 
     def start(self) -> ViewerServer:
         self._thread = threading.Thread(target=self.run, name="immunopet-view", daemon=True)
@@ -85,6 +86,7 @@ class ViewerServer:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
         self.app.state.prefetch.close(wait_seconds=30)
+        self.app.state.ct_reader.close()
 
     def __enter__(self) -> ViewerServer:
         return self.start()

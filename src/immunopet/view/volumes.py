@@ -63,18 +63,20 @@ def _lock(key: str) -> threading.Lock:
         return _LOCKS.setdefault(key, threading.Lock())
 
 
-def scan_volumes(study: Any, scan: ScanEntry, *, background: bool = False) -> ScanVolumes:
+def scan_volumes(study: Any, scan: ScanEntry, *, background: bool = False, ct_reader: Any = None) -> ScanVolumes:
     """The cached volumes of ``scan`` (built on first use; concurrent requests build once).
 
     A request (``background=False``) goes first: the prefetch thread waits while one is building.
+    With ``ct_reader`` (a :class:`~immunopet.view.ct_reader.CTReader`) a request reads the CT in its
+    helper process while the PET is read here.
     """
     global _foreground_builds
     if background:
-        return _cached_or_built(study, scan)
+        return _cached_or_built(study, scan, None)
     with _LOCKS_GUARD:
         _foreground_builds += 1
     try:
-        return _cached_or_built(study, scan)
+        return _cached_or_built(study, scan, ct_reader)
     finally:
         with _LOCKS_GUARD:
             _foreground_builds -= 1
@@ -85,14 +87,14 @@ def foreground_busy() -> bool:
         return _foreground_builds > 0
 
 
-def _cached_or_built(study: Any, scan: ScanEntry) -> ScanVolumes:
+def _cached_or_built(study: Any, scan: ScanEntry, ct_reader: Any) -> ScanVolumes:
     root = Path(study.root)
     key = cache_key(scan)
     folder = root / CACHE_DIR / key
     with _lock(key):
         meta_file = folder / "meta.json"
         if not meta_file.is_file():
-            _build(study, scan, folder)
+            _build(study, scan, folder, ct_reader)
             _prune(root / CACHE_DIR)
         os.utime(folder)
         return ScanVolumes(folder, json.loads(meta_file.read_text()))
@@ -107,28 +109,31 @@ def _prune(cache: Path) -> None:
 
 def hottest_voxels(suv: Image, masks: dict[str, np.ndarray]) -> list[dict[str, Any]]:
     """Per VOI: the voxel of its highest SUV (first in array order on ties) in index, LPS and RAS mm."""
-    values = np.asarray(suv.array, dtype=np.float32)
+    values = np.ascontiguousarray(suv.array, dtype=np.float32)  # one C-ordered copy, flat indices below
+    flat_values = values.ravel()
     found = []
     for voi_id, mask in masks.items():
-        inside = np.flatnonzero(np.asarray(mask, dtype=bool).ravel())
+        inside = np.flatnonzero(np.ascontiguousarray(mask, dtype=bool))
         if inside.size == 0:
             continue
-        finite = np.nan_to_num(values.ravel()[inside], nan=-np.inf)
+        finite = np.nan_to_num(flat_values[inside], nan=-np.inf)
         flat = inside[int(np.argmax(finite))]
         ijk = np.array(np.unravel_index(flat, values.shape))
         lps = suv.index_to_world(ijk[None, :].astype(float))[0]
         found.append({
             "voi_id": voi_id, "ijk": [int(v) for v in ijk], "lps_mm": [float(v) for v in lps],
-            "ras_mm": [float(v) for v in LPS_TO_RAS @ lps], "suv": float(values.ravel()[flat]),
+            "ras_mm": [float(v) for v in LPS_TO_RAS @ lps], "suv": float(flat_values[flat]),
         })
     return found
 
 
-def _build(study: Any, scan: ScanEntry, folder: Path) -> None:
+def _build(study: Any, scan: ScanEntry, folder: Path, ct_reader: Any = None) -> None:
     import nibabel
 
-    from immunopet.report.imaging import ScanImageJob, ct_on_grid, load_suv
+    from immunopet.report.imaging import ScanImageJob, ct_image_on_grid, ct_on_grid, load_suv
     from immunopet.study import build_scan_masks
+
+    ct_read = None if scan.ct is None or ct_reader is None else ct_reader.submit(str(scan.ct))
 
     job = ScanImageJob(scan.scan_id, scan.day, str(scan.pet), scan.series_uid, scan.suv_factor,
                        None if scan.ct is None else str(scan.ct))
@@ -149,7 +154,10 @@ def _build(study: Any, scan: ScanEntry, folder: Path) -> None:
         nibabel.save(suv.with_array(labels).to_nifti(), work / "labels.nii")
         if scan.ct is not None:
             try:
-                ct = ct_on_grid(str(scan.ct), suv).astype(np.float32)
+                if ct_read is not None:
+                    ct = ct_image_on_grid(ct_reader.result(ct_read, str(scan.ct)), suv).astype(np.float32)
+                else:
+                    ct = ct_on_grid(str(scan.ct), suv).astype(np.float32)
                 nibabel.save(suv.with_array(ct, units="HU").to_nifti(), work / "ct.nii")
             except Exception as error:  # noqa: BLE001 - a bad CT leaves the PET viewable; said in meta
                 log.warning("%s: CT not shown: %s", scan.scan_id, error)
@@ -231,9 +239,12 @@ class Prefetcher:
 def _import_readers() -> None:
     import matplotlib  # noqa: F401
     import nibabel  # noqa: F401
+    import scipy.ndimage  # noqa: F401
     import SimpleITK  # noqa: F401
 
     import immunopet.dicom.pet  # noqa: F401
     import immunopet.report.imaging  # noqa: F401
     import immunopet.report.projection  # noqa: F401
     import immunopet.study.masks  # noqa: F401
+    import immunopet.voi.labelmap  # noqa: F401
+    import immunopet.voi.nifti_masks  # noqa: F401
