@@ -45,6 +45,8 @@ class ViewerServer:
         niivue_module()  # fail now, with the install hint, not on the first page load
         self.token = secrets.token_urlsafe(24)
         self.app = create_app(ViewCatalog(study_dir, db_url=db_url), token=self.token)
+        # the readers' imports (about 1 s) are done before the URL is given, not in the first scan's view
+        self.app.state.prefetch.wait_warm(timeout=60)
         self.socket = _socket(port)
         self.port = self.socket.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")

@@ -210,6 +210,12 @@ class Prefetcher:
     def warm_up(self) -> None:
         self.futures.append(self.pool.submit(_import_readers))
 
+    def wait_warm(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` s) until :meth:`warm_up` has imported the readers."""
+        from concurrent.futures import wait
+
+        wait(self.futures[:1], timeout=timeout)
+
     def patient(self, scans: list[ScanEntry]) -> None:
         for scan in scans:
             if scan.scan_id not in self.queued and scan.status == "done":
