@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from immunopet.dicom.privacy import DATE_KEYS, UID_KEYS, input_roots, redact
@@ -64,3 +64,24 @@ def test_date_times_without_colons_are_masked_whole():
 
     for text in ("scan 2017-01-09T101200 failed", "scan 2017-01-09 10:12:00.5 failed", "scan 20170109101200 failed"):
         assert scrub_text(text, []) == "scan <date> failed", text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="abcXYZ019_.-", min_size=1, max_size=8), st.sampled_from(["", "/", "/x/y.dcm"]))
+def test_a_neighbouring_folder_is_neither_cut_nor_taken_for_the_input(suffix, rest):
+    from immunopet.dicom.privacy import scrub_text
+
+    assume(suffix != ".")  # "ROOT." at a sentence's end is the input folder itself
+    neighbour = f"{ROOT}{suffix}{rest}"
+    assert scrub_text(f"read {neighbour}", [ROOT]) == f"read {neighbour}"
+
+
+def test_the_input_folder_is_found_as_a_whole_path_component():
+    from immunopet.dicom.privacy import scrub_text
+
+    assert scrub_text(f"{ROOT}/pet/IM1: bad", [ROOT]) == "<input>/pet/IM1: bad"
+    assert scrub_text(f"in '{ROOT}'.", [ROOT]) == "in '<input>'."
+    assert scrub_text(f"see {ROOT}.", [ROOT]) == "see <input>."
+    assert scrub_text(f"file://{ROOT}/a", [ROOT]) == "file://<input>/a"
+    assert scrub_text(f"{ROOT}-old/pet and {ROOT}/pet", [ROOT]) == f"{ROOT}-old/pet and <input>/pet"
+    assert scrub_text(f"/mnt{ROOT}/pet", [ROOT]) == f"/mnt{ROOT}/pet"

@@ -33,6 +33,12 @@ def test_paths_become_relative_and_uids_are_masked(redactor):
     assert red.text(None) is None
 
 
+def test_a_neighbouring_folder_keeps_its_whole_name(redactor):
+    red, root = redactor
+    text = f"{root}-old/pet/1.dcm and {root}2 beside {root} and {root.parent}/pacs-copy/x"
+    assert red.text(text) == f"{root}-old/pet/1.dcm and {root}2 beside . and {root.parent}/pacs-copy/x"
+
+
 def test_an_audit_keeps_hours_after_injection_and_drops_uids(redactor):
     red, root = redactor
     injection = datetime(2017, 1, 9, 8, 0)

@@ -9,7 +9,6 @@ and the folder the user named is written ``<input>``. ``--include-identifiers``
 from __future__ import annotations
 
 import math
-
 import os
 import re
 from datetime import datetime
@@ -49,11 +48,30 @@ def hours_after_injection(inputs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: a folder name only where a whole path component ends: before "/", the end, a character that cannot
+#: be part of a file name in text (space, quote, comma...) or a sentence's full stop
+_FOLDER_END = r"(?=/|$|[^\w.\-]|\.(?![\w.\-]))"
+
+
+def replace_folder(text: str, folder: str, *, inside: str, itself: str) -> str:
+    """``text`` with paths under ``folder`` starting ``inside`` and ``folder`` itself written ``itself``.
+
+    Only whole path components match: ``/data/study`` is not found in ``/data/study-old`` or
+    ``/mnt/data/study``, so a neighbouring folder's name is never cut in two.
+    """
+    folder = folder.rstrip("/")
+    if not folder:
+        return text
+    start = r"(?<![\w.\-])" + re.escape(folder)
+    text = re.sub(start + "/", lambda _: inside, text)
+    return re.sub(start + _FOLDER_END, lambda _: itself, text)
+
+
 def scrub_text(text: str, roots: list[str]) -> str:
     """``text`` with the named folders written ``<input>`` and dates removed."""
     for root in sorted(roots, key=len, reverse=True):
         if root:
-            text = text.replace(root, PLACEHOLDER)
+            text = replace_folder(text, root, inside=PLACEHOLDER + "/", itself=PLACEHOLDER)
     return _DATE_TEXT.sub("<date>", text)
 
 

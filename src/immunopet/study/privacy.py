@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from immunopet.dicom.privacy import parse_datetime as _parse
-from immunopet.dicom.privacy import scrub_text
+from immunopet.dicom.privacy import replace_folder, scrub_text
 from immunopet.study.paths import PathPolicy
 
 #: Audit keys holding a date-time (value, or ``{"value": ...}`` entry).
@@ -43,16 +43,18 @@ class Redactor:
     """Removes identifying detail from stored text and SUV audits (see module docstring)."""
 
     def __init__(self, policy: PathPolicy) -> None:
-        self.prefixes = [(f"{policy.root}/", ""), (str(policy.root), ".")]
+        #: (folder, written for paths inside it, written for the folder itself), longest folder first
+        self.folders = [(str(policy.root), "", ".")]
         for number, folder in enumerate(policy.allowed or (), start=1):
-            self.prefixes.insert(0, (f"{folder}/", f"<outside folder {number}>/"))
+            self.folders.append((str(folder), f"<outside folder {number}>/", f"<outside folder {number}>"))
+        self.folders.sort(key=lambda entry: len(entry[0]), reverse=True)
 
     def text(self, value: str | None) -> str | None:
         """Free text with study paths made relative and dates and UIDs masked."""
         if value is None:
             return None
-        for prefix, replacement in self.prefixes:
-            value = value.replace(prefix, replacement)
+        for folder, inside, itself in self.folders:
+            value = replace_folder(value, folder, inside=inside, itself=itself)
         return scrub_text(_UID.sub("<UID>", value), [])  # dates as in inspect/convert (DICOM DA/DT too)
 
     def audit(self, audit: dict[str, Any] | None) -> dict[str, Any] | None:
