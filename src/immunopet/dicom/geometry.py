@@ -64,27 +64,42 @@ class Grid:
 
 
 def _check_same(frames: list[Frame]) -> None:
+    """Refuse, naming the first differing slice, frames of mixed orientation, matrix or pixel spacing."""
     first = frames[0]
-    for frame in frames[1:]:
-        if not np.allclose(frame.orientation, first.orientation, atol=ORIENTATION_ATOL):
-            raise GeometryError(
-                f"mixed slice orientations: {np.round(frame.orientation, 4).tolist()} here, "
-                f"{np.round(first.orientation, 4).tolist()} in {first.where}",
-                file=frame.where, attribute=IOP,
-                fix="load the slices of one orientation only (e.g. pick the series with --series)",
-            )
-        if (frame.rows, frame.columns) != (first.rows, first.columns):
-            raise GeometryError(
-                f"matrix {frame.rows}x{frame.columns} differs from {first.rows}x{first.columns} "
-                f"in {first.where}", file=frame.where, attribute="Rows/Columns (0028,0010/0011)",
-                fix="load the slices of one reconstruction only",
-            )
-        if not np.allclose(frame.pixel_spacing, first.pixel_spacing, rtol=1e-4, atol=1e-4):
-            raise GeometryError(
-                f"pixel spacing {frame.pixel_spacing} differs from {first.pixel_spacing} in "
-                f"{first.where}", file=frame.where, attribute=PIXEL_SPACING,
-                fix="load the slices of one reconstruction only",
-            )
+    orientation = np.array([f.orientation for f in frames], dtype=float)
+    spacing = np.array([f.pixel_spacing for f in frames], dtype=float)
+    sizes = np.array([(f.rows, f.columns) for f in frames])
+    # the tests of np.allclose (|a - b| <= atol + rtol |b|), for all frames at once
+    differs = (
+        ~np.all(np.abs(orientation - orientation[0]) <= ORIENTATION_ATOL + 1e-5 * np.abs(orientation[0]), axis=1)
+        | ~np.all(np.abs(spacing - spacing[0]) <= 1e-4 + 1e-4 * np.abs(spacing[0]), axis=1)
+        | np.any(sizes != sizes[0], axis=1)
+    )
+    differs[0] = False
+    for index in np.flatnonzero(differs):  # the first one raises (the same test as np.allclose)
+        _check_frame(frames[int(index)], first)
+
+
+def _check_frame(frame: Frame, first: Frame) -> None:
+    if not np.allclose(frame.orientation, first.orientation, atol=ORIENTATION_ATOL):
+        raise GeometryError(
+            f"mixed slice orientations: {np.round(frame.orientation, 4).tolist()} here, "
+            f"{np.round(first.orientation, 4).tolist()} in {first.where}",
+            file=frame.where, attribute=IOP,
+            fix="load the slices of one orientation only (e.g. pick the series with --series)",
+        )
+    if (frame.rows, frame.columns) != (first.rows, first.columns):
+        raise GeometryError(
+            f"matrix {frame.rows}x{frame.columns} differs from {first.rows}x{first.columns} "
+            f"in {first.where}", file=frame.where, attribute="Rows/Columns (0028,0010/0011)",
+            fix="load the slices of one reconstruction only",
+        )
+    if not np.allclose(frame.pixel_spacing, first.pixel_spacing, rtol=1e-4, atol=1e-4):
+        raise GeometryError(
+            f"pixel spacing {frame.pixel_spacing} differs from {first.pixel_spacing} in "
+            f"{first.where}", file=frame.where, attribute=PIXEL_SPACING,
+            fix="load the slices of one reconstruction only",
+        )
 
 
 def _single_slice_step(frame: Frame, normal: np.ndarray, warnings: list[str]) -> np.ndarray:

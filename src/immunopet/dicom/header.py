@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag, Tag
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,12 @@ def value_of(ds: Dataset, keyword: str) -> Any:
     return element
 
 
+@lru_cache(maxsize=512)
+def _tag(keyword: str) -> BaseTag:
+    """The tag of ``keyword``, looked up once (pydicom looks a keyword up on every access)."""
+    return Tag(keyword)
+
+
 def raw_text(ds: Dataset | None, keyword: str) -> str | None:
     """An ASCII-valued attribute (DS, IS, DA, TM, DT, CS) as text, without pydicom's conversion.
 
@@ -56,7 +64,7 @@ def raw_text(ds: Dataset | None, keyword: str) -> str | None:
     """
     if ds is None:
         return None
-    element = ds.get_item(keyword)
+    element = ds.get_item(_tag(keyword))
     if element is None:
         return None
     value = element.value

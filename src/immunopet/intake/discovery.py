@@ -66,6 +66,8 @@ def discover_export(root: str | os.PathLike[str], *, workers: int | None = None)
     chunks = split_folders(path, 4 * n)
     if len(chunks) < 2:
         return scan(path)
+    # largest folders first, so no worker is left with a big one at the end (longest processing time first)
+    chunks.sort(key=lambda chunk: _count_files(chunk, 10**9), reverse=True)
     with ProcessPoolExecutor(max_workers=n) as pool:
         found = list(pool.map(scan, chunks))
     return merge(found)

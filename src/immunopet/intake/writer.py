@@ -104,8 +104,10 @@ def ct_folder(files: list[Path], study_dir: Path, scan_id: str) -> str:
         shutil.rmtree(links)
     links.mkdir(parents=True)
     target = links.resolve()
+    real_parents: dict[Path, str] = {}  # each folder resolved once, not each of its files
     for n, file in enumerate(sorted(files)):
-        (links / f"{n:05d}_{file.name}").symlink_to(os.path.relpath(file.resolve(), target))
+        parent = real_parents.setdefault(file.parent, str(file.parent.resolve()))
+        (links / f"{n:05d}_{file.name}").symlink_to(os.path.relpath(os.path.join(parent, file.name), target))
     return study_path(links, study_dir)
 
 
