@@ -38,13 +38,39 @@ class InitSummary:
 
 
 def _study_config(study_dir: Path, name: str | None, nuclide: str, days: Sequence[float], tracer: str,
-                  export: Path) -> dict:
+                  export: Path, recon: str | None) -> dict:
     config = {"name": name or study_dir.resolve().name, "tracer": tracer, "nuclide": nuclide, "suv_type": "bw",
               "outcome_day": float(max(days))}
+    if recon:
+        config["reconstruction"] = recon
     root, source = study_dir.resolve(), export.resolve()
     if not source.is_relative_to(root):  # the user named this export: the study may read it (docs/init.md)
         config["allow_outside_paths"] = [str(source)]
     return config
+
+
+def reconstruction_preference(study_dir: Path, recon: str | None) -> str | None:
+    """``--recon`` if given, else ``reconstruction`` in the study's study.yaml (a re-run), else None."""
+    import yaml
+
+    path = study_dir / "study.yaml"
+    stored = None
+    if path.is_file():
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as bad:
+            raise ImmunoPETError(f"study.yaml cannot be read ({type(bad).__name__})", file=path,
+                                 fix="repair it, or run init with --force to write it anew") from None
+        stored = data.get("reconstruction") if isinstance(data, dict) else None
+        if stored is not None and (not isinstance(stored, str) or not stored.strip()):
+            raise ImmunoPETError(f"reconstruction must be text (part of a series description), not {stored!r}",
+                                 file=path, attribute="reconstruction", fix="e.g. reconstruction: EARL")
+    if recon is not None and recon.strip():
+        if stored is not None and stored.strip().lower() != recon.strip().lower():
+            log.warning("--recon %r is used for this run; study.yaml keeps reconstruction %r (edit it, or --force)",
+                        recon.strip(), stored.strip())
+        return recon.strip()
+    return stored.strip() if stored else None
 
 
 def init_study(study_dir: str | os.PathLike[str], dicom_dir: str | os.PathLike[str], *,
@@ -66,7 +92,8 @@ def init_study(study_dir: str | os.PathLike[str], dicom_dir: str | os.PathLike[s
     name
         ``name`` in study.yaml (default: the folder's name).
     recon
-        Reconstruction preference: text in SeriesDescription or ReconstructionMethod.
+        Reconstruction preference: text in SeriesDescription or ReconstructionMethod (default: the
+        ``reconstruction`` of an existing study.yaml); written to a new study.yaml.
     tolerance
         Half-width (days) of each scheduled day's window.
     force
@@ -88,6 +115,7 @@ def init_study(study_dir: str | os.PathLike[str], dicom_dir: str | os.PathLike[s
     if not tolerance > 0:  # NaN too
         raise ImmunoPETError(f"the day tolerance must be positive, got {tolerance}", attribute="--tolerance",
                              fix="give e.g. --tolerance 0.5 (days)")
+    recon = reconstruction_preference(study, recon)
     found = discover_export(export, workers=workers)
     if not found.series:
         raise ImmunoPETError(f"no DICOM series below the folder ({len(found.unreadable)} file(s) unreadable)",
@@ -97,6 +125,6 @@ def init_study(study_dir: str | os.PathLike[str], dicom_dir: str | os.PathLike[s
                       known=known_pseudonyms(study))
     tracers = [s.pet.radiopharmaceutical for s in plan.scans if s.pet.radiopharmaceutical]
     tracer = max(set(tracers), key=tracers.count) if tracers else ""
-    written = write_study(plan, study, config=_study_config(study, name, get_nuclide(nuclide).name, days, tracer, export),
-                          force=force)
+    config = _study_config(study, name, get_nuclide(nuclide).name, days, tracer, export, recon)
+    written = write_study(plan, study, config=config, force=force)
     return InitSummary(study, plan, written, found.unreadable, tuple(days))

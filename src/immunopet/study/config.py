@@ -50,6 +50,9 @@ class StudyConfig(BaseModel):
     #: ``false`` (default): every path must resolve inside the study folder; ``true``: anywhere; a
     #: list of folders (absolute, or relative to the study folder): inside the study or those.
     allow_outside_paths: bool | list[str] = False
+    #: the PET reconstruction ``immunopet init`` prefers when a time point has several (case-insensitive
+    #: text in SeriesDescription or ReconstructionMethod); ``init --recon`` gives it on the command line
+    reconstruction: str | None = Field(None, min_length=1, max_length=TEXT_LENGTH)
 
     @field_validator("allow_outside_paths")
     @classmethod
