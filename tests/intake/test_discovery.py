@@ -66,3 +66,21 @@ def test_parallel_discovery_equals_one_scan(tmp_path, monkeypatch):
     _slice(root / "C" / "one", "1.2.9.3", 0)
     monkeypatch.setattr(discovery, "PARALLEL_MIN_FILES", 1)
     assert _summary(discovery.discover_export(root, workers=2)) == _summary(scan(root))
+
+
+def test_parallel_discovery_with_progress_counts_every_folder(tmp_path, monkeypatch, capsys):
+    import logging
+
+    from immunopet.logging_setup import console
+
+    root = tmp_path / "export"
+    _straddling_export(root)
+    _slice(root / "C" / "one", "1.2.9.3", 0)
+    monkeypatch.setattr(discovery, "PARALLEL_MIN_FILES", 1)
+    logging.getLogger("immunopet").setLevel(logging.INFO)
+    with console.capture() as shown:
+        found = discovery.discover_export(root, workers=2, progress=True)
+    assert _summary(found) == _summary(scan(root))
+    files = sum(1 for f in root.rglob("*") if f.is_file())
+    assert f"reading headers ({files} of {files} files)" in shown.get()
+    assert "3/3" in shown.get()  # folders A, B and C

@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
 
             dicom = retrieve_from_dicomweb(pacs, study_dir / "dicom", patients=patient or None)
         summary = init_study(study_dir, dicom, days=schedule, nuclide=nuclide, name=name, recon=recon,
-                             tolerance=tolerance, force=force, workers=workers)
+                             tolerance=tolerance, force=force, workers=workers, progress=True)
         print_summary(summary)
         if as_json:
             typer.echo(json.dumps({"patients": len(summary.plan.entries), "scans": len(summary.plan.scans),

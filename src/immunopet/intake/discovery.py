@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from immunopet.dicom.discover import Discovery, SeriesInfo, scan
 from immunopet.errors import ImmunoPETError
+from immunopet.logging_setup import progress_bar
 
 #: Below this many files one process is faster than starting a pool.
 PARALLEL_MIN_FILES = 2000
@@ -52,10 +53,11 @@ def _count_files(root: Path, limit: int) -> int:
     return count
 
 
-def discover_export(root: str | os.PathLike[str], *, workers: int | None = None) -> Discovery:
+def discover_export(root: str | os.PathLike[str], *, workers: int | None = None, progress: bool = False) -> Discovery:
     """Every series below ``root`` (header-only), scanned in ``workers`` processes.
 
-    ``workers`` defaults to the number of CPUs; small exports are scanned in this process.
+    ``workers`` defaults to the number of CPUs; small exports are scanned in this process. With
+    ``progress`` a bar counts the folders (and files) read.
     """
     path = Path(root)
     if not path.exists():
@@ -66,11 +68,17 @@ def discover_export(root: str | os.PathLike[str], *, workers: int | None = None)
     chunks = split_folders(path, 4 * n)
     if len(chunks) < 2:
         return scan(path)
+    sizes = {chunk: _count_files(chunk, 10**9) for chunk in chunks}
     # largest folders first, so no worker is left with a big one at the end (longest processing time first)
-    chunks.sort(key=lambda chunk: _count_files(chunk, 10**9), reverse=True)
-    with ProcessPoolExecutor(max_workers=n) as pool:
-        found = list(pool.map(scan, chunks))
-    return merge(found)
+    chunks.sort(key=sizes.__getitem__, reverse=True)
+    found: dict[Path, Discovery] = {}
+    with ProcessPoolExecutor(max_workers=n) as pool, \
+            progress_bar(len(chunks), enabled=progress, label="reading headers") as advance:
+        running = {pool.submit(scan, chunk): chunk for chunk in chunks}
+        for done in as_completed(running):
+            found[running[done]] = done.result()
+            advance(f"reading headers ({sum(sizes[c] for c in found)} of {sum(sizes.values())} files)")
+    return merge([found[chunk] for chunk in chunks])
 
 
 def merge(parts: list[Discovery]) -> Discovery:

@@ -76,7 +76,7 @@ def reconstruction_preference(study_dir: Path, recon: str | None) -> str | None:
 def init_study(study_dir: str | os.PathLike[str], dicom_dir: str | os.PathLike[str], *,
                days: Sequence[float] = DEFAULT_DAYS, nuclide: str = "Zr-89", name: str | None = None,
                recon: str | None = None, tolerance: float = DEFAULT_TOLERANCE_DAYS, force: bool = False,
-               workers: int | None = None) -> InitSummary:
+               workers: int | None = None, progress: bool = False) -> InitSummary:
     """Discover every series below ``dicom_dir`` and write the study folder ``study_dir``.
 
     Parameters
@@ -100,6 +100,8 @@ def init_study(study_dir: str | os.PathLike[str], dicom_dir: str | os.PathLike[s
         Rewrite study.yaml and the tables from the export (user edits are lost).
     workers
         Processes for the header scan (default: all CPUs).
+    progress
+        Show a progress bar while the headers are read.
     """
     from immunopet.intake.discovery import discover_export
     from immunopet.intake.headers import read_series_header
@@ -116,7 +118,7 @@ def init_study(study_dir: str | os.PathLike[str], dicom_dir: str | os.PathLike[s
         raise ImmunoPETError(f"the day tolerance must be positive, got {tolerance}", attribute="--tolerance",
                              fix="give e.g. --tolerance 0.5 (days)")
     recon = reconstruction_preference(study, recon)
-    found = discover_export(export, workers=workers)
+    found = discover_export(export, workers=workers, progress=progress)
     if not found.series:
         raise ImmunoPETError(f"no DICOM series below the folder ({len(found.unreadable)} file(s) unreadable)",
                              file=export, fix="give the folder the export was written to")
