@@ -97,9 +97,11 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
     if constant:
         notes.warn(analysis, f"covariate(s) without variation: {', '.join(constant)}; no Cox model")
         return not_run("Cox proportional hazards", inputs=inputs, n=n, reason="covariate without variation", **base)
-    if events < min_events_per_covariate * len(covariates):
+    few_events = events < min_events_per_covariate * len(covariates)
+    if few_events:
         notes.warn(analysis, f"{events} events for {len(covariates)} covariate(s) (< {min_events_per_covariate} "
                              "per covariate): the hazard ratio is imprecise and may be biased")
+        base["firth"] = _firth_beside(data, covariates, strata, ci_level, notes, analysis)
     fitter = CoxPHFitter(alpha=1.0 - ci_level)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
@@ -133,6 +135,25 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
                 p_value=first["p_value"], method="lifelines CoxPHFitter (Efron ties)"
                 + (f", stratified by {', '.join(strata)}" if strata else "") + "; Wald p, likelihood-ratio p beside it",
                 coefficients=clean(rows), **checks, **base)
+
+
+def _firth_beside(data: pd.DataFrame, covariates: list[str], strata: list[str], ci_level: float, notes: Notes,
+                  analysis: str) -> dict | None:
+    """The Firth-penalised Cox model of the same data (few events), with a note saying what it gave."""
+    if strata:
+        notes.warn(analysis, "Firth-penalised Cox is not fitted for a stratified model (firthmodels has no strata); "
+                             "see the unstratified model's Firth estimate")
+        return None
+    from immunopet.analysis.firth_cox import firth_cox
+
+    firth = firth_cox(data, covariates, ci_level=ci_level)
+    if "error" in firth:
+        notes.warn(analysis, f"Firth-penalised Cox not fitted ({firth['error']})")
+    else:
+        notes.warn(analysis, f"Firth-penalised Cox (Heinze & Schemper 2001): hazard ratio {firth['hazard_ratio']:.3g} "
+                             f"({firth['ci_low']:.3g}-{firth['ci_high']:.3g}), penalised likelihood-ratio p "
+                             f"{firth['p_value']:.3g}")
+    return clean(firth)
 
 
 def model_checks(fitter: CoxPHFitter, data: pd.DataFrame, *, covariates: list[str], strata: list[str], n_boot: int,
