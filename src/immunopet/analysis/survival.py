@@ -138,13 +138,13 @@ def cox_fit(table: pd.DataFrame, *, endpoint: str, covariates: Sequence[str], lo
 
 
 def _firth_beside(data: pd.DataFrame, covariates: list[str], strata: list[str], ci_level: float, notes: Notes,
-                  analysis: str) -> dict | None:
+                  analysis: str) -> dict:
     """The Firth-penalised Cox model of the same data (few events), with a note saying what it gave."""
-    if strata:
-        notes.warn(analysis, "Firth-penalised Cox is not fitted for a stratified model (firthmodels has no strata); "
-                             "see the unstratified model's Firth estimate")
-        return None
-    from immunopet.analysis.firth_cox import firth_cox
+    from immunopet.analysis.firth_cox import METHOD, firth_cox
+
+    if strata:  # said in the record only: the unstratified model beside it has its Firth estimate
+        return {"error": "not fitted for a stratified model (firthmodels has no strata); see the unstratified "
+                         "model's Firth estimate", "method": METHOD}
 
     firth = firth_cox(data, covariates, ci_level=ci_level)
     if "error" in firth:
