@@ -10,10 +10,13 @@ from immunopet.errors import ImmunoPETError
 DEFAULT_DAYS = (0.04, 2.0, 4.0, 7.0)
 #: Default half-width (days) of the window around each scheduled day.
 DEFAULT_TOLERANCE_DAYS = 0.5
+#: Scheduled days closer than this (days; 14.4 min) are one scan time, not two.
+MIN_GAP_DAYS = 0.01
 
 
 def parse_days(text: str) -> tuple[float, ...]:
-    """``"0.04,2,4,7"`` -> ``(0.04, 2.0, 4.0, 7.0)``; distinct, finite, not negative, sorted."""
+    """``"0.04,2,4,7"`` -> ``(0.04, 2.0, 4.0, 7.0)``; finite, not negative, sorted, at least
+    :data:`MIN_GAP_DAYS` apart."""
     try:
         values = sorted(float(part) for part in text.split(",") if part.strip())
     except ValueError as error:
@@ -23,6 +26,11 @@ def parse_days(text: str) -> tuple[float, ...]:
     if not values or not finite or values[0] < 0 or len(set(values)) != len(values):
         raise ImmunoPETError(f"scan days must be distinct, finite and not negative, got {text!r}", attribute="--days",
                              fix="give days after injection such as 0.04,2,4,7 (0.04 d = 1 h)")
+    close = [(a, b) for a, b in zip(values, values[1:]) if b - a < MIN_GAP_DAYS]
+    if close:
+        a, b = close[0]
+        raise ImmunoPETError(f"scan days {a:g} and {b:g} are less than {MIN_GAP_DAYS:g} d ({MIN_GAP_DAYS * 1440:g} min) "
+                             "apart: one scan time, not two", attribute="--days", fix="give each scan time once")
     return tuple(values)
 
 
