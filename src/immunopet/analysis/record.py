@@ -11,40 +11,13 @@ A *stat record* is a flat JSON-able dict with the same keys for every test or mo
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from immunopet.jsonable import jsonable as clean  # stat records are plain JSON (callers import clean from here)
 
 log = logging.getLogger("immunopet.analysis")
-
-
-def clean(value: Any) -> Any:
-    """``value`` as plain JSON types: NaN/inf -> ``None``, numpy scalars -> Python, recursively."""
-    if isinstance(value, dict):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [clean(v) for v in value.tolist()]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if value is None or isinstance(value, (int, str)):
-        return value
-    try:  # pandas NA / NaT
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
 
 
 def stat(test: str, *, inputs: str, n: int, estimate: float | None = None, estimate_label: str | None = None,

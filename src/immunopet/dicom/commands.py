@@ -126,12 +126,14 @@ def inspect(
             "series": [dict(s.as_dict(), suv=pet.get(s.series_uid)) for s in found.series],
             "unreadable": [{"file": f, "reason": r} for f, r in found.unreadable],
         }
-        payload = json.loads(json.dumps(payload, default=str))
+        from immunopet.jsonable import jsonable
+
+        payload = jsonable(json.loads(json.dumps(payload, default=str)))  # NaN -> null also with identifiers
         if not include_identifiers:
             from immunopet.dicom.privacy import input_roots, redact
 
             payload = redact(payload, input_roots(path))
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(json.dumps(payload, indent=2, allow_nan=False))
     else:
         _print_listing(found, pet)
 

@@ -73,7 +73,9 @@ def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str,
     }
     if sidecar:
         record.update(sidecar)
-    record = json.loads(json.dumps(record, default=str))
+    from immunopet.jsonable import jsonable
+
+    record = jsonable(json.loads(json.dumps(record, default=str)))  # NaN -> null also with identifiers
     if not include_identifiers:
         from immunopet.dicom.privacy import input_roots, redact
 

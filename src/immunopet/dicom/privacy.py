@@ -8,7 +8,6 @@ and the folder the user named is written ``<input>``. ``--include-identifiers``
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from datetime import datetime
@@ -103,9 +102,9 @@ def redact(payload: Any, roots: list[str]) -> Any:
         return None
     if isinstance(payload, str):
         return scrub_text(payload, roots)
-    if isinstance(payload, float) and not math.isfinite(payload):
-        return None  # strict JSON has no NaN or infinity: written as null
-    return payload
+    from immunopet.jsonable import jsonable
+
+    return jsonable(payload)  # strict JSON: NaN and infinities as null
 
 
 def _reference_hours(audit: dict[str, Any]) -> float | None:

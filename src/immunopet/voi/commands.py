@@ -71,7 +71,9 @@ def register(app: typer.Typer) -> None:
         for note in table.attrs.get("notes", []):
             console.print(f"[yellow]note:[/] {safe_markup(note)}")
         if as_json:
-            records = [{k: _json_value(v) for k, v in r.items()} for r in table.to_dict(orient="records")]
+            from immunopet.jsonable import jsonable
+
+            records = jsonable(table.to_dict(orient="records"))
             typer.echo(json.dumps(records, indent=2, allow_nan=False))  # strict JSON: no NaN/Infinity
         elif as_csv:
             typer.echo(table.to_csv(index=False), nl=False)
@@ -82,17 +84,6 @@ def register(app: typer.Typer) -> None:
             console.print(f"[bold red]failed:[/] {safe_markup(error)}", highlight=False)
         if errors:
             raise typer.Exit(1)
-
-
-def _json_value(value):
-    """A table cell as strict JSON: numpy numbers as Python numbers, NaN and infinities as null."""
-    import math
-
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _print_table(table) -> None:
