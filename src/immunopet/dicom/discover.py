@@ -15,19 +15,18 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.tag import BaseTag, Tag
 
 from immunopet.dicom.files import walk_files
 from immunopet.dicom.frames import frames_of
 from immunopet.dicom.geometry import build_grid
-from immunopet.dicom.header import date_time_of, parse_da
+from immunopet.dicom.header import date_time_of, parse_da, tag_of
 from immunopet.errors import ImmunoPETError
 
 T = TypeVar("T")
@@ -103,18 +102,13 @@ class Discovery:
     unreadable: list[tuple[str, str]]
 
 
-@lru_cache(maxsize=8)
-def _tag_numbers(keywords: tuple[str, ...]) -> list[BaseTag]:
-    """The tags of ``keywords``, looked up once (pydicom would look each keyword up for every file)."""
-    return [Tag(keyword) for keyword in keywords]
-
-
 def read_header(file: Path, tags: list[str] | None = None, *, complete: bool = False) -> Dataset:
     """Header of one file (no pixel data); raises ``InvalidDicomError``/``OSError`` if unreadable.
 
     Only ``tags`` (default :data:`HEADER_TAGS`) are parsed, or every attribute if ``complete``.
     """
-    specific = None if complete else _tag_numbers(tuple(tags or HEADER_TAGS))
+    # tag numbers, not keywords: pydicom would look each keyword up again for every file
+    specific = None if complete else [tag_of(keyword) for keyword in tags or HEADER_TAGS]
     try:
         return pydicom.dcmread(file, stop_before_pixels=True, specific_tags=specific)
     except InvalidDicomError:

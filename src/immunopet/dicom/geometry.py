@@ -69,14 +69,10 @@ def _check_same(frames: list[Frame]) -> None:
     orientation = np.array([f.orientation for f in frames], dtype=float)
     spacing = np.array([f.pixel_spacing for f in frames], dtype=float)
     sizes = np.array([(f.rows, f.columns) for f in frames])
-    # the tests of np.allclose (|a - b| <= atol + rtol |b|), for all frames at once
-    differs = (
-        ~np.all(np.abs(orientation - orientation[0]) <= ORIENTATION_ATOL + 1e-5 * np.abs(orientation[0]), axis=1)
-        | ~np.all(np.abs(spacing - spacing[0]) <= 1e-4 + 1e-4 * np.abs(spacing[0]), axis=1)
-        | np.any(sizes != sizes[0], axis=1)
-    )
-    differs[0] = False
-    for index in np.flatnonzero(differs):  # the first one raises (the same test as np.allclose)
+    # _check_frame's tests for all frames at once (np.isclose row by row is np.allclose per frame)
+    same = (np.isclose(orientation, orientation[0], atol=ORIENTATION_ATOL).all(axis=1)
+            & np.isclose(spacing, spacing[0], rtol=1e-4, atol=1e-4).all(axis=1) & (sizes == sizes[0]).all(axis=1))
+    for index in np.flatnonzero(~same[1:]) + 1:  # the first differing frame raises, naming itself
         _check_frame(frames[int(index)], first)
 
 

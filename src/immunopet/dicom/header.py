@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydicom.datadict import tag_for_keyword
@@ -51,7 +51,7 @@ def value_of(ds: Dataset, keyword: str) -> Any:
 
 
 @lru_cache(maxsize=512)
-def _tag(keyword: str) -> BaseTag:
+def tag_of(keyword: str) -> BaseTag:
     """The tag of ``keyword``, looked up once (pydicom looks a keyword up on every access)."""
     return Tag(keyword)
 
@@ -64,7 +64,7 @@ def raw_text(ds: Dataset | None, keyword: str) -> str | None:
     """
     if ds is None:
         return None
-    element = ds.get_item(_tag(keyword))
+    element = ds.get_item(tag_of(keyword))
     if element is None:
         return None
     value = element.value
