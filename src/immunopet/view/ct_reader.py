@@ -18,7 +18,11 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-def _import_readers() -> None:
+def _start_helper(viewer_pid: int) -> None:
+    """The helper's initializer: die with the viewer (as every pool worker does), import the reader."""
+    from immunopet.watchdog import watch_parent
+
+    watch_parent(viewer_pid)
     import immunopet.dicom.volume  # noqa: F401
 
 
@@ -43,17 +47,18 @@ class CTReader:
                 return None
             if self._pool is None:
                 import multiprocessing
+                import os
                 from concurrent.futures import ProcessPoolExecutor
 
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_import_readers)
+                                                 initializer=_start_helper, initargs=(os.getpid(),))
             return self._pool
 
     def warm_up(self) -> None:
         """Start the helper now, so the first scan does not wait for its start-up."""
         pool = self._started()
         if pool is not None:
-            pool.submit(_import_readers)
+            pool.submit(int)  # any task starts the process (and its initializer)
 
     def submit(self, path: str) -> Future | None:
         """The CT at ``path`` being read in the helper, or None when there is no helper (closed)."""

@@ -130,8 +130,9 @@ def hottest_voxels(suv: Image, masks: dict[str, np.ndarray]) -> list[dict[str, A
 def _build(study: Any, scan: ScanEntry, folder: Path, ct_reader: Any = None) -> None:
     import nibabel
 
-    from immunopet.report.imaging import ScanImageJob, ct_image_on_grid, ct_on_grid, load_suv
+    from immunopet.report.imaging import ScanImageJob, ct_image_on_grid, load_suv
     from immunopet.study import build_scan_masks
+    from immunopet.view.ct_reader import read_ct
 
     ct_read = None if scan.ct is None or ct_reader is None else ct_reader.submit(str(scan.ct))
 
@@ -154,10 +155,8 @@ def _build(study: Any, scan: ScanEntry, folder: Path, ct_reader: Any = None) -> 
         nibabel.save(suv.with_array(labels).to_nifti(), work / "labels.nii")
         if scan.ct is not None:
             try:
-                if ct_read is not None:
-                    ct = ct_image_on_grid(ct_reader.result(ct_read, str(scan.ct)), suv).astype(np.float32)
-                else:
-                    ct = ct_on_grid(str(scan.ct), suv).astype(np.float32)
+                image = read_ct(str(scan.ct)) if ct_read is None else ct_reader.result(ct_read, str(scan.ct))
+                ct = ct_image_on_grid(image, suv).astype(np.float32)
                 nibabel.save(suv.with_array(ct, units="HU").to_nifti(), work / "ct.nii")
             except Exception as error:  # noqa: BLE001 - a bad CT leaves the PET viewable; said in meta
                 log.warning("%s: CT not shown: %s", scan.scan_id, error)
@@ -205,18 +204,22 @@ class Prefetcher:
         self.study = study
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immunopet-view-prefetch")
         self.queued: set[str] = set()
-        self.futures: list = []
+        self.futures: list = []  # jobs not yet done, for close(wait_seconds)
+        self._warm = None
 
     def warm_up(self) -> None:
-        self.futures.append(self.pool.submit(_import_readers))
+        self._warm = self.pool.submit(_import_readers)
+        self.futures.append(self._warm)
 
     def wait_warm(self, timeout: float) -> None:
         """Wait (at most ``timeout`` s) until :meth:`warm_up` has imported the readers."""
         from concurrent.futures import wait
 
-        wait(self.futures[:1], timeout=timeout)
+        if self._warm is not None:
+            wait([self._warm], timeout=timeout)
 
     def patient(self, scans: list[ScanEntry]) -> None:
+        self.futures = [f for f in self.futures if not f.done()]
         for scan in scans:
             if scan.scan_id not in self.queued and scan.status == "done":
                 self.queued.add(scan.scan_id)
