@@ -148,3 +148,15 @@ class QualityLimits:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def setting_names() -> tuple[set[str], set[str]]:
+    """The keys study.yaml's ``registration:`` block may hold: RegistrationParams', QualityLimits'."""
+    return {f.name for f in fields(RegistrationParams)}, {f.name for f in fields(QualityLimits)}
+
+
+def split_settings(given: Mapping[str, Any]) -> tuple[RegistrationParams, QualityLimits]:
+    """study.yaml's ``registration:`` block as its two parts (validated; other keys are not looked at)."""
+    params, limits = setting_names()
+    return (RegistrationParams.from_dict({k: v for k, v in given.items() if k in params}),
+            QualityLimits.from_dict({k: v for k, v in given.items() if k in limits}))

@@ -32,9 +32,7 @@ def registration_blocks(study_dir: Path, settings: Mapping[str, Any] | None = No
     """QA blocks (title, note, table) of the study's registrations (none when there are none), and
     the number of registrations that were poor or failed. ``settings``: study.yaml's ``registration``
     block, whose quality limits (if set) are the ones the note states."""
-    from dataclasses import fields
-
-    from immunopet.register.params import QualityLimits
+    from immunopet.register.params import split_settings
     from immunopet.report.html import table_from_frame
 
     frame = registration_table(study_dir)
@@ -43,8 +41,7 @@ def registration_blocks(study_dir: Path, settings: Mapping[str, Any] | None = No
     flagged = frame[frame["verdict"].isin(["poor", "failed"])]
     note = (f"{len(flagged)} of {len(frame)} registrations poor or failed: check them before trusting VOIs drawn "
             "on another day." if len(flagged) else f"All {len(frame)} registrations are within the limits.")
-    names = {f.name for f in fields(QualityLimits)}
-    limits = QualityLimits.from_dict({k: v for k, v in (settings or {}).items() if k in names})
+    limits = split_settings(settings or {})[1]
     note += (f" Poor: body Dice < {limits.min_body_dice:g}, NMI < {limits.min_nmi:g} or landmark error > "
              f"{limits.max_landmark_mm:g} mm (docs/registration.md).")
     return [{"title": "Registration to the reference scan", "note": note,

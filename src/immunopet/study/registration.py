@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,18 +50,16 @@ class RegistrationSummary:
 def _settings(study: Study) -> tuple[dict[str, Any], dict[str, Any]]:
     """RegistrationParams and QualityLimits fields from study.yaml's ``registration:`` block (validated)."""
     from immunopet.errors import RegistrationError, StudyError
-    from immunopet.register.params import QualityLimits, RegistrationParams
+    from immunopet.register.params import setting_names, split_settings
 
     given = dict(study.config.registration)
-    names = {f.name for f in fields(RegistrationParams)}
-    limit_names = {f.name for f in fields(QualityLimits)}
+    names, limit_names = setting_names()
     unknown = sorted(set(given) - names - limit_names)
     if unknown:
         raise StudyError(f"unknown registration setting(s) {unknown}", file=study.root / "study.yaml",
                          attribute="registration", fix=f"use {', '.join(sorted(names | limit_names))}")
     try:
-        params = RegistrationParams.from_dict({k: v for k, v in given.items() if k in names})
-        limits = QualityLimits.from_dict({k: v for k, v in given.items() if k in limit_names})
+        params, limits = split_settings(given)
     except RegistrationError as bad:
         raise StudyError(bad.message, file=study.root / "study.yaml", attribute=bad.attribute, fix=bad.fix) from bad
     return params.as_dict(), limits.as_dict()
