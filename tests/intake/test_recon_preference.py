@@ -6,6 +6,8 @@ import logging
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from immunopet.errors import ImmunoPETError
 from immunopet.intake import init_study
@@ -71,3 +73,23 @@ def test_an_unreadable_study_yaml_is_a_clear_error(pacs_export_small, tmp_path):
     (study / "study.yaml").write_text("name: [unclosed\n")
     with pytest.raises(ImmunoPETError, match="study.yaml cannot be read"):
         init_study(study, pacs_export_small / "export", workers=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.integers(), st.floats(), st.booleans(), st.none(),
+                 st.lists(st.text(max_size=5), max_size=2)),
+       st.one_of(st.none(), st.text(max_size=20)))
+def test_any_stored_value_and_recon_give_text_or_a_clear_error(tmp_path_factory, stored, recon):
+    from immunopet.intake.init import reconstruction_preference
+
+    study = tmp_path_factory.mktemp("recon")
+    (study / "study.yaml").write_text(yaml.safe_dump({"name": "x", "nuclide": "Zr-89", "reconstruction": stored}))
+    try:
+        chosen = reconstruction_preference(study, recon)
+    except ImmunoPETError as refused:
+        assert refused.attribute == "reconstruction" and refused.file == str(study / "study.yaml")
+        assert not (isinstance(stored, str) and stored.strip()) and stored is not None
+        return
+    given = recon.strip() if recon and recon.strip() else None
+    kept = stored.strip() if isinstance(stored, str) and stored.strip() else None
+    assert chosen == (given or kept)

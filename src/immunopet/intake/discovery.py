@@ -72,12 +72,14 @@ def discover_export(root: str | os.PathLike[str], *, workers: int | None = None,
     # largest folders first, so no worker is left with a big one at the end (longest processing time first)
     chunks.sort(key=sizes.__getitem__, reverse=True)
     found: dict[Path, Discovery] = {}
+    total, read = sum(sizes.values()), 0
     with ProcessPoolExecutor(max_workers=n) as pool, \
             progress_bar(len(chunks), enabled=progress, label="reading headers") as advance:
         running = {pool.submit(scan, chunk): chunk for chunk in chunks}
         for done in as_completed(running):
             found[running[done]] = done.result()
-            advance(f"reading headers ({sum(sizes[c] for c in found)} of {sum(sizes.values())} files)")
+            read += sizes[running[done]]
+            advance(f"reading headers ({read} of {total} files)")
     return merge([found[chunk] for chunk in chunks])
 
 
