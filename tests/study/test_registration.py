@@ -17,6 +17,13 @@ def study(tmp_path_factory):
     return simulate_study(tmp_path_factory.mktemp("reg") / "study", patients=1, quick=True, days=(2, 7))
 
 
+@pytest.fixture(scope="module")
+def registered(study):
+    """The study after one registration (so each test also runs alone or on another worker)."""
+    register_study(study)
+    return study
+
+
 def test_register_writes_transforms_records_and_store_rows(study):
     assert main(["register", str(study)]) == 0
     records = json.loads((study / "registration" / "registration.json").read_text())["scans"]
@@ -33,14 +40,16 @@ def test_register_writes_transforms_records_and_store_rows(study):
     assert rows["P01_D2"]["quality"]["landmark_mean_mm"] == pytest.approx(moved["landmark_mean_mm"])
 
 
-def test_unchanged_inputs_reuse_the_transform_and_force_recomputes(study):
+def test_unchanged_inputs_reuse_the_transform_and_force_recomputes(registered):
+    study = registered
     first = register_study(study)
     assert first.computed == [] and first.reused == ["P01_D2"]
     forced = register_study(study, force=True)
     assert forced.computed == ["P01_D2"]
 
 
-def test_the_reference_is_the_outcome_day_and_scan_transform_reads_it(study):
+def test_the_reference_is_the_outcome_day_and_scan_transform_reads_it(registered):
+    study = registered
     from immunopet.study import load_study
 
     loaded = load_study(study)
