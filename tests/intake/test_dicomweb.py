@@ -34,6 +34,7 @@ def _without(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def test_init_from_dicomweb_gives_the_tables_of_the_folder_path(orthanc, pacs_export_small, init_of, tmp_path):
     folder_study = init_of(pacs_export_small).study_dir
+    orthanc.empty()  # other tests of this session (export --push) store their own studies in it
     uploaded = orthanc.run([sys.executable, "-c", UPLOAD, str(pacs_export_small / "export"), orthanc.http_url])
     assert uploaded.returncode == 0, uploaded.stderr[-2000:]
     assert int(uploaded.stdout) == sum(len(n) for _, _, n in os.walk(pacs_export_small / "export"))

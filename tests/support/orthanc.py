@@ -51,6 +51,11 @@ class OrthancServer:
             **kwargs,
         )
 
+    def empty(self) -> None:
+        """Delete every patient, so a test sees only what it stores (the server is shared by the session)."""
+        for patient in self.rest("/patients") or []:
+            self.rest(f"/patients/{patient}", method="DELETE")
+
     def rest(self, path: str, *, method: str = "GET", data: bytes | None = None) -> object:
         """Orthanc's REST API, called from inside the namespace; the JSON answer."""
         code = (
