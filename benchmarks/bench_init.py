@@ -13,7 +13,7 @@ Printed: the median wall time and CPU time (the process and its workers) of each
 and the ratios init / pydicom and init / dcm2niix. The goal for the demo export (22 patients x 4
 days, about 40,000 files) is under 30 s on 2 cores. Nothing here asserts a time.
 
-Run: .venv/bin/python benchmarks/bench_init.py [--export OUT/export] [--patients 22] [--quick] [--repeat 3]
+Run: .venv/bin/python benchmarks/bench_init.py [--export OUT/dicom-export] [--patients 22] [--quick] [--repeat 3]
 (without --export a `simulate --layout pacs` export is written to a temporary folder first).
 """
 
@@ -104,7 +104,7 @@ def main() -> None:
 
             started = time.perf_counter()
             sim = simulate_pacs_export(Path(tmp) / "sim", patients=args.patients, quick=args.quick)
-            root = sim / "export"
+            root = sim / "dicom-export"
             print(f"simulated the export in {time.perf_counter() - started:.1f} s")
         files = len(_files(root))
         runs: dict[str, list[tuple[float, float]]] = {"init": [], "pydicom": [], "dcm2niix": []}

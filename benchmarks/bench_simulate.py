@@ -82,7 +82,7 @@ def _one_pet_series(out: Path, layout: str) -> list[Path]:
     import pandas as pd
 
     uid = str(pd.read_csv(out / "truth" / "scans.csv")["pet_series_uid"].iloc[0])
-    folder = next(p for p in (out / "export").glob("*/*") if p.name == uid)  # a series folder (not a CD)
+    folder = next(p for p in (out / "dicom-export").glob("*/*") if p.name == uid)  # a series folder (not a CD)
     return sorted(folder.iterdir())
 
 

@@ -48,7 +48,7 @@ def init_of(tmp_path_factory):
 
     def make(sim: Path):
         if sim not in made:
-            made[sim] = init_study(tmp_path_factory.mktemp("init") / "study", sim / "export", workers=2)
+            made[sim] = init_study(tmp_path_factory.mktemp("init") / "study", sim / "dicom-export", workers=2)
         return made[sim]
 
     return make

@@ -38,7 +38,7 @@ def test_a_folder_without_dicom(tmp_path, capsys):
 
 
 def test_json_summary_and_printed_table(pacs_export_small, tmp_path, capsys):
-    code, text = _run(["init", str(tmp_path / "s"), "--dicom", str(pacs_export_small / "export"), "--json"], capsys)
+    code, text = _run(["init", str(tmp_path / "s"), "--dicom", str(pacs_export_small / "dicom-export"), "--json"], capsys)
     assert code == 0
     summary, _ = json.JSONDecoder().raw_decode(text[text.index('{"patients"'):])
     scans = (pacs_export_small / "truth" / "scans.csv").read_text().strip().splitlines()[1:]
@@ -54,7 +54,7 @@ def test_printed_counts_match_the_truth(pacs_export_small, tmp_path, capsys):
 
     from tests.intake.conftest import EXPECTED_REASON, read
 
-    study, export = tmp_path / "s", str(pacs_export_small / "export")
+    study, export = tmp_path / "s", str(pacs_export_small / "dicom-export")
     code, text = _run(["init", str(study), "--dicom", export, "--json"], capsys)
     assert code == 0
     decoys, truth = read(pacs_export_small / "truth" / "decoys.csv"), read(pacs_export_small / "truth" / "scans.csv")

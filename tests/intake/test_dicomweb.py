@@ -35,9 +35,9 @@ def _without(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def test_init_from_dicomweb_gives_the_tables_of_the_folder_path(orthanc, pacs_export_small, init_of, tmp_path):
     folder_study = init_of(pacs_export_small).study_dir
     orthanc.empty()  # other tests of this session (export --push) store their own studies in it
-    uploaded = orthanc.run([sys.executable, "-c", UPLOAD, str(pacs_export_small / "export"), orthanc.http_url])
+    uploaded = orthanc.run([sys.executable, "-c", UPLOAD, str(pacs_export_small / "dicom-export"), orthanc.http_url])
     assert uploaded.returncode == 0, uploaded.stderr[-2000:]
-    assert int(uploaded.stdout) == sum(len(n) for _, _, n in os.walk(pacs_export_small / "export"))
+    assert int(uploaded.stdout) == sum(len(n) for _, _, n in os.walk(pacs_export_small / "dicom-export"))
     study = tmp_path / "from-pacs"
     env = {"PYTHONPATH": str(ROOT / "src")}
     done = orthanc.run([sys.executable, "-m", "immunopet.cli", "init", str(study), "--pacs", orthanc.dicomweb_url,

@@ -23,11 +23,11 @@ def _second_recons(sim) -> set[str]:
 
 def test_study_yaml_preference_picks_the_second_reconstruction(pacs_export, tmp_path):
     study = tmp_path / "study"
-    init_study(study, pacs_export / "export", workers=1)
+    init_study(study, pacs_export / "dicom-export", workers=1)
     assert not (_second_recons(pacs_export) & set(read(study / "scans.csv")["pet_series_uid"]))
     config = yaml.safe_load((study / "study.yaml").read_text())
     (study / "study.yaml").write_text(yaml.safe_dump({**config, "reconstruction": PSF}))  # the user's edit
-    init_study(study, pacs_export / "export", workers=1, force=True)
+    init_study(study, pacs_export / "dicom-export", workers=1, force=True)
     assert yaml.safe_load((study / "study.yaml").read_text())["reconstruction"] == PSF  # kept on --force
     chosen = set(read(study / "scans.csv")["pet_series_uid"])
     psf = _second_recons(pacs_export)
@@ -42,7 +42,7 @@ def test_study_yaml_preference_picks_the_second_reconstruction(pacs_export, tmp_
 
 def test_recon_on_the_command_line_is_written_to_a_new_study_yaml(pacs_export_small, tmp_path):
     study = tmp_path / "study"
-    init_study(study, pacs_export_small / "export", recon=PSF, workers=1)
+    init_study(study, pacs_export_small / "dicom-export", recon=PSF, workers=1)
     assert yaml.safe_load((study / "study.yaml").read_text())["reconstruction"] == PSF
     assert _second_recons(pacs_export_small) <= set(read(study / "scans.csv")["pet_series_uid"])
 
@@ -52,7 +52,7 @@ def test_command_line_wins_over_study_yaml_and_says_so(pacs_export_small, tmp_pa
     study.mkdir()
     (study / "study.yaml").write_text(yaml.safe_dump({"name": "pref", "nuclide": "Zr-89", "reconstruction": PSF}))
     with caplog.at_level(logging.WARNING, logger="immunopet"):
-        init_study(study, pacs_export_small / "export", recon="no such recon", workers=1)
+        init_study(study, pacs_export_small / "dicom-export", recon="no such recon", workers=1)
     assert any("study.yaml keeps reconstruction" in r.getMessage() for r in caplog.records)
     assert not (_second_recons(pacs_export_small) & set(read(study / "scans.csv")["pet_series_uid"]))
 
@@ -63,7 +63,7 @@ def test_a_reconstruction_that_is_not_text_is_refused_naming_the_key(pacs_export
     study.mkdir()
     (study / "study.yaml").write_text(yaml.safe_dump({"name": "x", "nuclide": "Zr-89", "reconstruction": value}))
     with pytest.raises(ImmunoPETError, match="reconstruction must be text") as refused:
-        init_study(study, pacs_export_small / "export", workers=1)
+        init_study(study, pacs_export_small / "dicom-export", workers=1)
     assert refused.value.file == str(study / "study.yaml") and refused.value.attribute == "reconstruction"
 
 
@@ -72,7 +72,7 @@ def test_an_unreadable_study_yaml_is_a_clear_error(pacs_export_small, tmp_path):
     study.mkdir()
     (study / "study.yaml").write_text("name: [unclosed\n")
     with pytest.raises(ImmunoPETError, match="study.yaml cannot be read"):
-        init_study(study, pacs_export_small / "export", workers=1)
+        init_study(study, pacs_export_small / "dicom-export", workers=1)
 
 
 @settings(max_examples=60, deadline=None)

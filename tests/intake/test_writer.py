@@ -11,7 +11,7 @@ from tests.intake.conftest import read
 
 def _partial_export(sim: Path, study: Path, target: Path) -> list[str]:
     """A hard-linked copy of the export without one patient stored in study/series folders (its folders)."""
-    subprocess.run(["cp", "-al", str(sim / "export"), str(target)], check=True)
+    subprocess.run(["cp", "-al", str(sim / "dicom-export"), str(target)], check=True)
     series = read(study / "init" / "series.csv")
     tree = series[(series["patient_id"] != "") & ~series["folder"].str.contains("/CD")]
     patient = sorted(set(tree["patient_id"]) - {p for p in tree["patient_id"] if "i" in p})[-1]
@@ -41,7 +41,7 @@ def test_grown_export_adds_only_the_new_and_keeps_edits(pacs_export, init_of, tm
     scans.drop(index=2).to_csv(study / "scans.csv", index=False)
 
     for name in missing:  # the export grows in place: the missing patient's studies arrive
-        subprocess.run(["cp", "-al", str(pacs_export / "export" / name), str(tmp_path / "export" / name)], check=True)
+        subprocess.run(["cp", "-al", str(pacs_export / "dicom-export" / name), str(tmp_path / "export" / name)], check=True)
     second = init_study(study, tmp_path / "export")
     scans = read(study / "scans.csv")
     assert len(scans) == n_first - 1 + (len(full.plan.scans) - n_first)  # the deleted row stays deleted

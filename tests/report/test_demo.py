@@ -106,8 +106,8 @@ def test_demo_reuses_an_existing_simulated_study(demo_quick, tmp_path):
     study = tmp_path / "again"
     shutil.copytree(original, study)
     (study / "report" / "report.html").unlink()
-    before = {p.name: p.stat().st_mtime_ns for p in (study / "export").rglob("*") if p.is_file()}
+    before = {p.name: p.stat().st_mtime_ns for p in (study / "dicom-export").rglob("*") if p.is_file()}
     assert before  # the raw export the demo simulated
     assert _cli(["--quiet", "demo", str(study), "--quick"]) == 0
     assert (study / "report" / "report.html").is_file()
-    assert {p.name: p.stat().st_mtime_ns for p in (study / "export").rglob("*") if p.is_file()} == before  # not simulated again
+    assert {p.name: p.stat().st_mtime_ns for p in (study / "dicom-export").rglob("*") if p.is_file()} == before  # not simulated again

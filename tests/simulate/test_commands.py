@@ -84,9 +84,9 @@ def test_pacs_layout_reports_the_patients_and_scans_it_wrote(tmp_path, capsys):
                  "3", "--json"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert summary["export"] == str(out / "export")
+    assert summary["export"] == str(out / "dicom-export")
     assert summary["patients"] == 1 and summary["scans"] == 2
     series = {str(pydicom.dcmread(os.path.join(d, n), specific_tags=["SeriesInstanceUID"]).SeriesInstanceUID)
-              for d, _, names in os.walk(out / "export") for n in names}
+              for d, _, names in os.walk(out / "dicom-export") for n in names}
     truth = pd.read_csv(out / "truth" / "scans.csv")
     assert set(truth["pet_series_uid"]) <= series and truth["patient_id"].nunique() == summary["patients"]

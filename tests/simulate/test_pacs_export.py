@@ -21,8 +21,8 @@ def one_patient(tmp_path_factory) -> Path:
 
 
 def test_export_is_dicom_only_with_opaque_names_and_truth(one_patient):
-    assert sorted(p.name for p in one_patient.iterdir()) == ["export", "truth"]
-    files = [Path(d) / n for d, _, names in os.walk(one_patient / "export") for n in names]
+    assert sorted(p.name for p in one_patient.iterdir()) == ["dicom-export", "truth"]
+    files = [Path(d) / n for d, _, names in os.walk(one_patient / "dicom-export") for n in names]
     assert all(not f.suffix and len(f.stem) == 16 for f in files)  # opaque names, no .dcm
     series: dict[str, list[pydicom.Dataset]] = {}
     for f in files:
@@ -56,7 +56,7 @@ def test_second_reconstruction_keeps_the_activity(one_patient):
     source = truth[truth["scan_id"] == recon["scan_id"]].iloc[0]
 
     def total(uid: str) -> float:
-        files = [Path(d) / n for d, _, names in os.walk(one_patient / "export") for n in names
+        files = [Path(d) / n for d, _, names in os.walk(one_patient / "dicom-export") for n in names
                  if Path(d).name == uid]
         return sum(float(np.sum(ds.pixel_array * float(ds.RescaleSlope))) for ds in map(pydicom.dcmread, files))
 

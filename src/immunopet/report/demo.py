@@ -63,7 +63,7 @@ def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, se
     """
     from immunopet.analysis import analyze_study
     from immunopet.intake import init_study
-    from immunopet.simulate.pacs_export import simulate_pacs_export
+    from immunopet.simulate.pacs_export import EXPORT_FOLDER, simulate_pacs_export
     from immunopet.simulate.pacs_truth import annotate_from_truth
     from immunopet.study import run_study
 
@@ -81,7 +81,7 @@ def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, se
         seconds["simulate"] = time.perf_counter() - start
         start = time.perf_counter()
         say("making the study folder from the export (immunopet init)")
-        made = init_study(study_dir, study_dir / "export", days=days, workers=workers)
+        made = init_study(study_dir, study_dir / EXPORT_FOLDER, days=days, workers=workers)
         for warning in made.plan.warnings:
             say(f"init: {warning}")
         annotate_from_truth(study_dir, study_dir)

@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
                                      "(PET uptake unrelated to outcome) or strong (AUC ~0.87)."),
         json_out: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
         layout: str = typer.Option("study", "--layout", help="study: a study folder; pacs: a raw DICOM export "
-                                   "(OUT/export/, with decoy series) and OUT/truth/ only, for `immunopet init`."),
+                                   "(OUT/dicom-export/, with decoy series) and OUT/truth/ only, for `immunopet init`."),
     ) -> None:
         """Simulate a multi-day 89Zr-immunoPET trial (PET/CT DICOM, VOIs, clinical tables, truth).
 
@@ -55,16 +55,16 @@ def register(app: typer.Typer) -> None:
         if layout not in ("study", "pacs"):
             raise ImmunoPETError(f"unknown layout {layout!r}", attribute="--layout", fix="give --layout study or pacs")
         if layout == "pacs":
-            from immunopet.simulate.pacs_export import simulate_pacs_export
+            from immunopet.simulate.pacs_export import EXPORT_FOLDER, simulate_pacs_export
 
             folder = simulate_pacs_export(out_dir, patients=patients, seed=seed, days=_parse_days(days), quick=quick,
                                           params=params, workers=workers)
             scans = pd.read_csv(folder / "truth" / "scans.csv")
             seconds = round(time.perf_counter() - started, 1)
             console.print(f"wrote a raw export of {scans['patient_id'].nunique()} patients, {len(scans)} scans "
-                          f"(plus decoys) to {folder / 'export'} in {seconds} s; truth in {folder / 'truth'}")
+                          f"(plus decoys) to {folder / EXPORT_FOLDER} in {seconds} s; truth in {folder / 'truth'}")
             if json_out:
-                typer.echo(json.dumps({"export": str(folder / "export"), "patients": int(scans["patient_id"].nunique()),
+                typer.echo(json.dumps({"export": str(folder / EXPORT_FOLDER), "patients": int(scans["patient_id"].nunique()),
                                        "scans": len(scans), "seconds": seconds}))
             return
         folder = simulate_study(out_dir, patients=patients, seed=seed, days=_parse_days(days), quick=quick,

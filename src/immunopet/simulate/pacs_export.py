@@ -1,7 +1,7 @@
 """``simulate --layout pacs``: the simulated trial as a raw PACS / CD export, with its decoys.
 
 The trial is simulated as usual in a staging folder, then turned into what a site exports: only DICOM
-below ``OUT/export/``, each patient either in folders by StudyInstanceUID and SeriesInstanceUID or flat
+below ``OUT/dicom-export/``, each patient either in folders by StudyInstanceUID and SeriesInstanceUID or flat
 in one folder (as on a CD), always with opaque file names; next to the quantifiable PET and CT of each
 scan, the series a user must not quantify:
 
@@ -45,6 +45,9 @@ from immunopet.simulate.dicom_images import pet_slopes
 from immunopet.simulate.slice_writer import SliceWriter
 
 RDSR_CLASS = "1.2.840.10008.5.1.4.1.1.88.67"
+#: The raw export's folder in OUT: not ``export``, which is where ``immunopet export`` writes its SEG
+#: and SR objects in a study folder (the demo's study folder is also the simulator's OUT).
+EXPORT_FOLDER = "dicom-export"
 DATE_TIME_PREFIXES = ("Study", "Series", "Acquisition", "Content")
 #: Share of scans given each decoy (at least one scan each).
 DECOY_SHARES = {"second_recon": 0.15, "nac": 0.1, "mip": 0.1, "rdsr": 0.25}
@@ -242,7 +245,7 @@ def simulate_pacs_export(out_dir: str | os.PathLike[str], *, patients: int = 22,
                          days: Sequence[float] = (0.04, 2, 4, 7), quick: bool = False,
                          params: str | os.PathLike[str] | Mapping[str, Any] | None = None,
                          workers: int | None = None) -> Path:
-    """Simulate the trial and write it as a raw export ``OUT/export/`` plus ``OUT/truth/`` (module docstring)."""
+    """Simulate the trial and write it as a raw export ``OUT/dicom-export/`` plus ``OUT/truth/`` (module docstring)."""
     from immunopet.simulate.study import simulate_study
 
     out = Path(out_dir)
@@ -268,7 +271,7 @@ def simulate_pacs_export(out_dir: str | os.PathLike[str], *, patients: int = 22,
                                 stop_before_pixels=True)
         identity = {"PatientID": first.PatientID, "PatientName": first.PatientName}
     order = list(dict.fromkeys(scans["patient_id"]))
-    placers = {pid: _Placer(out / "export", flat=(k % 3 == 1), index=k, seed=seed) for k, pid in enumerate(order)}
+    placers = {pid: _Placer(out / EXPORT_FOLDER, flat=(k % 3 == 1), index=k, seed=seed) for k, pid in enumerate(order)}
     found, left = [], []
     for number, scan in enumerate(scans.itertuples(index=False)):
         changes = identity if pair and scan.patient_id == pair[1] else {}
