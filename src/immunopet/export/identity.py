@@ -90,13 +90,16 @@ class Privacy:
 
 
 def _copy(element):  # noqa: ANN001, ANN202 - a new element: the caller's header stays as it was
+    """A copy of a header element, not validated again (it was when the header was read; the
+    stand-ins of a whole-body series are thousands of elements)."""
+    from pydicom import config
     from pydicom.dataelem import DataElement
     from pydicom.multival import MultiValue
 
     value = element.value
     if isinstance(value, MultiValue):
         value = list(value)
-    return DataElement(element.tag, element.VR, value)
+    return DataElement(element.tag, element.VR, value, validation_mode=config.IGNORE)
 
 
 def source_stand_ins(headers: list[Dataset], privacy: Privacy) -> list[Dataset]:

@@ -102,8 +102,10 @@ def build_seg(
     first = masks[specs[0].voi_id]
     if first.shape[2] != len(sources):
         raise ValueError(f"mask has {first.shape[2]} slices, the PET series {len(sources)}")
-    stack = np.stack([np.asarray(masks[s.voi_id], dtype=bool) for s in specs], axis=-1)  # I, J, K, S
-    frames = np.ascontiguousarray(stack.transpose(2, 1, 0, 3))  # K (frames), J (rows), I (columns), S
+    # K (frames), J (rows), I (columns), S, filled in one pass (each (I, J, K) mask as its transpose)
+    frames = np.empty((*first.shape[::-1], len(specs)), dtype=bool)
+    for n, spec in enumerate(specs):
+        frames[..., n] = np.asarray(masks[spec.voi_id], dtype=bool).T
     moment = privacy.moment()
     seg = hd.seg.Segmentation(
         source_images=list(sources),
