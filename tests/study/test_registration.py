@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
@@ -102,3 +103,17 @@ def test_json_output_is_the_records_and_the_landmark_error_recomputes_from_the_s
                             axis=1)
     assert moved["landmark_mean_mm"] == pytest.approx(errors.mean(), rel=1e-9)
     assert moved["landmark_max_mm"] == pytest.approx(errors.max(), rel=1e-9)
+
+
+def test_each_registration_keeps_a_snapshot_and_the_report_shows_its_checkerboard(registered, tmp_path):
+    from immunopet.register.snapshot import read_snapshot, snapshot_path
+    from immunopet.report.assemble import _with_registration
+    from immunopet.study.registration_store import read_records
+
+    records = read_records(registered)
+    planes = read_snapshot(registered / snapshot_path(records["P01_D2"]["transform_path"]))
+    assert planes is not None and np.isfinite(planes["fixed"]).all()
+    section = {"status_class": "qa-ok", "headline": "ok.", "blocks": []}
+    shown, saved = _with_registration(section, registered, {}, figures_dir=tmp_path, svg=False, dpi=72)
+    assert [f.name for f in saved] == ["registration_P01_D2"] and saved[0].png.is_file()
+    assert [f.name for f in shown["blocks"][0]["figures"]] == ["registration_P01_D2"]

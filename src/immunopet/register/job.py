@@ -30,6 +30,18 @@ def load_scan_image(path: str | Path, modality: str) -> Image:
     return load_image_series(path)
 
 
+def _write_snapshot(fixed: Image, moving: Image, transform: Any, job: dict[str, Any]) -> None:
+    """The report's checkerboard plane (:mod:`immunopet.register.snapshot`); a failure only loses the figure."""
+    from immunopet.register.snapshot import coronal_snapshot, snapshot_path, write_snapshot
+
+    try:
+        planes = coronal_snapshot(fixed, moving, transform, modality=job["modality"])
+        write_snapshot(planes, snapshot_path(job["transform_path"]))
+    except (RuntimeError, OSError, ValueError) as error:
+        log.warning("registration of %s: no checkerboard snapshot (%s: %s)", job["scan_id"],
+                    error.__class__.__name__, error)
+
+
 def run_pair(job: dict[str, Any]) -> dict[str, Any]:
     """Run one job.
 
@@ -60,6 +72,7 @@ def run_pair(job: dict[str, Any]) -> dict[str, Any]:
         quality = assess(fixed, moving, result.transform, modality=job["modality"], landmarks=pairs,
                          limits=limits, params=params)
         write_transform(result.transform, job["transform_path"])
+        _write_snapshot(fixed, moving, result.transform, job)
     except (ImmunoPETError, RuntimeError, OSError, ValueError) as error:
         out["error"] = str(error) if isinstance(error, ImmunoPETError) else f"{error.__class__.__name__}: {error}"
         log.warning("registration of %s failed: %s", job["scan_id"], out["error"])

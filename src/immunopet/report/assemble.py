@@ -187,14 +187,22 @@ def patient_sections(inputs: ReportInputs, images: dict[str, PatientFigures], *,
     return sections
 
 
-def _with_registration(section: dict[str, Any], study_dir: Path, settings: Any) -> dict[str, Any]:
+def _with_registration(section: dict[str, Any], study_dir: Path, settings: Any, *, figures_dir: Path, svg: bool,
+                       dpi: int) -> tuple[dict[str, Any], list[SavedFigure]]:
+    """The QA section with the registration block (and its checkerboard figures) appended."""
+    from immunopet.report.fig_registration import registration_figures
     from immunopet.report.registration_qa import registration_blocks
+    from immunopet.study.registration_store import read_records
 
     blocks, flagged = registration_blocks(study_dir, settings or {})
+    saved: list[SavedFigure] = []
+    if blocks:
+        saved = registration_figures(study_dir, read_records(study_dir).values(), figures_dir, svg=svg, dpi=dpi)
+        blocks[0]["figures"] = [figure_entry(f, dpi=dpi) for f in saved]
     if flagged and section["status_class"] == "qa-ok":
         section = {**section, "status_class": "qa-warn",
                    "headline": section["headline"] + " A registration was poor or failed; see below."}
-    return {**section, "blocks": [*section["blocks"], *blocks]}
+    return {**section, "blocks": [*section["blocks"], *blocks]}, saved
 
 
 def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, figures_dir: Path,
@@ -220,16 +228,18 @@ def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, 
     kinetics_figures = fig_kinetics.patient_kinetics_figures(inputs.analysis_tables, figures_dir, svg=svg)
     for pid, saved in kinetics_figures.items():
         images.setdefault(pid, PatientFigures(pid)).figures.extend(saved)
+    qa_shown, registration_saved = _with_registration(qa_section(qa), inputs.study_dir, _config(inputs, "registration", {}),
+                                                      figures_dir=figures_dir, svg=svg, dpi=dpi)
     html = render_report(
         study={"name": str(_config(inputs, "name", inputs.study_dir.name)), "tracer": str(_config(inputs, "tracer", ""))},
         summary=_summary_items(inputs, qa),
         patient_table=patient_table(inputs.patients, identifiers=identifiers),
-        methods=methods, qa=_with_registration(qa_section(qa), inputs.study_dir, _config(inputs, "registration", {})), results=results,
+        methods=methods, qa=qa_shown, results=results,
         patients=patient_sections(inputs, images, identifiers=identifiers, dpi=dpi),
         version=__version__, generated=generated, include_identifiers=identifiers is not None,
         study_dir_name=inputs.study_dir.name,
     )
-    return html, [*study_saved, *(f for p in images.values() for f in p.figures)]
+    return html, [*study_saved, *registration_saved, *(f for p in images.values() for f in p.figures)]
 
 
 def _scans_with_mbq(scans: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,51 @@
+"""The coronal snapshot a registration keeps for the report's checkerboard figure."""
+
+from __future__ import annotations
+
+import numpy as np
+import SimpleITK as sitk
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from immunopet.register.snapshot import coronal_snapshot, read_snapshot, snapshot_path, write_snapshot
+from immunopet.report.fig_registration import checkerboard, registration_figure
+
+
+def _error(planes, name):
+    valid = np.isfinite(planes[name])
+    return float(np.mean(np.abs(planes[name][valid] - planes["fixed"][valid])))
+
+
+def test_the_registered_plane_matches_the_measured_scan_and_the_unregistered_one_does_not(pair, registered):
+    planes = coronal_snapshot(pair.moved_ct, pair.reference_ct, registered.transform, modality="CT")
+    assert planes["fixed"].shape == planes["before"].shape == planes["after"].shape
+    assert planes["fixed"].shape == (pair.moved_ct.shape[0], pair.moved_ct.shape[2])
+    np.testing.assert_allclose(planes["spacing_mm"], [pair.moved_ct.spacing[0], pair.moved_ct.spacing[2]])
+    assert _error(planes, "after") < 0.5 * _error(planes, "before")
+    identity = coronal_snapshot(pair.moved_ct, pair.moved_ct, sitk.Transform(3, sitk.sitkIdentity), modality="CT")
+    np.testing.assert_allclose(identity["after"], identity["fixed"], atol=1e-3)  # same image, same grid: exact
+
+
+def test_written_snapshot_reads_back_and_a_damaged_one_is_none(pair, registered, tmp_path):
+    planes = coronal_snapshot(pair.moved_ct, pair.reference_ct, registered.transform, modality="CT")
+    path = write_snapshot(planes, snapshot_path(tmp_path / "P01_D2.tfm"))
+    assert path.name == "P01_D2.snapshot.npz" and not list(tmp_path.glob(".*partial*"))
+    back = read_snapshot(path)
+    for name in ("fixed", "before", "after"):
+        np.testing.assert_allclose(back[name], planes[name], rtol=1e-3, atol=0.5)  # float16: display only
+    path.write_bytes(b"not an npz")
+    assert read_snapshot(path) is None
+    assert read_snapshot(tmp_path / "missing.npz") is None
+    fig = registration_figure("P01_D2", "P01_D7", back | {"after": back["after"]}, modality="CT")
+    assert [ax.get_title() for ax in fig.axes[:3]][2].endswith("registered")
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 12))
+def test_checkerboard_alternates_tiles(n_i, n_k, tiles):
+    a, b = np.zeros((n_i, n_k)), np.ones((n_i, n_k))
+    board = checkerboard(a, b, tiles=tiles)
+    size = max(1, -(-max(n_i, n_k) // tiles))
+    i, k = np.indices((n_i, n_k))
+    np.testing.assert_array_equal(board, ((i // size + k // size) % 2).astype(float))
+    assert board[0, 0] == 0.0  # the first tile is the measured scan's
