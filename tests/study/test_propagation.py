@@ -107,3 +107,31 @@ def test_segmenter_rule_organs_of_one_ct_are_measured_on_every_day(per_day, tmp_
         blood = mine.loc[(scan, "blood_pool")]
         assert blood["volume_ml"] == pytest.approx(2.9, rel=0.5)  # 2.9 mL voxelised on the 8 mm grid
         assert mine.loc[(scan, "bone_marrow"), "volume_ml"] > 0
+    # study.yaml organ_rules: a wider liver margin re-measures the scans with a smaller liver VOI;
+    # the other organs keep their values, and the next run has nothing to do
+    config = study / "study.yaml"
+    config.write_text(config.read_text() + "organ_rules:\n  margins_mm: {liver: 20}\n")
+    again = run_study(study, workers=1)
+    assert again.exit_code == 0 and sorted(o.scan_id for o in again.done) == ["P01_D2", "P01_D7"]
+    wider = load_results(study).measurements.set_index(["scan_id", "voi_id"])
+    for scan in ("P01_D2", "P01_D7"):
+        assert wider.loc[(scan, "liver"), "volume_ml"] < 0.8 * mine.loc[(scan, "liver"), "volume_ml"]
+        for organ in ("spleen", "kidneys", "blood_pool", "bone_marrow"):
+            assert wider.loc[(scan, organ), "suv_mean"] == mine.loc[(scan, organ), "suv_mean"]
+    assert run_study(study, workers=1).done == []
+
+
+@pytest.mark.parametrize("rules, named", [
+    ("organ_rules: {margins_mm: {heart: 5}}", "heart"),
+    ("organ_rules: {cortex_mm: -1}", "cortex_mm"),
+    ("organ_rules: {blood_pool_ml: .nan}", "blood_pool_ml"),
+    ("organ_rules: {margin_mm: {liver: 5}}", "margin_mm"),
+    ("organ_rules: {margins_mm: {liver: 80}}", "0-50 mm"),
+])
+def test_organ_rules_in_study_yaml_are_checked(per_day, tmp_path, rules, named):
+    study = _drawn_once(per_day, tmp_path / "bad")
+    config = study / "study.yaml"
+    config.write_text(config.read_text() + rules + "\n")
+    with pytest.raises(StudyValidationError) as raised:
+        load_study(study)
+    assert "organ_rules" in str(raised.value) and named in str(raised.value)

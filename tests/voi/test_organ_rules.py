@@ -81,3 +81,19 @@ def test_missing_aorta_and_over_erosion_are_clear_errors(segmented, tmp_path):
         organ_vois(copy)
     with pytest.raises(VOIError, match="not found"):
         organ_vois(tmp_path / "none")
+
+
+def test_rules_from_study_yaml_keep_the_defaults_they_do_not_name():
+    rules = OrganRules.from_mapping({"cortex_mm": 3, "margins_mm": {"liver": 15}})
+    default = OrganRules()
+    assert rules.cortex_mm == 3.0 and rules.blood_pool_ml == default.blood_pool_ml
+    assert rules.margins_mm == {**default.margins_mm, "liver": 15.0}
+    assert OrganRules.from_mapping(None) == default == OrganRules.from_mapping({})
+
+
+def test_a_wider_liver_margin_gives_a_smaller_liver_and_leaves_the_others(segmented):
+    _, folder, vois = segmented
+    wider = {v.voi_id: v for v in organ_vois(folder, OrganRules.from_mapping({"margins_mm": {"liver": 20}}))}
+    assert 0 < wider["liver"].image.array.sum() < vois["liver"].image.array.sum()
+    assert np.array_equal(wider["spleen"].image.array, vois["spleen"].image.array)
+    assert wider["blood_pool"].centres_lps == vois["blood_pool"].centres_lps

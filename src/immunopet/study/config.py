@@ -27,6 +27,36 @@ class TableFiles(BaseModel):
     lesions: str = "lesions.csv"
 
 
+Organ = Literal["liver", "spleen", "kidneys", "lungs", "brain", "muscle"]
+
+
+class OrganRulesConfig(BaseModel):
+    """study.yaml ``organ_rules:``: parameters of the ``segmenter-rules`` organ VOIs
+    (:class:`immunopet.voi.organ_rules.OrganRules`); a key left out keeps its default."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    blood_pool_ml: float | None = Field(None, gt=0, le=100)
+    arch_band_mm: float | None = Field(None, gt=0, le=300)
+    bone_marrow_ml: float | None = Field(None, gt=0, le=100)
+    cortex_mm: float | None = Field(None, ge=0, le=20)
+    margins_mm: dict[Organ, float] = Field(default_factory=dict)
+
+    @field_validator("margins_mm")
+    @classmethod
+    def _margins(cls, value: dict[str, float]) -> dict[str, float]:
+        import math
+
+        bad = {organ: mm for organ, mm in value.items() if not (math.isfinite(mm) and 0 <= mm <= 50)}
+        if bad:
+            raise ValueError(f"margins must be 0-50 mm: {bad}")
+        return value
+
+    def given(self) -> dict[str, Any]:
+        """The keys set in study.yaml (empty: every rule at its default)."""
+        return self.model_dump(exclude_none=True, exclude_defaults=True)
+
+
 class StudyConfig(BaseModel):
     """The validated content of ``study.yaml`` (see ``docs/study-format.md``).
 
@@ -45,6 +75,7 @@ class StudyConfig(BaseModel):
     lesion_metric: Literal[LESION_METRICS] = "suv_max"  # type: ignore[valid-type]
     reference_day: float | None = Field(None, ge=0)  # registration target; None: outcome_day
     registration: dict[str, Any] = Field(default_factory=dict)  # RegistrationParams/QualityLimits fields
+    organ_rules: OrganRulesConfig = Field(default_factory=OrganRulesConfig)  # segmenter-rules parameters
     responders: list[Literal[RESPONSES]] = Field(default_factory=lambda: ["CR", "PR"])  # type: ignore[valid-type]
     tables: TableFiles = Field(default_factory=TableFiles)
     #: ``false`` (default): every path must resolve inside the study folder; ``true``: anywhere; a

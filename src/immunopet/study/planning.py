@@ -95,6 +95,7 @@ def plan_scans(
     path_hashes: dict[Path, str] = {}
 
     policy = study.policy
+    rules = study.config.organ_rules.given()
 
     def hashed(path: Path) -> str:
         if path not in path_hashes:
@@ -113,6 +114,8 @@ def plan_scans(
         except ImmunoPETError as unreadable:
             pet_hash, failure = sha256_text(str(unreadable)), str(unreadable)
         for row in clean_records(study.scan_vois(scan["scan_id"])):
+            if rules and row.get("source") == "segmenter-rules":
+                row = {**row, "organ_rules": rules}  # part of the VOI's definition: a change re-measures it
             try:
                 mask_hash = hashed(study.path(row["path"])) if row.get("path") else None
             except ImmunoPETError as unreadable:

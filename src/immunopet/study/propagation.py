@@ -87,20 +87,22 @@ def _transforms(root: Path, drawn_on: Any, scan_id: str) -> tuple[Any, Any]:
 
 
 @lru_cache(maxsize=4)
-def _organ_vois(folder: str, stamp: str) -> dict[str, Any]:
-    from immunopet.voi.organ_rules import organ_vois
+def _organ_vois(folder: str, stamp: str, rules_json: str) -> dict[str, Any]:
+    import json
 
-    return {v.voi_id: v for v in organ_vois(folder)}
+    from immunopet.voi.organ_rules import OrganRules, organ_vois
+
+    return {v.voi_id: v for v in organ_vois(folder, OrganRules.from_mapping(json.loads(rules_json)))}
 
 
 def _rule_voi(row: Mapping[str, Any], root: Path) -> Any:
     """The organ VOI ``voi_id`` derived by the segmenter rules from the row's folder."""
-    from immunopet.study.fingerprint import fingerprint_folder
+    from immunopet.study.fingerprint import canonical_json, fingerprint_folder
 
     folder = root / row["path"]  # an absolute path stays as it is
     if not folder.is_dir():
         raise VOIError("segmenter output folder not found", file=folder, attribute="path")
-    vois = _organ_vois(str(folder), fingerprint_folder(folder))
+    vois = _organ_vois(str(folder), fingerprint_folder(folder), canonical_json(row.get("organ_rules") or {}))
     if row["voi_id"] not in vois:
         raise VOIError(f"the segmenter rules give no VOI {row['voi_id']!r} (they give {', '.join(vois)})",
                        file=folder, attribute="voi_id")

@@ -52,6 +52,15 @@ class OrganRules:
         "liver": 10.0, "spleen": 5.0, "kidneys": 5.0, "lungs": 10.0, "brain": 5.0, "muscle": 5.0})
 
 
+    @classmethod
+    def from_mapping(cls, given: dict | None) -> OrganRules:
+        """The defaults with the keys of ``given`` (study.yaml ``organ_rules:``, validated there) applied;
+        ``margins_mm`` is merged organ by organ."""
+        given = dict(given or {})
+        margins = {**cls().margins_mm, **{k: float(v) for k, v in (given.pop("margins_mm", None) or {}).items()}}
+        return cls(**{k: float(v) for k, v in given.items()}, margins_mm=margins)
+
+
 @dataclass
 class OrganVOI:
     """One derived organ VOI: a sphere (``centre_lps`` and ``volume_ml``) or a mask on ``image``'s grid."""
