@@ -12,6 +12,7 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from immunopet.analysis.kinetics.params import KineticsParams
 from immunopet.analysis.kinetics.study_kinetics import kinetics
@@ -34,19 +35,42 @@ def cohort():
     return draw_cohort(70, 5)
 
 
+def _covered(p: pd.DataFrame) -> float:
+    return float(((p["ki_ci_low"] <= p["true_ki"]) & (p["true_ki"] <= p["ki_ci_high"])).mean())
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_ci_coverage_of_true_ki_over_200_lesions(cohort, caplog, seed):
     """Tissue noise of the simulator's scanner model, blood input exact: the interval is what it says.
 
-    With the image-derived (noisy) blood pool the error of the blood curve is shared by every VOI
-    of a patient and is not part of the per-VOI interval; coverage is then lower (docs/kinetics.md).
+    Without a blood-VOI volume (as with blood samples) the blood input carries no uncertainty and
+    the interval is the fit's own (``ci_kind`` within_fit).
     """
     caplog.set_level(logging.ERROR)
     p = _fits(cohort, seed=seed, noise_scale=1.0, first_day=2.0, blood_noise=False)
     assert len(p) >= 200 and p["ki_per_h"].notna().all()
-    covered = ((p["ki_ci_low"] <= p["true_ki"]) & (p["true_ki"] <= p["ki_ci_high"])).mean()
-    assert 0.90 <= covered <= 0.98, covered
+    assert (p["ci_kind"] == "within_fit").all()
+    assert 0.90 <= _covered(p) <= 0.98, _covered(p)
     assert abs(np.median(p["ki_per_h"] / p["true_ki"] - 1)) < 0.01
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_ci_coverage_with_the_noisy_image_derived_blood_pool(cohort, caplog, seed):
+    """The blood pool as measured (calibrated noise): the intervals carry the blood curve's error.
+
+    The error of a patient's blood curve is shared by all its VOIs and is not in one VOI's
+    residuals (within-fit intervals alone: 87-93 % over these seeds); drawing blood curves from the
+    blood points' errors and combining by Rubin's rules restores the nominal coverage.
+    """
+    caplog.set_level(logging.ERROR)
+    p = _fits(cohort, seed=seed, noise_scale=1.0, first_day=2.0, blood_noise=True)
+    assert len(p) >= 200 and p["ki_per_h"].notna().all()
+    assert (p["ci_kind"] == "blood_draws").all()
+    assert 0.90 <= _covered(p) <= 0.98, _covered(p)
+    within = stats.t.ppf(0.975, p["df"]) * p["ki_se_fit"]
+    half = (p["ki_ci_high"] - p["ki_ci_low"]) / 2
+    assert (half >= within * (1 - 1e-9)).all()
+    assert (p["ki_se"] >= p["ki_se_fit"]).all()
 
 
 def test_noisy_blood_input_biases_ki_low_and_v_t_high_and_an_early_scan_helps(cohort, caplog):

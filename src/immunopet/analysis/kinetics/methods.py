@@ -34,6 +34,16 @@ def kinetics_methods(block: dict[str, Any]) -> str:
                  f"{100 * max(fractions):.1f} %) of the integral to the last scan.")
     source = " and ".join("the image-derived blood pool (whole blood, VOI " + str(p.get("blood_voi")) + ")"
                           if s == "image" else "blood samples (whole blood)" for s in sources) or "the blood pool"
+    draws = ""
+    if block.get("n_blood_draw_intervals"):
+        draws = (f" For the {block['n_blood_draw_intervals']} VOIs with the image-derived blood input, the blood curve's "
+                 f"uncertainty was included: each blood-pool value was given the relative variance of the counting "
+                 f"model of the weights, scaled by the patient's residual variance of all its Patlak fits; "
+                 f"{block.get('blood_draws')} blood curves per patient were drawn from these errors (seed "
+                 f"{p.get('seed', 0)}) and refitted, every VOI's Patlak line was refitted on each, and the within-fit "
+                 f"and between-draw variances were combined by Rubin's rules (Rubin, Multiple Imputation for "
+                 f"Nonresponse in Surveys, 1987), the interval being the quantile of the sum of the two parts, each "
+                 f"Student-t on its own degrees of freedom.")
     text = (
         f"Patlak graphical analysis (Patlak et al., J Cereb Blood Flow Metab 1983; for 89Zr-labelled antibodies "
         f"Jauw et al., J Nucl Med 2019) was applied per organ and lesion VOI to the {metric} of the scans from "
@@ -42,7 +52,7 @@ def kinetics_methods(block: dict[str, Any]) -> str:
         f"input. The blood curve was {BLOOD_PHRASES.get(p.get('blood_method'), p.get('blood_method'))}.{early} "
         f"Ki and V_T were estimated by {WEIGHT_PHRASES.get(p.get('weights'), p.get('weights'))}; standard errors "
         f"from the residual variance and {level:g} % confidence intervals from Student's t with n - 2 degrees of "
-        f"freedom; VOIs with fewer than 3 points were not fitted ({n_fits} of {n_vois} VOIs fitted). "
+        f"freedom; VOIs with fewer than 3 points were not fitted ({n_fits} of {n_vois} VOIs fitted).{draws} "
         f"Per patient, Ki was summarised as the geometric mean of the lesions' positive Ki and analysed as a "
         f"predictor beside PET uptake with the same tests. Time-integrated activity coefficients (h) were computed "
         f"from each VOI's fraction of the injected activity (not decay corrected) by the trapezoid rule with "

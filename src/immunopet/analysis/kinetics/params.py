@@ -38,6 +38,11 @@ class KineticsParams:
         The nuclide whose half-life converts between decay-corrected and measured activity (Zr-89).
     tiac_fit
         Fit mono-/bi-exponential and Patlak-model curves for the TIAC and select by AICc (True).
+    blood_draws
+        Blood curves drawn per patient with an image-derived input, to carry its uncertainty into
+        the Ki and V_T intervals (200; 0: intervals from each VOI's residuals only).
+    seed
+        Seed of those draws (the analysis' seed, 0).
     """
 
     patlak_from_day: float = 2.0
@@ -49,6 +54,8 @@ class KineticsParams:
     ci_level: float = 0.95
     nuclide: str = "Zr-89"
     tiac_fit: bool = True
+    blood_draws: int = 200
+    seed: int = 0
 
     def __post_init__(self) -> None:
         for name, value, allowed in (("metric", self.metric, TISSUE_METRICS), ("weights", self.weights, WEIGHTS),
@@ -61,6 +68,10 @@ class KineticsParams:
         if not float(self.patlak_from_day) >= 0:
             raise AnalysisError(f"patlak_from_day must be a day >= 0, not {self.patlak_from_day!r}",
                                 attribute="kinetics.patlak_from_day", fix="e.g. 2 (the day-2 scan and later)")
+        if isinstance(self.blood_draws, bool) or not isinstance(self.blood_draws, int) or self.blood_draws == 1 \
+                or self.blood_draws < 0:
+            raise AnalysisError(f"blood_draws must be 0 or an integer >= 2, not {self.blood_draws!r}",
+                                attribute="kinetics.blood_draws", fix="e.g. 200; 0 leaves the blood uncertainty out")
         if self.blood_start_suv is not None and not float(self.blood_start_suv) > 0:
             raise AnalysisError("blood_start_suv must be positive", attribute="kinetics.blood_start_suv")
         object.__setattr__(self, "nuclide", get_nuclide(str(self.nuclide)).name)

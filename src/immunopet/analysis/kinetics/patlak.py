@@ -95,6 +95,45 @@ def patlak_fit(x: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = Non
     return PatlakFit(ki, ki_se, ki - half, ki + half, v_t, v_t_se, n, df, ci_level)
 
 
+@dataclass(frozen=True)
+class Lines:
+    """Weighted least-squares lines fitted along the last axis (``wls_lines``)."""
+
+    ki: np.ndarray
+    v_t: np.ndarray
+    ki_var: np.ndarray
+    v_t_var: np.ndarray
+    df: np.ndarray
+
+
+def wls_lines(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> Lines:
+    """``patlak_fit``'s estimates and variances for many lines at once (points along the last axis).
+
+    Points with a non-finite ``x``, ``y`` or weight, or a weight <= 0, are left out (padding). Lines
+    with fewer than 3 points or no spread of ``x`` get NaN.
+    """
+    x, y, w = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (x, y, w)))
+    ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(w) & (w > 0)
+    w = np.where(ok, w, 0.0)
+    x, y = np.where(ok, x, 0.0), np.where(ok, y, 0.0)
+    n = ok.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sw = w.sum(axis=-1)
+        xm, ym = (w * x).sum(axis=-1) / sw, (w * y).sum(axis=-1) / sw
+        dx = np.where(ok, x - xm[..., None], 0.0)
+        sxx = (w * dx**2).sum(axis=-1)
+        ki = (w * dx * (y - ym[..., None])).sum(axis=-1) / sxx
+        v_t = ym - ki * xm
+        resid = np.where(ok, y - (ki[..., None] * x + v_t[..., None]), 0.0)
+        df = n - 2
+        s2 = (w * resid**2).sum(axis=-1) / df
+        bad = (n < MIN_POINTS) | ~(sxx > 1e-12 * np.maximum(1.0, (w * x * x).sum(axis=-1)))
+        ki_var, v_t_var = s2 / sxx, s2 * (1.0 / sw + xm**2 / sxx)
+    nan = np.nan
+    return Lines(np.where(bad, nan, ki), np.where(bad, nan, v_t), np.where(bad, nan, ki_var),
+                 np.where(bad, nan, v_t_var), df)
+
+
 def count_weights(hours: np.ndarray, tissue: np.ndarray, blood: np.ndarray, *, tissue_ml: np.ndarray | float,
                   blood_ml: np.ndarray | float | None, decay_per_h: float) -> np.ndarray:
     """Inverse relative variances of ``y = C_T / C_B`` from counting statistics (up to one factor).

@@ -9,13 +9,14 @@ from immunopet.analysis.kinetics.blood import BloodInput, blood_input
 from immunopet.analysis.kinetics.methods import kinetics_methods
 from immunopet.analysis.kinetics.params import KineticsParams
 from immunopet.analysis.kinetics.patlak import count_weights, patlak_fit
+from immunopet.analysis.kinetics.patlak_blood import WITHIN_FIT, VoiPoints, blood_intervals
 from immunopet.analysis.kinetics.tiac import tiac
 from immunopet.analysis.kinetics.time_activity import median_curves, ratio_summary, time_activity
 from immunopet.analysis.record import Notes, clean
 
 #: ``patlak.csv``: the documented columns first (docs/analyses.md), then the details.
 PATLAK_COLUMNS = ["patient_id", "voi_id", "kind", "ki_per_h", "ki_ci_low", "ki_ci_high", "v_t", "v_t_se", "n_points",
-                  "first_day", "site", "ki_se", "df", "blood_input", "reason"]
+                  "first_day", "site", "ki_se", "df", "ci_kind", "ki_se_fit", "blood_input", "reason"]
 TIAC_COLUMNS = ["patient_id", "voi_id", "tiac_h", "method", "kind", "site", "tiac_trapezoid_h", "tail_fraction",
                 "tiac_mono_exponential_h", "aicc_mono_exponential", "tiac_bi_exponential_h", "aicc_bi_exponential",
                 "tiac_patlak_model_h", "aicc_patlak_model", "n_points", "volume_ml", "reason"]
@@ -77,7 +78,7 @@ def patlak_table(table: pd.DataFrame, inputs: dict[str, BloodInput], params: Kin
     # blood samples are in Bq/mL: the tissue in the same unit (decay corrected to injection)
     sample_values = image_values * (used["bqml_at_injection"] / used["suv_mean"]).to_numpy(float)
     kinds, sites = used["kind"].to_numpy(), used["site"].to_numpy()
-    out = []
+    out, points = [], {}
     for (pid, voi), index in sorted(used.groupby(["patient_id", "voi_id"]).indices.items()):
         base = {"patient_id": pid, "voi_id": voi, "kind": kinds[index[0]], "site": sites[index[0]],
                 "first_day": float(days[index].min())}
@@ -86,18 +87,33 @@ def patlak_table(table: pd.DataFrame, inputs: dict[str, BloodInput], params: Kin
             out.append({**base, "n_points": int(index.size), "reason": "no blood input"})
             continue
         samples = pid in sample_patients
+        blood_ml = None if samples else blood_volume.get(pid)
+        blood_ml = None if blood_ml is None or not np.isfinite(blood_ml) else float(blood_ml)
         t = hours[index]
         ct = (sample_values if samples else image_values)[index]
         cb = curve.value(t)
         x, y = curve.integral(t) / cb, ct / cb
         weights = None
         if params.weights == "counts":
-            blood_ml = None if samples else blood_volume.get(pid)
-            blood_ml = None if blood_ml is None or not np.isfinite(blood_ml) else float(blood_ml)
             weights = count_weights(t, ct, cb, tissue_ml=volume[index], blood_ml=blood_ml,
                                     decay_per_h=params.decay_per_h)
         fit = patlak_fit(x, y, weights=weights, ci_level=params.ci_level)
-        out.append({**base, **fit.as_dict(), "blood_input": curve.method})
+        row = {**base, **fit.as_dict(), "blood_input": curve.method}
+        if not fit.reason:
+            row.update(ci_kind=WITHIN_FIT, ki_se_fit=fit.ki_se)
+        out.append(row)
+        if blood_ml is not None and not fit.reason:  # an image-derived input with a volume: its noise is estimable
+            keep = np.isfinite(x) & np.isfinite(y)
+            points.setdefault(pid, (blood_ml, []))[1].append(
+                (len(out) - 1, VoiPoints(t[keep], ct[keep], volume[index][keep], fit)))
+    if params.blood_draws:
+        for pid, (blood_ml, vois) in points.items():
+            wider = blood_intervals(inputs[pid], [v for _, v in vois], blood_ml=blood_ml, draws=params.blood_draws,
+                                    seed=params.seed, patient_id=pid, decay_per_h=params.decay_per_h,
+                                    weights=params.weights, ci_level=params.ci_level,
+                                    start_value=params.blood_start_suv)
+            for (row, _), update in zip(vois, wider or [], strict=False):
+                out[row].update(update)
     return pd.DataFrame(out, columns=PATLAK_COLUMNS)
 
 
@@ -151,6 +167,8 @@ def kinetics(measurements: pd.DataFrame, *, params: KineticsParams, notes: Notes
         "blood_input": clean(blood.to_dict("records")),
         "patlak": clean(patlak.to_dict("records")),
         "n_patlak_fits": n_fitted,
+        "blood_draws": params.blood_draws,
+        "n_blood_draw_intervals": int((patlak["ci_kind"] == "blood_draws").sum()),
         "tiac": clean(tiacs.to_dict("records")),
         "dosimetry_note": ("dosimetry_tiac.csv lists whole-organ TIACs for OLINDA / IDAC-Dose; the dose software "
                            "applies its phantom's organ masses, not the patient's"),
