@@ -38,3 +38,30 @@ def test_invalid_study_prints_a_problem_table_and_exits_3(analytic_study, capsys
 def test_validate_reports_a_good_study(analytic_study, capsys):
     assert main(["validate", str(analytic_study)]) == 0
     assert "3 patients, 6 scans, 18 VOIs, 3 lesions: no problems found" in capsys.readouterr().err
+
+
+def test_validate_checks_blood_csv(analytic_study, capsys, tmp_path):
+    import os
+
+    blood = analytic_study / "blood.csv"
+    header = "patient_id,sample_datetime,whole_blood_bqml\n"
+    blood.write_text(header + "P01,2017-01-09T12:30:00,1000\n")
+    assert main(["validate", str(analytic_study)]) == 0
+    for text, expected in ((header + "P77,2017-01-09T12:30:00,1000\n", "patient 'P77' is not in patients.csv"),
+                           (header + "P01,tomorrow,1000\n", "row 2, column sample_datetime"),
+                           ("who,when\n", "no column 'patient_id'")):
+        blood.write_text(text)
+        assert main(["validate", str(analytic_study)]) == 3
+        err = " ".join(capsys.readouterr().err.split())
+        assert "blood.csv" in err and expected in err, err
+    blood.unlink()
+    os.mkfifo(blood)  # a FIFO would hang a reader: refused before it is opened
+    assert main(["validate", str(analytic_study)]) == 3
+    assert "special file" in " ".join(capsys.readouterr().err.split())
+    blood.unlink()
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text(header + "P01,2017-01-09T12:30:00,1000\n")
+    blood.symlink_to(outside)
+    assert main(["validate", str(analytic_study)]) == 3
+    assert "outside the study folder" in " ".join(capsys.readouterr().err.split())
+    blood.unlink()

@@ -8,6 +8,7 @@ sample time), ``haematocrit`` (fraction 0-1; needed when only plasma is given). 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import math
 from pathlib import Path
 
@@ -81,3 +82,28 @@ def read_blood_samples(path: str | Path) -> pd.DataFrame:
                              fix="give Bq/mL > 0 (or leave the sample out)")
         rows.append({"patient_id": pid, "sample_datetime": when, "whole_blood_bqml": whole})
     return pd.DataFrame(rows, columns=["patient_id", "sample_datetime", "whole_blood_bqml"])
+
+
+#: The file's name in the study folder.
+BLOOD_FILE = "blood.csv"
+
+
+def blood_problems(root: Path, policy, known_patients: set[str] | None) -> list:  # noqa: ANN001 - a PathPolicy
+    """Problems of ``STUDY/blood.csv`` when there is one (validate, run and analyze all check it):
+    not a readable regular file inside the study, a bad row, or a patient not in patients.csv."""
+    from immunopet.study.problems import Problem
+
+    path = Path(root) / BLOOD_FILE
+    if not os.path.lexists(path):
+        return []
+    where = policy.problem(BLOOD_FILE, folder_ok=False)
+    if where is not None:
+        return [Problem(BLOOD_FILE, None, None, where)]
+    try:
+        samples = read_blood_samples(path)
+    except StudyError as bad:
+        return [Problem(BLOOD_FILE, None, bad.attribute, bad.message + (f" (fix: {bad.fix})" if bad.fix else ""))]
+    if known_patients is None:
+        return []
+    unknown = sorted(set(samples["patient_id"]) - set(known_patients))
+    return [Problem(BLOOD_FILE, None, "patient_id", f"patient {pid!r} is not in patients.csv") for pid in unknown[:20]]

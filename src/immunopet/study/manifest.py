@@ -156,6 +156,9 @@ def load_study(study_dir: str | Path) -> Study:
         problems += crosscheck.lesion_problems(
             lesions, set(zip(lesion_vois["patient_id"], lesion_vois["voi_id"], strict=True)), files["lesions"]
         )
+    from immunopet.study.blood_samples import blood_problems
+
+    problems += blood_problems(root, policy, None if "patients" in unread else crosscheck.known_ids(patients, "patient_id"))
     if problems:
         raise StudyValidationError(problems, study_dir=str(root))
     assert config is not None  # no problems means study.yaml was read
