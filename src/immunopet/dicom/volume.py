@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
@@ -25,6 +24,7 @@ from immunopet.dicom.discover import IMAGE_MODALITIES, read_all
 from immunopet.dicom.files import not_regular, walk_files
 from immunopet.dicom.frames import frames_of
 from immunopet.dicom.geometry import Frame, Grid, build_grid
+from immunopet.dicom.lazy_sequences import read_lazily
 from immunopet.dicom.pixels import check_pixel_budget, stored_pixels
 from immunopet.errors import DicomError, ImmunoPETError
 from immunopet.image import Image
@@ -49,6 +49,7 @@ class Volume:
 
 #: Values larger than this are not read while parsing (pixel data): pydicom reads them from the
 #: file when first accessed, so a folder is parsed once and only the chosen series' pixels are read.
+#: Sequences are parsed when first accessed too (:mod:`immunopet.dicom.lazy_sequences`).
 DEFER_BYTES = 4096
 
 
@@ -57,7 +58,7 @@ def _read_deferred(file: str) -> tuple[str, Dataset | None, str | None]:
     if problem is not None:
         return file, None, problem
     try:
-        ds = pydicom.dcmread(file, defer_size=DEFER_BYTES)
+        ds = read_lazily(file, defer_size=DEFER_BYTES)
     except InvalidDicomError:
         return file, None, "not a DICOM file"
     except Exception as error:  # noqa: BLE001 - reported with the file name, never fatal here
