@@ -163,6 +163,16 @@ def assemble(grid: Grid) -> np.ndarray:
     return out.transpose(2, 1, 0)
 
 
+def first_non_finite_slice(array: np.ndarray) -> int | None:
+    """Index k of the first slice holding NaN or infinity, tested a slab at a time (no volume-sized mask)."""
+    step = max(1, 2**20 // max(1, array.shape[0] * array.shape[1]))
+    for start in range(0, array.shape[2], step):
+        finite = np.isfinite(array[:, :, start:start + step]).all(axis=(0, 1))
+        if not finite.all():
+            return start + int(np.flatnonzero(~finite)[0])
+    return None
+
+
 def read_volume(path: PathOrFiles, *, series_uid: str | None = None, workers: int = 1,
                 assume_unit_slope: bool = False) -> Volume:
     """Read, sort, check and rescale one series; ``image.units`` is the stored unit.
@@ -224,9 +234,8 @@ def _read_volume(path: PathOrFiles, *, series_uid: str | None, workers: int,
         log.warning("%s", message)
     check_pixel_budget(grid)
     array = assemble(grid)
-    finite = np.isfinite(array)
-    if not finite.all():
-        k = int(np.flatnonzero(~finite.all(axis=(0, 1)))[0])
+    k = first_non_finite_slice(array)
+    if k is not None:
         frame = grid.frames[k]
         raise DicomError(f"rescaled values are not finite (RescaleSlope {frame.slope:g} x stored values overflow "
                          "float32)", file=frame.where, attribute="RescaleSlope (0028,1053)",
