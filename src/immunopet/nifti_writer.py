@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 LEVEL = 1
 #: Uncompressed bytes per gzip member: large enough that restarting the dictionary costs nothing
 #: measurable, small enough that a few members in flight hold little memory.
-BLOCK_BYTES = 4 * 2**20
+BLOCK_BYTES = 2**20
 #: gzip member header: magic, deflate, no flags, mtime 0 (the same bytes for the same image), OS unknown.
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 

@@ -177,6 +177,7 @@ def convert(
         if overrides.given():
             console.print("[yellow]SUV overrides ignored: the series is not PET[/]")
         image, sidecar = volume.image, {}
+    del volume  # its slice headers (tens of MB for a long series) are not needed for writing
     path = write_nifti(image, out, sidecar=sidecar, include_identifiers=include_identifiers)
     console.print(f"wrote {safe_markup(out)} ({image.units}, {'x'.join(map(str, image.shape))}) and "
                   f"{safe_markup(path.name)}", highlight=False)
