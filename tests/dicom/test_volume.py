@@ -192,3 +192,18 @@ def test_first_non_finite_slice_across_slabs(k):
     array[5, 9, k] = np.nan
     array[1, 2, 299] = np.inf
     assert first_non_finite_slice(array) == k
+
+
+@pytest.mark.parametrize("populate", [True, False])
+def test_volume_buffer_is_a_writable_float32_array(populate, monkeypatch):
+    import mmap
+
+    from immunopet.dicom import volume
+
+    if not populate:
+        monkeypatch.delattr(mmap, "MAP_POPULATE", raising=False)
+    array = volume.populated_empty((3, 5, 7))
+    assert array.shape == (3, 5, 7) and array.dtype == np.float32 and array.flags.c_contiguous and array.flags.writeable
+    array[...] = 2.5
+    assert float(array.sum()) == 2.5 * 105
+    assert volume.populated_empty((0, 4, 4)).shape == (0, 4, 4)

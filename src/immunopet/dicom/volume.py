@@ -9,6 +9,7 @@ issue #1636). Uncompressed pixel data are read straight from the file bytes with
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -135,6 +136,25 @@ def _refuse_broken(broken: list[tuple[str, str, str | None]], groups: dict[str, 
                              fix="copy the file again, or move it out of the folder if it is not part of the series")
 
 
+def populated_empty(shape: tuple[int, ...]) -> np.ndarray:
+    """An uninitialised float32 array whose memory the kernel maps in one call (Linux MAP_POPULATE).
+
+    Every page of the volume is written during assembly; faulting them in one by one on first
+    write costs more than mapping them at once where page faults are expensive (virtual machines:
+    0.22 s against 0.04 s for 61 MiB in a fresh process of a Firecracker VM, about 0.05 s of a
+    400-slice read when processes run back to back). Without MAP_POPULATE: ``np.empty``.
+    """
+    size = int(np.prod(shape)) * 4
+    flags = getattr(mmap, "MAP_POPULATE", 0)
+    if not flags or size == 0:
+        return np.empty(shape, dtype=np.float32)
+    try:
+        memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | flags)
+    except (OSError, ValueError):
+        return np.empty(shape, dtype=np.float32)
+    return np.frombuffer(memory, dtype=np.float32).reshape(shape)
+
+
 def assemble(grid: Grid) -> np.ndarray:
     """Rescaled float32 voxel array ``(I, J, K)``, each frame with its own slope and intercept.
 
@@ -142,7 +162,7 @@ def assemble(grid: Grid) -> np.ndarray:
     (so memory is the float32 volume plus one slice of stored values).
     """
     ni, nj, nk = grid.shape
-    out = np.empty((nk, nj, ni), dtype=np.float32)
+    out = populated_empty((nk, nj, ni))
     cache: dict[int, np.ndarray] = {}
     for k, frame in enumerate(grid.frames):
         if frame.index is None:
