@@ -113,3 +113,17 @@ def test_damaged_headers_fail_or_read_as_with_pydicom(header_bytes, tmp_path_fac
         assert _outcome(read_lazily, target) == _outcome(pydicom.dcmread, target)
     finally:
         shutil.rmtree(target.parent)
+
+
+def test_identical_radiopharmaceutical_items_are_compared_unparsed(ge_pet):
+    from pydicom.dataelem import RawDataElement
+
+    from immunopet.dicom.consistency import check_slices_agree
+    from immunopet.dicom.frames import frames_of
+    from immunopet.dicom.volume import read_series
+
+    items, _ = read_series(ge_pet)
+    frames = [frame for file, ds in items for frame in frames_of(ds, file)]
+    assert check_slices_agree(frames, None) == []
+    raw = [ds.get_item("RadiopharmaceuticalInformationSequence", keep_deferred=True) for _, ds in items]
+    assert all(isinstance(element, RawDataElement) for element in raw) and len(raw) == 267
