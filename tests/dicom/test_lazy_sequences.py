@@ -127,3 +127,17 @@ def test_identical_radiopharmaceutical_items_are_compared_unparsed(ge_pet):
     assert check_slices_agree(frames, None) == []
     raw = [ds.get_item("RadiopharmaceuticalInformationSequence", keep_deferred=True) for _, ds in items]
     assert all(isinstance(element, RawDataElement) for element in raw) and len(raw) == 267
+
+
+def test_a_sequence_pydicom_did_not_find_where_the_walk_did_means_a_plain_parse(siemens_wb, monkeypatch):
+    from immunopet.dicom import lazy_sequences
+
+    walked = lazy_sequences.define_sequence_lengths
+
+    def off_by_two(buffer):
+        return [(tag, value + 2, length) for tag, value, length in walked(buffer)]
+
+    monkeypatch.setattr(lazy_sequences, "define_sequence_lengths", off_by_two)
+    ds = read_lazily(str(siemens_wb), defer_size=DEFER)
+    assert ds.get_item("IconImageSequence", keep_deferred=True).is_undefined_length  # parsed as read
+    assert _outcome(read_lazily, siemens_wb) == _outcome(pydicom.dcmread, siemens_wb)
