@@ -75,6 +75,30 @@ def _element(buffer: bytearray, pos: int, end: int, implicit: bool) -> tuple[int
     return group << 16 | element, vr, length, pos + 8
 
 
+def _skip_defined(buffer: bytearray, pos: int, end: int) -> int:
+    """Position of the first explicit-VR element from ``pos`` on that is not of known VR and defined length.
+
+    The walk's common case, in one tight loop: each element skipped here is one :func:`_element`
+    would read with the same result; everything else is left to the general step.
+    """
+    unpack, length_of, known, long_vr = _EXPLICIT.unpack_from, _LENGTH.unpack_from, _KNOWN_VR, _LONG_VR
+    while pos + 12 <= end:
+        _, _, vr, length = unpack(buffer, pos)
+        if vr not in known:
+            return pos
+        if vr in long_vr:
+            length = length_of(buffer, pos + 8)[0]
+            if length == _UNDEFINED:
+                return pos
+            after = pos + 12 + length
+        else:
+            after = pos + 8 + length
+        if after > end:
+            return pos
+        pos = after
+    return pos
+
+
 def _public_vr(tag: int) -> str | None:
     """The dictionary VR pydicom gives an implicit-VR element (public groups only), None if unknown."""
     if (tag >> 16) % 2:
@@ -100,6 +124,8 @@ def _item_end(buffer: bytearray, pos: int, limit: int | None, implicit: bool, de
     end = len(buffer) if limit is None else limit
     first = True
     while True:
+        if not (first or implicit):
+            pos = _skip_defined(buffer, pos, end)
         if pos == limit:
             return pos
         if pos + 8 > end:
@@ -189,6 +215,8 @@ def define_sequence_lengths(buffer: bytearray) -> list[tuple[int, int, int]]:
     pos, implicit = start
     size, rewritten = len(buffer), []
     while pos + 8 <= size:
+        if not implicit:
+            pos = _skip_defined(buffer, pos, size)
         header = _element(buffer, pos, size, implicit)
         if header is None:
             break
