@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nibabel
 import numpy as np
@@ -138,7 +139,7 @@ def test_each_file_is_parsed_once(command, ge_pet, tmp_path, monkeypatch, capsys
     dcmread = pydicom.dcmread
 
     def counting(fp, *args, **kwargs):
-        parsed[str(fp)] += 1
+        parsed[str(fp) if isinstance(fp, (str, os.PathLike)) else fp.name] += 1  # a path, or a copy named after it
         return dcmread(fp, *args, **kwargs)
 
     monkeypatch.setattr(pydicom, "dcmread", counting)

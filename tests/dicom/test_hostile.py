@@ -225,3 +225,9 @@ def test_fifo_device_link_and_deep_folders_do_not_hang(series, tmp_path, capsys,
     assert "FIFO" in reasons["pipe.dcm"] and "character device" in reasons["zero.dcm"]
     assert main(["inspect", str(deep_folder), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["series"][0]["n_instances"] == 1
+
+
+def test_one_slice_with_another_dose_is_refused(series, tmp_path, capsys):
+    """The radiopharmaceutical item is compared slice by slice when its bytes differ in one file."""
+    code, text = _convert(series(**{"rp.RadionuclideTotalDose": "99000000", "only": 4}), tmp_path, capsys)
+    assert code == 3 and _has(text, "RadionuclideTotalDose (0018,1074) differs", "slice_004", "--injected-mbq")

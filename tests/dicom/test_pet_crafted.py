@@ -79,6 +79,13 @@ def test_injection_datetime_beats_time(craft):
     assert pet.inputs.injection_datetime.source.startswith("RadiopharmaceuticalStartDateTime")
 
 
+def test_activity_decayed_to_nothing_is_an_error(craft):
+    """Decades between injection and scan (a mistyped year) decay the dose to 0.0: refused, not divided by."""
+    with pytest.raises(SUVError, match="decays to 0 Bq") as error:
+        load_pet(craft(**{"rp.RadiopharmaceuticalStartDateTime": "19000613141700", "rp.RadiopharmaceuticalStartTime": None}))
+    assert error.value.attribute and error.value.fix
+
+
 def test_time_only_injection_across_midnight(craft):
     pet = load_pet(craft(SeriesDate="19600615", SeriesTime="003000", AcquisitionDate="19600615",
                          AcquisitionTime="003000", **{"rp.RadiopharmaceuticalStartTime": "234000"}))

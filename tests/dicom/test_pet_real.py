@@ -96,3 +96,18 @@ def test_enhanced_pet_with_real_world_value_mapping(ge_pet, tmp_path, make_enhan
     assert pet.suv_factor("bw") == pytest.approx(71.0e3 / (3.88777472e8 * 2 ** (-2711 / 6588.0)), rel=1e-12)
     assert pet.image.same_grid(reference.image)
     np.testing.assert_allclose(pet.image.array, reference.image.array, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["bw", "lbm", None])
+def test_convert_in_place_equals_suv_of_a_copy(ge_pet, kind):
+    """convert's in-place SUV: the same voxels, units, metadata and audit as PetScan.suv on a copy."""
+    from immunopet.dicom.pet import convert_in_place
+    from immunopet.dicom.volume import read_volume
+
+    pet = load_pet(ge_pet)
+    expected = pet.image if kind is None else pet.suv(kind)
+    image, audit = convert_in_place(read_volume(ge_pet), kind)
+    np.testing.assert_array_equal(image.array, expected.array)
+    assert image.array.dtype == np.float32 and image.units == expected.units and dict(image.meta) == dict(expected.meta)
+    extra = {} if kind is None else {"suv_kind": kind, "suv_factor_used": pet.suv_factor(kind)}
+    assert audit == {**pet.audit(), **extra}

@@ -174,3 +174,36 @@ def test_truncated_slice_is_a_dicom_error(ge_subset):
     with pytest.raises(DicomError, match="truncated") as caught:
         load_image_series(ge_subset)
     assert "IM105" in str(caught.value)
+
+
+def test_overflowing_slope_names_the_slice(ge_subset):
+    _edit(ge_subset / "IM107", RescaleSlope="1e38")
+    with pytest.raises(DicomError, match="not finite") as caught:
+        load_image_series(ge_subset)
+    assert "IM107" in str(caught.value) and "RescaleSlope" in str(caught.value)
+
+
+@pytest.mark.parametrize("k", [0, 37, 299])
+def test_first_non_finite_slice_across_slabs(k):
+    from immunopet.dicom.volume import first_non_finite_slice
+
+    array = np.zeros((64, 64, 300), dtype=np.float32, order="F")  # 256 slices per slab: two slabs
+    assert first_non_finite_slice(array) is None
+    array[5, 9, k] = np.nan
+    array[1, 2, 299] = np.inf
+    assert first_non_finite_slice(array) == k
+
+
+@pytest.mark.parametrize("populate", [True, False])
+def test_volume_buffer_is_a_writable_float32_array(populate, monkeypatch):
+    import mmap
+
+    from immunopet.dicom import volume
+
+    if not populate:
+        monkeypatch.delattr(mmap, "MAP_POPULATE", raising=False)
+    array = volume.populated_empty((3, 5, 7))
+    assert array.shape == (3, 5, 7) and array.dtype == np.float32 and array.flags.c_contiguous and array.flags.writeable
+    array[...] = 2.5
+    assert float(array.sum()) == 2.5 * 105
+    assert volume.populated_empty((0, 4, 4)).shape == (0, 4, 4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from types import SimpleNamespace
 
 import numpy as np
@@ -49,7 +50,11 @@ def test_the_suv_and_the_slice_headers_come_from_one_parse_of_each_file(quick_st
     files = list(reference.meta["files"])
     reads = []
     real = pydicom.dcmread
-    monkeypatch.setattr(pydicom, "dcmread", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    def counting(fp, *args, **kwargs):  # a path, or an in-memory copy named after the file
+        reads.append(fp if isinstance(fp, (str, os.PathLike)) else fp.name)
+        return real(fp, *args, **kwargs)
+
+    monkeypatch.setattr(pydicom, "dcmread", counting)
     suv, headers = job._pet_suv(scan)
     assert sorted(map(str, reads)) == sorted(map(str, files))  # each file once, none again for the headers
     monkeypatch.setattr(pydicom, "dcmread", real)

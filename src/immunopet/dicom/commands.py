@@ -158,7 +158,7 @@ def convert(
     Example: immunopet convert /data/p01/day7/pet p01_day7_suv.nii.gz --suv bw --weight-kg 72
     """
     from immunopet.dicom.export import check_output_name, write_nifti
-    from immunopet.dicom.pet import pet_from_volume
+    from immunopet.dicom.pet import convert_in_place
     from immunopet.dicom.suv import SUV_KINDS
     from immunopet.dicom.volume import read_volume
     from immunopet.errors import ImmunoPETError
@@ -171,16 +171,13 @@ def convert(
     volume = read_volume(series, series_uid=series_uid, assume_unit_slope=assume_unit_slope)
     modality = volume.image.meta.get("modality")
     if modality == "PT":
-        pet = pet_from_volume(volume, overrides=overrides)
-        image = pet.image if suv == "none" else pet.suv(suv)
-        sidecar: dict[str, Any] = {"suv": pet.audit()}
-        if suv != "none":
-            sidecar["suv"]["suv_kind"] = suv
-            sidecar["suv"]["suv_factor_used"] = pet.suv_factor(suv)
+        image, audit = convert_in_place(volume, None if suv == "none" else suv, overrides=overrides)
+        sidecar: dict[str, Any] = {"suv": audit}
     else:
         if overrides.given():
             console.print("[yellow]SUV overrides ignored: the series is not PET[/]")
         image, sidecar = volume.image, {}
+    del volume  # its slice headers (tens of MB for a long series) are not needed for writing
     path = write_nifti(image, out, sidecar=sidecar, include_identifiers=include_identifiers)
     console.print(f"wrote {safe_markup(out)} ({image.units}, {'x'.join(map(str, image.shape))}) and "
                   f"{safe_markup(path.name)}", highlight=False)

@@ -13,7 +13,9 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.tag import Tag
 
 from immunopet.dicom.geometry import Frame
 from immunopet.dicom.header import label, raw_text
@@ -21,6 +23,7 @@ from immunopet.dicom.overrides import SuvOverrides, fix_for
 from immunopet.errors import SUVError
 from immunopet.safe_text import safe_text
 
+_RADIOPHARMACEUTICAL = Tag(0x0054, 0x0016)
 #: (keyword, in the radiopharmaceutical item?, the override that replaces it or None).
 COMPARED: tuple[tuple[str, bool, str | None], ...] = (
     ("Units", False, None), ("DecayCorrection", False, None), ("SUVType", False, None),
@@ -31,6 +34,26 @@ COMPARED: tuple[tuple[str, bool, str | None], ...] = (
     ("RadiopharmaceuticalStartTime", True, "injection_datetime"),
     ("RadionuclideHalfLife", True, "nuclide"),
 )
+
+
+def _same_radiopharmaceutical_bytes(datasets: list[Dataset]) -> bool:
+    """Every file holds the same still unparsed bytes for the radiopharmaceutical sequence.
+
+    Read with the same encoding (VR, byte order, character set), equal bytes parse to equal values,
+    so its attributes agree without parsing one copy per slice (pydicom keeps defined-length
+    sequences raw until read, :mod:`immunopet.dicom.lazy_sequences` the others).
+    """
+    first = None
+    for ds in datasets:
+        element = ds.get_item(_RADIOPHARMACEUTICAL, keep_deferred=True)
+        if not isinstance(element, RawDataElement) or element.value is None:
+            return False
+        key = (element.value, element.is_implicit_VR, element.is_little_endian, str(ds.original_character_set))
+        if first is None:
+            first = key
+        elif key != first:
+            return False
+    return True
 
 
 def _radiopharmaceutical(ds: Dataset) -> Dataset | None:
@@ -80,7 +103,10 @@ def check_slices_agree(frames: list[Frame], overrides: SuvOverrides | None) -> l
         return []
     given = overrides.given() if overrides is not None else {}
     warnings: list[str] = []
+    same_rp = _same_radiopharmaceutical_bytes([ds for ds, _ in datasets.values()])
     for keyword, in_rp, override in COMPARED:
+        if in_rp and same_rp:
+            continue
         read = _reader(keyword, in_rp)
         groups: dict[object, list[str]] = defaultdict(list)
         for ds, file in datasets.values():

@@ -17,6 +17,7 @@ import numpy as np
 
 from immunopet.errors import ImmunoPETError
 from immunopet.image import Image
+from immunopet.nifti_writer import write_nifti_file
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +40,30 @@ def check_output_name(out: str | os.PathLike[str]) -> Path:
     return out
 
 
+def non_finite_count(array: np.ndarray) -> int:
+    """NaN and infinite voxels, counted a slab at a time (no volume-sized mask in memory)."""
+    step = max(1, 2**20 // max(1, int(np.prod(array.shape[:-1]))))
+    count = 0
+    for k in range(0, array.shape[-1], step):
+        slab = array[..., k:k + step]
+        if not np.isfinite(slab).all():
+            count += int(np.count_nonzero(~np.isfinite(slab)))
+    return count
+
+
 def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str, Any] | None = None,
                 include_identifiers: bool = False) -> Path:
     """Write ``image`` as float32 NIfTI to ``out`` and a JSON sidecar; returns the sidecar path.
 
-    Both files are written to temporary names in the output folder and renamed when complete. The
-    sidecar holds no UIDs, dates or absolute paths unless ``include_identifiers``
+    Both files are written to temporary names in the output folder and renamed when complete; the
+    voxels go from the array's memory to the file (:mod:`immunopet.nifti_writer`). The sidecar
+    holds no UIDs, dates or absolute paths unless ``include_identifiers``
     (:mod:`immunopet.dicom.privacy`). Non-finite voxel values are refused before writing.
     """
     out = check_output_name(out)
     array = np.asarray(image.array, dtype=np.float32)
-    if not np.isfinite(array).all():
-        bad = int(np.count_nonzero(~np.isfinite(array)))
+    bad = non_finite_count(array)
+    if bad:
         raise ImmunoPETError(f"{bad} voxel value(s) are not finite (NaN or infinite); nothing written", file=out,
                              fix="check the rescale and SUV inputs of the series (immunopet inspect)")
     direction = image.direction
@@ -86,7 +99,7 @@ def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str,
     # both are renamed into place only when both are written (a volume never stands without its sidecar)
     temporary, temporary_json = partial_path(out, keep_suffix=True), partial_path(path)
     try:
-        nifti.to_filename(str(temporary))
+        write_nifti_file(nifti, array, temporary, compress=out.name.endswith(".gz"))
         temporary_json.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
         os.replace(temporary, out)
         os.replace(temporary_json, path)

@@ -95,7 +95,14 @@ class SuvInputs:
                 f"({self.scan_datetime.value.isoformat()}, {self.scan_datetime.source})",
                 file=self.file, attribute=self.injection_datetime.source, fix=fix_for("injection_datetime"),
             )
-        return arithmetic.decayed_activity(dose, elapsed, float(self.get("half_life_s")))
+        activity = arithmetic.decayed_activity(dose, elapsed, float(self.get("half_life_s")))
+        if not activity > 0:  # decays to 0.0 in float: decades between injection and scan; SUV would divide by 0
+            raise SUVError(
+                f"the injected activity decays to {activity:g} Bq over the {elapsed / 3600:.4g} h from injection "
+                f"({self.injection_datetime.source}) to the reference time ({self.scan_datetime.source})",
+                file=self.file, attribute=self.scan_datetime.source, fix=fix_for("injection_datetime"),
+            )
+        return activity
 
     def normaliser(self, kind: str, *, header: bool = False, lbm_formula: str | None = None) -> float:
         """Body-size term of SUV ``kind`` (g, or cm^2 for bsa) from these inputs."""

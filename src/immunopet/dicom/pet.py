@@ -230,6 +230,27 @@ def pet_from_volume(volume: Volume, *, overrides: SuvOverrides | None = None) ->
     return scan
 
 
+def convert_in_place(volume: Volume, kind: str | None, *,
+                     overrides: SuvOverrides | None = None) -> tuple[Image, dict[str, Any]]:
+    """The SUV image of ``kind`` (Bq/mL for ``None``) and the audit of its inputs, in the volume's memory.
+
+    What ``immunopet convert`` writes: :func:`pet_from_volume` then :meth:`PetScan.suv`, with the
+    same values (float32 times the same float32 factor), but the SUV is multiplied into the Bq/mL
+    array where it lies rather than into a copy, so one volume is in memory instead of two. The
+    volume and its Bq/mL image must not be used afterwards (:func:`pet_from_volume` already converts
+    the volume's array to Bq/mL in place); neither is returned.
+    """
+    scan = pet_from_volume(volume, overrides=overrides)
+    audit = scan.audit()
+    if kind is None:
+        return scan.image, audit
+    factor = scan.suv_factor(kind)
+    audit["suv_kind"], audit["suv_factor_used"] = kind, factor
+    array = scan.image.array
+    array *= np.float32(factor)
+    return scan.image.with_array(array, units=SUV_KINDS[kind], suv_factor=float(np.float32(factor))), audit
+
+
 def pet_inputs_from_headers(headers: Sequence[tuple[str | os.PathLike[str], Dataset]], *,
                             overrides: SuvOverrides | None = None) -> SuvInputs:
     """SUV inputs of a series from its ``(file, complete header)`` pairs (no pixel data): ``inspect``.

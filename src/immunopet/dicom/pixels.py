@@ -42,10 +42,11 @@ def memory_bound_bytes() -> int:
 
 def _integer(ds: Dataset, keyword: str, default: int | None = None) -> int | None:
     """An US/IS attribute as int; ``default`` when absent; ``None`` when unreadable."""
-    if keyword not in ds or ds.get(keyword) in (None, ""):
+    value = ds.get(keyword)  # one look-up: each costs tens of microseconds, times every slice
+    if value in (None, ""):
         return default
     try:
-        return int(ds.get(keyword))
+        return int(value)
     except (TypeError, ValueError):
         return None
 

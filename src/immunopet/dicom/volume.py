@@ -9,6 +9,7 @@ issue #1636). Uncompressed pixel data are read straight from the file bytes with
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
@@ -25,6 +25,7 @@ from immunopet.dicom.discover import IMAGE_MODALITIES, read_all
 from immunopet.dicom.files import not_regular, walk_files
 from immunopet.dicom.frames import frames_of
 from immunopet.dicom.geometry import Frame, Grid, build_grid
+from immunopet.dicom.lazy_sequences import read_lazily
 from immunopet.dicom.pixels import check_pixel_budget, stored_pixels
 from immunopet.errors import DicomError, ImmunoPETError
 from immunopet.image import Image
@@ -49,6 +50,7 @@ class Volume:
 
 #: Values larger than this are not read while parsing (pixel data): pydicom reads them from the
 #: file when first accessed, so a folder is parsed once and only the chosen series' pixels are read.
+#: Sequences are parsed when first accessed too (:mod:`immunopet.dicom.lazy_sequences`).
 DEFER_BYTES = 4096
 
 
@@ -57,7 +59,7 @@ def _read_deferred(file: str) -> tuple[str, Dataset | None, str | None]:
     if problem is not None:
         return file, None, problem
     try:
-        ds = pydicom.dcmread(file, defer_size=DEFER_BYTES)
+        ds = read_lazily(file, defer_size=DEFER_BYTES)
     except InvalidDicomError:
         return file, None, "not a DICOM file"
     except Exception as error:  # noqa: BLE001 - reported with the file name, never fatal here
@@ -134,6 +136,25 @@ def _refuse_broken(broken: list[tuple[str, str, str | None]], groups: dict[str, 
                              fix="copy the file again, or move it out of the folder if it is not part of the series")
 
 
+def populated_empty(shape: tuple[int, ...]) -> np.ndarray:
+    """An uninitialised float32 array whose memory the kernel maps in one call (Linux MAP_POPULATE).
+
+    Every page of the volume is written during assembly; faulting them in one by one on first
+    write costs more than mapping them at once where page faults are expensive (virtual machines:
+    0.22 s against 0.04 s for 61 MiB in a fresh process of a Firecracker VM, about 0.05 s of a
+    400-slice read when processes run back to back). Without MAP_POPULATE: ``np.empty``.
+    """
+    size = int(np.prod(shape)) * 4
+    flags = getattr(mmap, "MAP_POPULATE", 0)
+    if not flags or size == 0:
+        return np.empty(shape, dtype=np.float32)
+    try:
+        memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | flags)
+    except (OSError, ValueError):
+        return np.empty(shape, dtype=np.float32)
+    return np.frombuffer(memory, dtype=np.float32).reshape(shape)
+
+
 def assemble(grid: Grid) -> np.ndarray:
     """Rescaled float32 voxel array ``(I, J, K)``, each frame with its own slope and intercept.
 
@@ -141,7 +162,7 @@ def assemble(grid: Grid) -> np.ndarray:
     (so memory is the float32 volume plus one slice of stored values).
     """
     ni, nj, nk = grid.shape
-    out = np.empty((nk, nj, ni), dtype=np.float32)
+    out = populated_empty((nk, nj, ni))
     cache: dict[int, np.ndarray] = {}
     for k, frame in enumerate(grid.frames):
         if frame.index is None:
@@ -160,6 +181,16 @@ def assemble(grid: Grid) -> np.ndarray:
         if frame.index is None:  # pixel bytes are no longer needed: keep the header only
             del frame.ds.PixelData
     return out.transpose(2, 1, 0)
+
+
+def first_non_finite_slice(array: np.ndarray) -> int | None:
+    """Index k of the first slice holding NaN or infinity, tested a slab at a time (no volume-sized mask)."""
+    step = max(1, 2**20 // max(1, array.shape[0] * array.shape[1]))
+    for start in range(0, array.shape[2], step):
+        finite = np.isfinite(array[:, :, start:start + step]).all(axis=(0, 1))
+        if not finite.all():
+            return start + int(np.flatnonzero(~finite)[0])
+    return None
 
 
 def read_volume(path: PathOrFiles, *, series_uid: str | None = None, workers: int = 1,
@@ -223,9 +254,8 @@ def _read_volume(path: PathOrFiles, *, series_uid: str | None, workers: int,
         log.warning("%s", message)
     check_pixel_budget(grid)
     array = assemble(grid)
-    finite = np.isfinite(array)
-    if not finite.all():
-        k = int(np.flatnonzero(~finite.all(axis=(0, 1)))[0])
+    k = first_non_finite_slice(array)
+    if k is not None:
         frame = grid.frames[k]
         raise DicomError(f"rescaled values are not finite (RescaleSlope {frame.slope:g} x stored values overflow "
                          "float32)", file=frame.where, attribute="RescaleSlope (0028,1053)",
