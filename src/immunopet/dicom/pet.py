@@ -46,10 +46,19 @@ class PetScan:
             raise SUVError(f"unknown SUV kind {kind!r}", fix=f"use one of {', '.join(SUV_KINDS)}")
         return self.inputs.normaliser(kind) / self.injected_bq_at_reference
 
-    def suv(self, kind: str = "bw") -> Image:
-        """The SUV image of ``kind`` (units ``"SUVbw"``, ``"SUVlbm"``, ``"SUVbsa"``, ``"SUVibw"``)."""
+    def suv(self, kind: str = "bw", *, in_place: bool = False) -> Image:
+        """The SUV image of ``kind`` (units ``"SUVbw"``, ``"SUVlbm"``, ``"SUVbsa"``, ``"SUVibw"``).
+
+        ``in_place``: multiply the factor into this scan's Bq/mL array instead of a copy (one volume
+        in memory instead of two); the scan's ``image`` then holds SUVs and must not be used again.
+        """
         factor = np.float32(self.suv_factor(kind))
-        return self.image.with_array(self.image.array * factor, units=SUV_KINDS[kind], suv_factor=float(factor))
+        array = self.image.array
+        if in_place:
+            array *= factor
+        else:
+            array = array * factor
+        return self.image.with_array(array, units=SUV_KINDS[kind], suv_factor=float(factor))
 
     @property
     def injected_bq_at_reference(self) -> float:
@@ -244,11 +253,8 @@ def convert_in_place(volume: Volume, kind: str | None, *,
     audit = scan.audit()
     if kind is None:
         return scan.image, audit
-    factor = scan.suv_factor(kind)
-    audit["suv_kind"], audit["suv_factor_used"] = kind, factor
-    array = scan.image.array
-    array *= np.float32(factor)
-    return scan.image.with_array(array, units=SUV_KINDS[kind], suv_factor=float(np.float32(factor))), audit
+    audit["suv_kind"], audit["suv_factor_used"] = kind, scan.suv_factor(kind)
+    return scan.suv(kind, in_place=True), audit
 
 
 def pet_inputs_from_headers(headers: Sequence[tuple[str | os.PathLike[str], Dataset]], *,
