@@ -3,6 +3,8 @@
 import nibabel
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from immunopet.errors import GeometryError
 from immunopet.image import Image
@@ -65,3 +67,23 @@ def test_zirconium_aliases(name):
 def test_fluorine_name_forms():
     assert get_nuclide("^18^Fluorine").half_life_s == pytest.approx(6586.2)
     assert get_nuclide("F-18").name == "F-18"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 5), st.integers(1, 400),
+       st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from([np.nan, np.inf, -np.inf])), max_size=8))
+def test_non_finite_per_slice_counts_like_a_whole_volume_mask(ni, nj, nk, bad):
+    import immunopet.image as image_module
+
+    array = np.zeros((ni, nj, nk), dtype=np.float32)
+    flat = array.reshape(-1)
+    for index, value in bad:
+        flat[index % flat.size] = value
+    want = np.count_nonzero(~np.isfinite(array), axis=(0, 1))
+    whole = image_module.SLAB_VOXELS
+    try:
+        for voxels in (whole, 64):  # one slab, and many slabs of a few slices
+            image_module.SLAB_VOXELS = voxels
+            np.testing.assert_array_equal(image_module.non_finite_per_slice(array), want)
+    finally:
+        image_module.SLAB_VOXELS = whole

@@ -29,6 +29,22 @@ if TYPE_CHECKING:  # heavy imports only where used
 
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
+#: Voxels of one slab in the slab-wise checks below (a volume-sized boolean mask would be a quarter
+#: of the float32 volume again).
+SLAB_VOXELS = 2**20
+
+
+def non_finite_per_slice(array: np.ndarray) -> np.ndarray:
+    """Number of NaN or infinite voxels in each slice ``k`` of an ``(I, J, K)`` array, a slab at a time."""
+    step = max(1, SLAB_VOXELS // max(1, int(np.prod(array.shape[:-1]))))
+    counts = np.zeros(array.shape[-1], dtype=np.int64)
+    for start in range(0, array.shape[-1], step):
+        slab = array[..., start:start + step]
+        finite = np.isfinite(slab)
+        if not finite.all():
+            counts[start:start + step] = np.count_nonzero(~finite, axis=tuple(range(finite.ndim - 1)))
+    return counts
+
 
 @dataclass(frozen=True, eq=False)
 class Image:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from immunopet.errors import ImmunoPETError
-from immunopet.image import Image
+from immunopet.image import Image, non_finite_per_slice
 from immunopet.nifti_writer import write_nifti_file
 
 log = logging.getLogger(__name__)
@@ -40,17 +40,6 @@ def check_output_name(out: str | os.PathLike[str]) -> Path:
     return out
 
 
-def non_finite_count(array: np.ndarray) -> int:
-    """NaN and infinite voxels, counted a slab at a time (no volume-sized mask in memory)."""
-    step = max(1, 2**20 // max(1, int(np.prod(array.shape[:-1]))))
-    count = 0
-    for k in range(0, array.shape[-1], step):
-        slab = array[..., k:k + step]
-        if not np.isfinite(slab).all():
-            count += int(np.count_nonzero(~np.isfinite(slab)))
-    return count
-
-
 def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str, Any] | None = None,
                 include_identifiers: bool = False) -> Path:
     """Write ``image`` as float32 NIfTI to ``out`` and a JSON sidecar; returns the sidecar path.
@@ -62,7 +51,7 @@ def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str,
     """
     out = check_output_name(out)
     array = np.asarray(image.array, dtype=np.float32)
-    bad = non_finite_count(array)
+    bad = int(non_finite_per_slice(array).sum())  # a slab at a time: no volume-sized mask
     if bad:
         raise ImmunoPETError(f"{bad} voxel value(s) are not finite (NaN or infinite); nothing written", file=out,
                              fix="check the rescale and SUV inputs of the series (immunopet inspect)")

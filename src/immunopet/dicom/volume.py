@@ -184,13 +184,11 @@ def assemble(grid: Grid) -> np.ndarray:
 
 
 def first_non_finite_slice(array: np.ndarray) -> int | None:
-    """Index k of the first slice holding NaN or infinity, tested a slab at a time (no volume-sized mask)."""
-    step = max(1, 2**20 // max(1, array.shape[0] * array.shape[1]))
-    for start in range(0, array.shape[2], step):
-        finite = np.isfinite(array[:, :, start:start + step]).all(axis=(0, 1))
-        if not finite.all():
-            return start + int(np.flatnonzero(~finite)[0])
-    return None
+    """Index k of the first slice holding NaN or infinity (:func:`immunopet.image.non_finite_per_slice`)."""
+    from immunopet.image import non_finite_per_slice
+
+    bad = np.flatnonzero(non_finite_per_slice(array))
+    return int(bad[0]) if bad.size else None
 
 
 def read_volume(path: PathOrFiles, *, series_uid: str | None = None, workers: int = 1,
