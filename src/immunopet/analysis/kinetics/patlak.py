@@ -152,3 +152,13 @@ def count_weights(hours: np.ndarray, tissue: np.ndarray, blood: np.ndarray, *, t
         rel = rel + growth / (np.maximum(cb, 1e-12) * np.asarray(blood_ml, dtype=np.float64))
     y = ct / cb
     return 1.0 / (np.maximum(y, 1e-12) ** 2 * rel)
+
+
+def patlak_coordinates(hours: np.ndarray, tissue: np.ndarray, blood: np.ndarray, blood_integral: np.ndarray, *,
+                       tissue_ml: np.ndarray | float, blood_ml: np.ndarray | float | None,
+                       decay_per_h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Patlak plot's ``x = integral C_B / C_B``, ``y = C_T / C_B`` and the count weights of ``y``
+    (:func:`count_weights`), for one curve or many (any shapes that broadcast)."""
+    x, y = blood_integral / blood, tissue / blood
+    w = count_weights(hours, tissue, blood, tissue_ml=tissue_ml, blood_ml=blood_ml, decay_per_h=decay_per_h)
+    return x, y, w

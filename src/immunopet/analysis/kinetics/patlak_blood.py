@@ -26,7 +26,7 @@ import numpy as np
 
 from immunopet.analysis.kinetics.blood import BloodInput
 from immunopet.analysis.kinetics.blood_draws import CurveDraws, point_rel_sd
-from immunopet.analysis.kinetics.patlak import PatlakFit, count_weights, wls_lines
+from immunopet.analysis.kinetics.patlak import PatlakFit, patlak_coordinates, wls_lines
 from immunopet.analysis.kinetics.rubin import combine
 
 #: ``ci_kind`` of an interval from the VOI's own residuals only (blood samples, or no estimate).
@@ -37,11 +37,15 @@ BLOOD_DRAWS = "blood_draws"
 
 @dataclass(frozen=True)
 class VoiPoints:
-    """The Patlak points of one VOI and its fit on the patient's blood curve."""
+    """The Patlak points of one VOI on the patient's blood curve: times, tissue values and volumes,
+    the plot's ``x`` and ``y`` and the count weights of ``y`` (:func:`patlak_coordinates`), and the fit."""
 
     hours: np.ndarray
     tissue: np.ndarray
     tissue_ml: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    counts: np.ndarray
     fit: PatlakFit
 
 
@@ -57,20 +61,15 @@ def _stack(values: list[np.ndarray], width: int) -> np.ndarray:
     return out
 
 
-def noise_factor(curve: BloodInput, vois: list[VoiPoints], *, blood_ml: float,
-                 decay_per_h: float) -> tuple[float, int]:
+def noise_factor(vois: list[VoiPoints]) -> tuple[float, int]:
     """``(kappa, degrees of freedom)`` from the residuals of the patient's fitted VOIs (module docstring)."""
     total, df = 0.0, 0
     for voi in vois:
         if voi.fit.reason or voi.fit.df < 1:
             continue
-        cb = curve.value(voi.hours)
-        x, y = curve.integral(voi.hours) / cb, voi.tissue / cb
-        w = count_weights(voi.hours, voi.tissue, cb, tissue_ml=voi.tissue_ml, blood_ml=blood_ml,
-                          decay_per_h=decay_per_h)
-        r = y - (voi.fit.ki * x + voi.fit.v_t)
-        ok = np.isfinite(r) & np.isfinite(w)
-        total += float(np.sum(w[ok] * r[ok] ** 2))
+        r = voi.y - (voi.fit.ki * voi.x + voi.fit.v_t)
+        ok = np.isfinite(r) & np.isfinite(voi.counts)
+        total += float(np.sum(voi.counts[ok] * r[ok] ** 2))
         df += voi.fit.df
     return (total / df if df else float("nan")), df
 
@@ -83,7 +82,7 @@ def blood_intervals(curve: BloodInput, vois: list[VoiPoints], *, blood_ml: float
     Returns one dict per VOI (empty for VOIs without a fit) with ``ki_se``, ``ki_ci_low``,
     ``ki_ci_high``, ``v_t_se``, ``df``, ``ki_se_fit`` and ``ci_kind``.
     """
-    kappa, df_noise = noise_factor(curve, vois, blood_ml=blood_ml, decay_per_h=decay_per_h)
+    kappa, df_noise = noise_factor(vois)
     fitted = [k for k, v in enumerate(vois) if not v.fit.reason]
     if draws < 2 or not fitted or not (np.isfinite(kappa) and kappa > 0):
         return None
@@ -94,11 +93,9 @@ def blood_intervals(curve: BloodInput, vois: list[VoiPoints], *, blood_ml: float
     t = _stack([vois[k].hours for k in fitted], width)
     ct = _stack([vois[k].tissue for k in fitted], width)
     ml = _stack([np.broadcast_to(vois[k].tissue_ml, vois[k].hours.shape) for k in fitted], width)
-    cb = curves.value(t)
-    x, y = curves.integral(t) / cb, ct / cb
-    w = (count_weights(t, ct, cb, tissue_ml=ml, blood_ml=blood_ml, decay_per_h=decay_per_h)
-         if weights == "counts" else np.ones_like(x))
-    lines = wls_lines(x, y, w)
+    x, y, counts = patlak_coordinates(t, ct, curves.value(t), curves.integral(t), tissue_ml=ml, blood_ml=blood_ml,
+                                      decay_per_h=decay_per_h)
+    lines = wls_lines(x, y, counts if weights == "counts" else np.ones_like(x))
     fits = [vois[k].fit for k in fitted]
     df_within = np.array([f.df for f in fits], dtype=np.float64)
     ki = np.array([f.ki for f in fits])

@@ -8,7 +8,7 @@ import pandas as pd
 from immunopet.analysis.kinetics.blood import BloodInput, blood_input
 from immunopet.analysis.kinetics.methods import kinetics_methods
 from immunopet.analysis.kinetics.params import KineticsParams
-from immunopet.analysis.kinetics.patlak import count_weights, patlak_fit
+from immunopet.analysis.kinetics.patlak import patlak_coordinates, patlak_fit
 from immunopet.analysis.kinetics.patlak_blood import WITHIN_FIT, VoiPoints, blood_intervals
 from immunopet.analysis.kinetics.tiac import tiac
 from immunopet.analysis.kinetics.time_activity import median_curves, ratio_summary, time_activity
@@ -91,13 +91,9 @@ def patlak_table(table: pd.DataFrame, inputs: dict[str, BloodInput], params: Kin
         blood_ml = None if blood_ml is None or not np.isfinite(blood_ml) else float(blood_ml)
         t = hours[index]
         ct = (sample_values if samples else image_values)[index]
-        cb = curve.value(t)
-        x, y = curve.integral(t) / cb, ct / cb
-        weights = None
-        if params.weights == "counts":
-            weights = count_weights(t, ct, cb, tissue_ml=volume[index], blood_ml=blood_ml,
-                                    decay_per_h=params.decay_per_h)
-        fit = patlak_fit(x, y, weights=weights, ci_level=params.ci_level)
+        x, y, counts = patlak_coordinates(t, ct, curve.value(t), curve.integral(t), tissue_ml=volume[index],
+                                          blood_ml=blood_ml, decay_per_h=params.decay_per_h)
+        fit = patlak_fit(x, y, weights=counts if params.weights == "counts" else None, ci_level=params.ci_level)
         row = {**base, **fit.as_dict(), "blood_input": curve.method}
         if not fit.reason:
             row.update(ci_kind=WITHIN_FIT, ki_se_fit=fit.ki_se)
@@ -105,7 +101,7 @@ def patlak_table(table: pd.DataFrame, inputs: dict[str, BloodInput], params: Kin
         if blood_ml is not None and not fit.reason:  # an image-derived input with a volume: its noise is estimable
             keep = np.isfinite(x) & np.isfinite(y)
             points.setdefault(pid, (blood_ml, []))[1].append(
-                (len(out) - 1, VoiPoints(t[keep], ct[keep], volume[index][keep], fit)))
+                (len(out) - 1, VoiPoints(t[keep], ct[keep], volume[index][keep], x[keep], y[keep], counts[keep], fit)))
     if params.blood_draws:
         for pid, (blood_ml, vois) in points.items():
             wider = blood_intervals(inputs[pid], [v for _, v in vois], blood_ml=blood_ml, draws=params.blood_draws,
