@@ -194,10 +194,11 @@ def _with_registration(section: dict[str, Any], study_dir: Path, settings: Any, 
     from immunopet.report.registration_qa import registration_blocks
     from immunopet.study.registration_store import read_records
 
-    blocks, flagged = registration_blocks(study_dir, settings or {})
+    records = read_records(study_dir)  # one read for the table and the figures
+    blocks, flagged = registration_blocks(study_dir, settings or {}, records=records)
     saved: list[SavedFigure] = []
     if blocks:
-        saved = registration_figures(study_dir, read_records(study_dir).values(), figures_dir, svg=svg, dpi=dpi)
+        saved = registration_figures(study_dir, records.values(), figures_dir, svg=svg, dpi=dpi)
         blocks[0]["figures"] = [figure_entry(f, dpi=dpi) for f in saved]
     if flagged and section["status_class"] == "qa-ok":
         section = {**section, "status_class": "qa-warn",

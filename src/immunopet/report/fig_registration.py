@@ -8,10 +8,14 @@ is right, edges run straight across the tile borders; a shift or a rotation brea
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 from matplotlib.figure import Figure
 
-from immunopet.report.figio import new_figure, styled
+from immunopet.report.figio import SavedFigure, new_figure, save_figure, styled
 
 #: Tiles along the longer side of the plane.
 TILES = 8
@@ -63,13 +67,11 @@ def registration_figure(scan_id: str, reference_id: str, planes: dict[str, np.nd
     return fig
 
 
-def registration_figures(study_dir, records, figures_dir, *, svg: bool, dpi: int) -> list:  # noqa: ANN001
+def registration_figures(study_dir: Path, records: Iterable[Mapping[str, Any]], figures_dir: Path, *,
+                         svg: bool, dpi: int) -> list[SavedFigure]:
     """Saved checkerboard figures of the registered scans (``records``: registration.json rows with
     status ``done``) whose snapshot exists, in the records' order."""
-    from pathlib import Path
-
     from immunopet.register.snapshot import read_snapshot, snapshot_path
-    from immunopet.report.figio import save_figure
 
     saved = []
     for record in records:

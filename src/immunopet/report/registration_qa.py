@@ -19,23 +19,28 @@ COLUMNS = {"scan_id": "scan", "reference_scan_id": "reference", "modality": "mod
            "verdict": "verdict", "reasons": "reason"}
 
 
-def registration_table(study_dir: Path) -> pd.DataFrame:
-    """Registered scans (reference scans left out), with ``reasons`` holding the error of a failed one."""
+def registration_table(study_dir: Path, records: Mapping[str, Mapping[str, Any]] | None = None) -> pd.DataFrame:
+    """Registered scans (reference scans left out), with ``reasons`` holding the error of a failed one.
+    ``records``: registration.json's records when already read (else read here)."""
     from immunopet.study.registration_store import read_records
 
-    records = [r if r.get("status") != "failed" else {**r, "verdict": "failed", "reasons": r.get("error")}
-               for r in read_records(Path(study_dir)).values() if r.get("status") != "reference"]
-    return pd.DataFrame(records, columns=list(COLUMNS))
+    if records is None:
+        records = read_records(Path(study_dir))
+    rows = [r if r.get("status") != "failed" else {**r, "verdict": "failed", "reasons": r.get("error")}
+            for r in records.values() if r.get("status") != "reference"]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def registration_blocks(study_dir: Path, settings: Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+def registration_blocks(study_dir: Path, settings: Mapping[str, Any] | None = None, *,
+                        records: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[list[dict[str, Any]], int]:
     """QA blocks (title, note, table) of the study's registrations (none when there are none), and
     the number of registrations that were poor or failed. ``settings``: study.yaml's ``registration``
-    block, whose quality limits (if set) are the ones the note states."""
+    block, whose quality limits (if set) are the ones the note states; ``records`` as in
+    :func:`registration_table`."""
     from immunopet.register.params import split_settings
     from immunopet.report.html import table_from_frame
 
-    frame = registration_table(study_dir)
+    frame = registration_table(study_dir, records)
     if frame.empty:
         return [], 0
     flagged = frame[frame["verdict"].isin(["poor", "failed"])]
