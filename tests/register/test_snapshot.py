@@ -49,3 +49,24 @@ def test_checkerboard_alternates_tiles(n_i, n_k, tiles):
     i, k = np.indices((n_i, n_k))
     np.testing.assert_array_equal(board, ((i // size + k // size) % 2).astype(float))
     assert board[0, 0] == 0.0  # the first tile is the measured scan's
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.binary(max_size=600), st.binary(max_size=600).map(lambda b: b"PK\x03\x04" + b),
+                 st.binary(max_size=600).map(lambda b: b"\x93NUMPY" + b)), st.booleans())
+def test_any_damaged_snapshot_file_is_none_never_an_error(tmp_path_factory, data, as_npz):
+    """Random bytes (also behind a zip or .npy signature), or an npz whose planes disagree or lack a
+    key: no figure, no crash."""
+    import io
+
+    path = tmp_path_factory.mktemp("snap") / "P01_D2.snapshot.npz"
+    if as_npz:
+        buffer = io.BytesIO()
+        shape = (len(data) % 5 + 1, 3)
+        arrays = {"fixed": np.zeros(shape), "before": np.zeros((shape[0] + 1, 3)), "spacing_mm": np.ones(2)}
+        if data[:1] == b"a":
+            arrays["after"] = np.zeros(shape)
+        np.savez(buffer, **arrays)
+        data = buffer.getvalue()
+    path.write_bytes(data)
+    assert read_snapshot(path) is None

@@ -11,6 +11,7 @@ an edge of the field of view). Arrays are ``(I, K)``: columns left to right, sli
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,7 +69,7 @@ def read_snapshot(path: str | os.PathLike[str]) -> dict[str, np.ndarray] | None:
         with np.load(path, allow_pickle=False) as data:
             planes = {k: np.asarray(data[k], dtype=np.float32 if k != "spacing_mm" else np.float64)
                       for k in ("fixed", "before", "after", "spacing_mm")}
-    except (OSError, KeyError, ValueError, EOFError):
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # a damaged or foreign file
         return None
     shapes = {planes[k].shape for k in ("fixed", "before", "after")}
     if len(shapes) != 1 or planes["fixed"].ndim != 2 or planes["spacing_mm"].shape != (2,):
