@@ -3,6 +3,8 @@
 import json
 
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from immunopet.study import schema, store
 from immunopet.study.registration_store import load_registrations, read_records, store_records, write_records
@@ -46,3 +48,28 @@ def test_records_file_round_trips_and_an_unreadable_one_reads_as_empty(tmp_path)
     assert read_records(tmp_path) == {}
     path.write_text(json.dumps({"scans": [1, {"no": "id"}]}))
     assert read_records(tmp_path) == {}
+
+
+def test_a_record_naming_a_file_outside_the_registration_folder_counts_as_not_registered(tmp_path):
+    outside = tmp_path / "elsewhere.tfm"
+    outside.write_text("#Insight Transform File V1.0\n")
+    (tmp_path / "registration").mkdir()
+    (tmp_path / "registration" / "link.tfm").symlink_to(outside)
+    bad = ["/etc/passwd", "../elsewhere.tfm", "registration/../elsewhere.tfm", "registration/link.tfm",
+           "registration/sub/x.tfm", "", 7, ["registration/P01_D2.tfm"]]
+    records = [DONE, REFERENCE] + [{**DONE, "scan_id": f"X{n}", "transform_path": p} for n, p in enumerate(bad)]
+    write_records(tmp_path, records)
+    assert sorted(read_records(tmp_path)) == ["P01_D2", "P01_D7"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.lists(st.sampled_from(["registration", "..", ".", "x.tfm", "/", "a"]),
+                                               max_size=5).map("/".join)))
+def test_read_records_keeps_only_file_names_in_the_registration_folder(tmp_path_factory, transform_path):
+    root = tmp_path_factory.mktemp("study")
+    (root / "registration").mkdir()
+    (root / "registration" / "registration.json").write_text(json.dumps(
+        {"scans": [{**DONE, "transform_path": transform_path}]}))
+    kept = "P01_D2" in read_records(root)
+    inside = "\x00" not in transform_path and (root / transform_path).resolve().parent == (root / "registration").resolve()
+    assert kept == inside

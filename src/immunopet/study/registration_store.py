@@ -49,7 +49,21 @@ def read_records(root: Path) -> dict[str, dict[str, Any]]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         return {}  # unreadable: everything is registered again
-    return {r["scan_id"]: r for r in data.get("scans", []) if isinstance(r, dict) and "scan_id" in r}
+    scans = data.get("scans", []) if isinstance(data, dict) else []
+    return {r["scan_id"]: r for r in scans
+            if isinstance(r, dict) and isinstance(r.get("scan_id"), str) and _own_file(root, r.get("transform_path"))}
+
+
+def _own_file(root: Path, transform_path: Any) -> bool:
+    """Whether a record's ``transform_path`` is none or a file name in ``STUDY/registration/``: the
+    transform and its snapshot are read from there only, so an edited registration.json cannot make
+    run, view or report read a file elsewhere (such a record counts as not registered)."""
+    if transform_path is None:
+        return True
+    if not isinstance(transform_path, str) or "\x00" in transform_path:
+        return False
+    own = folder(root).resolve()
+    return (root / transform_path).resolve().parent == own
 
 
 def write_records(root: Path, records: Sequence[Mapping[str, Any]]) -> Path:
