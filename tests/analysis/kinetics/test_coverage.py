@@ -90,3 +90,17 @@ def test_noisy_blood_input_biases_ki_low_and_v_t_high_and_an_early_scan_helps(co
     early = pd.concat([_fits(early_cohort, seed=s, noise_scale=3.0, first_day=1.0) for s in range(2)])
     low_early = early[early["true_ki"] <= early["true_ki"].quantile(1 / 3)]
     assert np.median(low_early["v_t"] / low_early["true_v_t"] - 1) < v_t_bias_late
+
+
+def test_the_block_and_methods_count_the_intervals_with_blood_draws(caplog):
+    """``n_blood_draw_intervals`` and ``blood_draws`` (printed in the methods text) recount from patlak.csv."""
+    caplog.set_level(logging.ERROR)
+    m = noisy_tables(draw_cohort(6, 3), seed=4, noise_scale=1.0, blood_noise=True)
+    block, tables = kinetics(m, params=KineticsParams(tiac_fit=False, blood_draws=40), notes=Notes())
+    p = tables["patlak"]
+    n = int((p["ci_kind"] == "blood_draws").sum())
+    assert n > 0 and block["n_blood_draw_intervals"] == n and block["blood_draws"] == 40
+    assert f"For the {n} VOIs with the image-derived blood input" in block["methods"]
+    assert "40 blood curves per patient" in block["methods"]
+    none, _ = kinetics(m, params=KineticsParams(tiac_fit=False, blood_draws=0), notes=Notes())
+    assert none["n_blood_draw_intervals"] == 0 and "blood curves per patient" not in none["methods"]
