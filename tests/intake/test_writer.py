@@ -73,27 +73,42 @@ def _series(folder: Path, names: list[str]) -> list[Path]:
 
 
 def test_ct_in_its_own_folder_is_named_by_that_folder(tmp_path):
-    from immunopet.intake.writer import ct_folder
+    from immunopet.intake.writer import series_folder
 
     study = tmp_path / "study"
     files = _series(study / "dicom" / "ct", ["b", "a"])
-    assert ct_folder(files, study, "P01_D2") == "dicom/ct"
+    assert series_folder(files, study, "P01_D2", "ct") == "dicom/ct"
     assert not (study / "init" / "ct").exists()
 
 
 def test_ct_sharing_its_folder_gets_a_folder_of_links(tmp_path, monkeypatch):
     from immunopet.dicom.files import walk_files
-    from immunopet.intake.writer import ct_folder
+    from immunopet.intake.writer import series_folder
 
     monkeypatch.chdir(tmp_path)  # paths spelled relative, as discovery spells them for a relative --dicom
     _series(Path("export/CD01/DICOM"), ["I0000001", "I0000002", "I0000003"])
     ct = [f for f in walk_files("export")[0] if f.name != "I0000003"]  # I0000003: another series
     study = tmp_path / "study"
-    assert ct_folder(ct, study, "P01_D2") == "init/ct/P01_D2"
+    assert series_folder(ct, study, "P01_D2", "ct") == "init/ct/P01_D2"
     links = sorted((study / "init" / "ct" / "P01_D2").iterdir())
     assert [p.resolve() for p in links] == [f.resolve() for f in ct] and all(p.is_symlink() for p in links)
     # a hidden file in the CT's folder is another file too (the folder is then not the CT's alone)
     alone = _series(Path("export/ct"), ["1", "2"])
-    assert ct_folder(alone, study, "P01_D4") == str((tmp_path / "export" / "ct"))
+    assert series_folder(alone, study, "P01_D4", "ct") == str((tmp_path / "export" / "ct"))
     (Path("export/ct") / ".part").write_bytes(b"")
-    assert ct_folder(alone, study, "P01_D4") == "init/ct/P01_D4"
+    assert series_folder(alone, study, "P01_D4", "ct") == "init/ct/P01_D4"
+
+
+def test_pet_sharing_its_folder_gets_a_folder_of_links(tmp_path, monkeypatch):
+    """A PET in a flat CD export is read from its own links, not from the 2000 files around it."""
+    from immunopet.dicom.files import walk_files
+    from immunopet.intake.writer import series_folder
+
+    monkeypatch.chdir(tmp_path)
+    _series(Path("export/CD01/DICOM"), ["I0000001", "I0000002", "I0000003"])
+    pet = [f for f in walk_files("export")[0] if f.name != "I0000001"]
+    study = tmp_path / "study"
+    assert series_folder(pet, study, "P01_D7", "pet") == "init/pet/P01_D7"
+    links = sorted((study / "init" / "pet" / "P01_D7").iterdir())
+    assert [p.resolve() for p in links] == [f.resolve() for f in pet]
+    assert not (study / "init" / "ct").exists()

@@ -3,8 +3,8 @@
 Rules on a re-run (docs/init.md): rows are matched by key (scans by ``pet_series_uid``, else
 ``scan_id``; patients by ``patient_id``; VOIs by ``scan_id`` + ``voi_id``); new rows are appended;
 an existing cell is never changed: a difference is reported as a change init *would* make, and
-``force`` rewrites the tables from the plan. A CT that shares its folder with other series gets a
-folder of links (:func:`ct_folder`). A scan the user deleted from scans.csv (its PET was
+``force`` rewrites the tables from the plan. A PET or CT that shares its folder with other series
+gets a folder of links (:func:`series_folder`). A scan the user deleted from scans.csv (its PET was
 listed by an earlier run in ``init/series.csv``) is not added back. Every file is written to a
 temporary file in the same folder and renamed.
 """
@@ -87,19 +87,23 @@ def _folder(files: list[Path]) -> Path:
     return Path(os.path.commonpath([str(f.parent) for f in files]))
 
 
-CT_LINKS = "init/ct"
+#: Where a series that shares its folder with other series gets a folder of links: init/pet, init/ct.
+LINKS = "init"
 
 
-def ct_folder(files: list[Path], study_dir: Path, scan_id: str) -> str:
-    """The CT's folder; when it holds other series too (a flat CD export), a folder of links to its files.
+def series_folder(files: list[Path], study_dir: Path, scan_id: str, kind: str) -> str:
+    """The series' folder; when it holds other series too (a flat CD export), a folder of links to its files.
 
-    scans.csv names the CT by folder alone, so a CT that shares its folder gets its own folder
-    ``init/ct/<scan_id>/`` of symbolic links (relative, to the export's files).
+    scans.csv names a CT by its folder alone, and every reader of a PET parses each file of the PET's
+    folder before it picks the series by ``pet_series_uid``: in a flat export of 2000 files that is ten
+    times the series, in every ``run``, ``register``, ``export`` and ``report``. So a series (``kind``
+    ``pet`` or ``ct``) that shares its folder gets its own folder ``init/<kind>/<scan_id>/`` of symbolic
+    links (relative, to the export's files).
     """
     folder = _folder(files)
     if _holds_only(folder, files):
         return study_path(folder, study_dir)
-    links = study_dir / CT_LINKS / scan_id
+    links = study_dir / LINKS / kind / scan_id
     if links.exists():
         shutil.rmtree(links)
     links.mkdir(parents=True)
@@ -129,8 +133,8 @@ def _holds_only(folder: Path, files: list[Path]) -> bool:
 def plan_tables(plan: Plan, study_dir: Path) -> dict[str, pd.DataFrame]:
     """The tables of ``plan`` (all cells text)."""
     scans = [{"scan_id": s.scan_id, "patient_id": s.patient_id, "day": s.day,
-              "pet": study_path(_folder(s.pet.info.files), study_dir),
-              "ct": ct_folder(s.ct.info.files, study_dir, s.scan_id) if s.ct else "",
+              "pet": series_folder(s.pet.info.files, study_dir, s.scan_id, "pet"),
+              "ct": series_folder(s.ct.info.files, study_dir, s.scan_id, "ct") if s.ct else "",
               "pet_series_uid": s.pet.uid, "hours_pi": s.hours_pi, "ct_series_uid": s.ct.uid if s.ct else ""}
              for s in plan.scans]
     patients, identifiers = [], []
