@@ -8,7 +8,8 @@ from matplotlib.image import AxesImage
 
 from immunopet.report.fig_images import fusion_figure, mip_grid_figure
 from immunopet.report.figio import save_figure
-from immunopet.report.projection import fusion_slice, projections
+from immunopet.projection import projections
+from immunopet.report.projection import fusion_slice
 
 
 def test_mip_grid_one_scale_rows_days(oblique_free_volume, tmp_path):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from immunopet.image import Image
-from immunopet.report.projection import canonical_lps, fusion_slice, projections
+from immunopet.projection import canonical_lps, projections
+from immunopet.report.projection import fusion_slice
 
 
 def test_canonical_keeps_world_positions(oblique_free_volume):

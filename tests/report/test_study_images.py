@@ -12,7 +12,7 @@ from immunopet.report.build import patient_jobs
 from immunopet.report.fig_images import mip_grid_figure
 from immunopet.report.imaging import load_suv
 from immunopet.report.inputs import read_inputs
-from immunopet.report.projection import projections
+from immunopet.projection import projections
 
 
 def _world_of_pixel(image_artist, row: int, col: int) -> tuple[float, float]:

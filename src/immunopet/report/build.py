@@ -65,7 +65,12 @@ def patient_jobs(inputs: ReportInputs, figures_dir: Path, *, svg: bool) -> list[
 
     study = load_study(inputs.study_dir)
     outcome_day = float(getattr(inputs.config, "outcome_day", 7.0))
-    table = study.scans.merge(inputs.scans[["scan_id", "suv_factor", "status"]], on="scan_id", how="left")
+    from immunopet import __version__
+    from immunopet.projection import projection_key
+    from immunopet.study.kept_projections import projection_file
+
+    stored = inputs.scans.reindex(columns=["scan_id", "suv_factor", "status", "pet_hash"])
+    table = study.scans.merge(stored, on="scan_id", how="left")
     m = inputs.measurements
     lesions = m[m["kind"] == "lesion"].groupby("scan_id")["voi_id"].apply(lambda s: tuple(sorted(set(s))))
     mip_vmax = mip_scale(m)
@@ -77,6 +82,8 @@ def patient_jobs(inputs: ReportInputs, figures_dir: Path, *, svg: bool) -> list[
                 series_uid=_text(getattr(row, "pet_series_uid", None)), suv_factor=_number(row.suv_factor),
                 ct=None if _text(getattr(row, "ct", None)) is None else str(study.path(row.ct)),
                 fusion=bool(np.isclose(row.day, outcome_day)), lesions=lesions.get(row.scan_id, ()),
+                kept=str(projection_file(study.root, row.scan_id)),
+                kept_key=projection_key(str(row.pet_hash), _number(row.suv_factor), __version__),
             )
             for row in scans.itertuples()
             if row.status == "done"

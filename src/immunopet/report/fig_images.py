@@ -8,7 +8,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from immunopet.report.figio import new_figure, nice_ceiling, styled
-from immunopet.report.projection import FusionSlice, Projections
+from immunopet.projection import Projections
+from immunopet.report.projection import FusionSlice
 
 MIP_CMAP = "gray_r"
 PET_CMAP = "hot"

@@ -18,7 +18,8 @@ import numpy as np
 from immunopet.errors import ImmunoPETError
 from immunopet.image import Image
 from immunopet.report.figio import SavedFigure, save_figure
-from immunopet.report.projection import FusionSlice, Projections, fusion_slice, projections
+from immunopet.projection import Projections, load_projections, projections
+from immunopet.report.projection import FusionSlice, fusion_slice
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class ScanImageJob:
     ct: str | None = None
     fusion: bool = False
     lesions: tuple[str, ...] = ()
+    kept: str | None = None  # the MIPs the run kept (immunopet.study.kept_projections), used if kept_key matches
+    kept_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,10 +126,15 @@ def patient_figures(job: PatientJob) -> PatientFigures:
     fusion_scan = None
     for scan in sorted(job.scans, key=lambda s: s.day):
         try:
+            fused = scan.fusion and bool(scan.lesions)
+            proj = None if fused or scan.kept is None else load_projections(Path(scan.kept), scan.kept_key or "")
+            if proj is not None:  # the run's MIPs of this very volume: its PET series is not read again
+                rows.append((f"day {scan.day:g}", proj))
+                continue
             suv = load_suv(scan)
             proj = projections(suv)
             rows.append((f"day {scan.day:g}", proj))
-            if scan.fusion and scan.lesions:
+            if fused:
                 fusion_scan = scan
                 masks = lesion_masks(job.study_dir, scan.scan_id, suv, scan.lesions)
                 ct = ct_on_grid(scan.ct, suv) if scan.ct else None

@@ -30,7 +30,7 @@ MEASUREMENT_COLUMNS = [
 ]
 SCAN_COLUMNS = [
     "scan_id", "patient_id", "day", "hours_pi", "status", "error", "suv_audit", "suv_factor", "injected_bq",
-    "pet", "run_id", "computed_at",
+    "pet", "pet_hash", "run_id", "computed_at",
 ]
 VOI_COLUMNS = ["scan_id", "voi_id", "kind", "site", "source", "status", "error"]
 

@@ -126,6 +126,7 @@ def run_study(
         When the study folder has problems (all listed); nothing is measured then.
     """
     from immunopet import __version__
+    from immunopet.study import kept_projections
     from immunopet.study.exports import write_exports
 
     started = time.perf_counter()
@@ -156,13 +157,17 @@ def run_study(
             n_workers = workers or default_workers()
             with plain_faults(shown, kept=kept), progress_bar(len(todo), enabled=progress, label="measuring scans") as advance:
                 store.sync_patients(engine, name, clean_records(study.patients.drop(columns="_row")))
-                store.drop_scans(engine, name, sorted(set(stored) - set(study.scans["scan_id"])))
+                dropped = sorted(set(stored) - set(study.scans["scan_id"]))
+                store.drop_scans(engine, name, dropped)
+                kept_projections.forget(study.root, dropped)
                 results = execute([p.task for p in todo.values() if p.failure is None], workers=n_workers,
                                   scheduler=scheduler)
                 for result in [*unreadable, *results]:
                     plan = todo[result.scan_id]
                     store.write_scan(engine, *_rows_for(study, plan, result, run_id=run_id, parameters=parameters,
                                                         redactor=redactor))
+                    kept_projections.keep(study.root, plan.scan_id, result.projections if result.status == "done" else None,
+                                          pet_hash=plan.pet_hash, suv_factor=result.suv_factor, version=__version__)
                     if result.status == "done":
                         summary.done.append(Outcome(plan.scan_id, plan.reason or ""))
                         summary.n_vois_measured += len(result.measurements)

@@ -52,6 +52,7 @@ class ScanResult:
     suv_factor: float | None = None
     injected_bq: float | None = None
     seconds: float = 0.0
+    projections: Any = None  # immunopet.projection.Projections of the SUV volume, for the report's MIPs
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,9 @@ def quantify_scan(task: ScanTask) -> ScanResult:
     try:
         pet = load_scan_pet(task)
         rows, failures = measure_loaded(pet, task.vois, Path(task.root))
+        from immunopet.projection import projections
+
+        mips = projections(pet.suv)  # while the volume is in memory: the report need not read it again
     except ImmunoPETError as error:
         return ScanResult(task.scan_id, "failed", str(error), seconds=time.perf_counter() - started)
     except Exception as error:  # a bug or an unreadable file: recorded, the study goes on
@@ -159,5 +163,5 @@ def quantify_scan(task: ScanTask) -> ScanResult:
                           seconds=time.perf_counter() - started)
     return ScanResult(
         task.scan_id, "done", None, rows, failures, _jsonable(pet.audit), pet.hours_pi, pet.suv_factor,
-        pet.injected_bq, time.perf_counter() - started,
+        pet.injected_bq, time.perf_counter() - started, mips,
     )

@@ -182,7 +182,7 @@ def _write_mip(suv: Image, path: Path) -> None:
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    from immunopet.report.projection import projections
+    from immunopet.projection import projections
 
     proj = projections(suv)
     coronal = proj.coronal.T[::-1]  # rows: superior at the top; columns: patient's right on the left
@@ -253,7 +253,7 @@ def _import_readers() -> None:
 
     import immunopet.dicom.pet  # noqa: F401
     import immunopet.report.imaging  # noqa: F401
-    import immunopet.report.projection  # noqa: F401
+    import immunopet.projection  # noqa: F401
     import immunopet.study.masks  # noqa: F401
     import immunopet.voi.labelmap  # noqa: F401
     import immunopet.voi.nifti_masks  # noqa: F401
