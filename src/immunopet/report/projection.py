@@ -11,7 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from immunopet.image import Image
-from immunopet.projection import canonical_lps
+from immunopet.projection import Projections, canonical_lps, projections
+
+#: The report's public display geometry (immunopet.report): the MIPs live one floor down, shared with the run.
+__all__ = ["FusionSlice", "Projections", "canonical_lps", "fusion_slice", "projections"]
 
 
 @dataclass(frozen=True)
