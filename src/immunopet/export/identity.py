@@ -129,20 +129,21 @@ def source_stand_ins(headers: list[Dataset], privacy: Privacy) -> list[Dataset]:
         common.StudyInstanceUID = privacy.uid(first.StudyInstanceUID)
     replaced = {}
     out = []
+    shared = list(common)  # the same (copied, never changed) elements in every stand-in
+    pseudonymous = not privacy.include_identifiers
     for header in headers:
         ds = Dataset()
-        for element in common:
-            ds.add(_copy(element))
+        for element in shared:
+            ds.add(element)
         for keyword in IMAGE_KEYWORDS:
             if keyword in header:
-                ds.add(_copy(header[keyword]))
-        if not privacy.include_identifiers:
-            for keyword in UID_KEYWORDS[1:]:
-                if keyword in header:
-                    original = str(header.get(keyword))
+                if pseudonymous and keyword in UID_KEYWORDS:
+                    original = str(header[keyword].value)
                     if original not in replaced:
                         replaced[original] = privacy.uid(original)
                     setattr(ds, keyword, replaced[original])
+                else:
+                    ds.add(_copy(header[keyword]))
         out.append(ds)
     return out
 
