@@ -189,7 +189,8 @@ def patient_sections(inputs: ReportInputs, images: dict[str, PatientFigures], *,
 
 def _with_registration(section: dict[str, Any], study_dir: Path, settings: Any, *, figures_dir: Path, svg: bool,
                        dpi: int) -> tuple[dict[str, Any], list[SavedFigure]]:
-    """The QA section with the registration block (and its checkerboard figures) appended."""
+    """The QA section with the registration block (and its checkerboard figures) and the new and
+    vanished lesions appended."""
     from immunopet.report.fig_registration import registration_figures
     from immunopet.report.registration_qa import registration_blocks
     from immunopet.study.registration_store import read_records
@@ -203,7 +204,9 @@ def _with_registration(section: dict[str, Any], study_dir: Path, settings: Any, 
     if flagged and section["status_class"] == "qa-ok":
         section = {**section, "status_class": "qa-warn",
                    "headline": section["headline"] + " A registration was poor or failed; see below."}
-    return {**section, "blocks": [*section["blocks"], *blocks]}, saved
+    from immunopet.report.lesion_tracking_qa import lesion_tracking_blocks
+
+    return {**section, "blocks": [*section["blocks"], *blocks, *lesion_tracking_blocks(study_dir)]}, saved
 
 
 def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, figures_dir: Path,

@@ -18,8 +18,9 @@ def _leave(code: int) -> None:
 RUN_HELP = """Measure every scan and VOI of a study into its results store; only what changed since the
 last run is measured again.
 
-Writes STUDY_DIR/results/immunopet.sqlite (or the --db store), measurements.csv/.parquet and
-patients.csv. Exit code 1 when a scan or VOI failed (they are listed and recorded).
+Writes STUDY_DIR/results/immunopet.sqlite (or the --db store), measurements.csv/.parquet,
+patients.csv and lesion_tracking.csv (the lesions of each day matched to the reference scan's, for
+registered patients). Exit code 1 when a scan or VOI failed (they are listed and recorded).
 
 Example: immunopet run my-study --workers 2
 """

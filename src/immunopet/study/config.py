@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from immunopet.study.analysis_plan import AnalysisPlan
 from immunopet.study.limits import TEXT_LENGTH
+from immunopet.voi.track import DEFAULT_MAX_DISTANCE_MM
 
 #: Lesion metrics that can be summarised per patient (a column of the measurements table).
 LESION_METRICS = (
@@ -75,6 +76,8 @@ class StudyConfig(BaseModel):
     lesion_metric: Literal[LESION_METRICS] = "suv_max"  # type: ignore[valid-type]
     reference_day: float | None = Field(None, ge=0)  # registration target; None: outcome_day
     registration: dict[str, Any] = Field(default_factory=dict)  # RegistrationParams/QualityLimits fields
+    #: largest distance (mm, reference frame) at which a lesion of another day matches a reference lesion
+    lesion_match_max_mm: float = Field(DEFAULT_MAX_DISTANCE_MM, gt=0, le=200)
     organ_rules: OrganRulesConfig = Field(default_factory=OrganRulesConfig)  # segmenter-rules parameters
     responders: list[Literal[RESPONSES]] = Field(default_factory=lambda: ["CR", "PR"])  # type: ignore[valid-type]
     tables: TableFiles = Field(default_factory=TableFiles)

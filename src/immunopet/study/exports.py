@@ -51,7 +51,8 @@ def write_result_files(results: Results, folder: Path) -> list[Path]:
     return written
 
 
-def write_exports(study: Study, engine: Engine) -> list[Path]:
-    """Read the study's tables from the store and write them to ``STUDY/results/``."""
+def write_exports(study: Study, engine: Engine) -> Results:
+    """Read the study's tables from the store, write them to ``STUDY/results/`` and return them."""
     results = read_results(engine, study.config, study.lesions)
-    return write_result_files(results, study.root / RESULTS_DIR)
+    write_result_files(results, study.root / RESULTS_DIR)
+    return results

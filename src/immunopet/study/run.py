@@ -2,7 +2,8 @@
 
 Flow: validate the study -> hash every scan's inputs -> measure the scans that changed, in parallel
 (process pool or Dask), committing each scan's rows in one transaction as soon as it arrives (this
-process is the only writer) -> close the run row -> write the tidy exports.
+process is the only writer) -> close the run row -> write the tidy exports and the lesions of each day
+matched to the reference scan's (:mod:`immunopet.study.lesion_tracking`).
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ def run_study(
     """
     from immunopet import __version__
     from immunopet.study import kept_projections
-    from immunopet.study.exports import write_exports
+    from immunopet.study.exports import RESULTS_DIR, write_exports
+    from immunopet.study.lesion_tracking import write_lesion_tracking
 
     started = time.perf_counter()
     study = load_study(study_dir)
@@ -185,7 +187,8 @@ def run_study(
             summary.seconds = time.perf_counter() - started
             _close_run(engine, run_id, status=status, counts=summary.counts())
         with plain_faults(str(study.root / "results"), kept=f"the store is complete; {kept}"):
-            write_exports(study, engine)
+            results = write_exports(study, engine)
+            summary.lesions = write_lesion_tracking(study, results, study.root / RESULTS_DIR)
     finally:
         engine.dispose()
     return summary

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from immunopet.study.lesion_tracking import TrackingCounts
 
 
 class Outcome(NamedTuple):
@@ -35,6 +38,9 @@ class RunSummary:
         ``done``, ``partial`` (something failed) or ``interrupted``.
     seconds
         Wall time of the run.
+    lesions
+        Lesions of the non-reference scans matched, new and vanished (``results/lesion_tracking.csv``);
+        ``None`` when no patient's lesions could be tracked (no registration).
     """
 
     run_id: int
@@ -46,6 +52,7 @@ class RunSummary:
     status: str = "running"
     seconds: float = 0.0
     db_url: str = ""
+    lesions: TrackingCounts | None = None
 
     @property
     def exit_code(self) -> int:
@@ -86,7 +93,15 @@ def print_summary(summary: RunSummary) -> None:
         for outcome in [*summary.failed, *summary.failed_vois]:
             table.add_row(safe_markup(outcome.scan_id), safe_markup(outcome.reason))
         console.print(table)
+    if summary.lesions is not None:
+        console.print(lesion_line(summary.lesions))
     if summary.skipped and summary.done:
         console.print(f"skipped {len(summary.skipped)} unchanged scans; measured: "
                       + ", ".join(f"{safe_markup(o.scan_id)} ({safe_markup(o.reason)})" for o in summary.done[:10])
                       + (" ..." if len(summary.done) > 10 else ""))
+
+
+def lesion_line(counts: TrackingCounts) -> str:
+    """The closing line on lesions tracked over days."""
+    return (f"lesions over days: {counts.matched} matched, {counts.new} new, {counts.vanished} vanished; "
+            "see results/lesion_tracking.csv")

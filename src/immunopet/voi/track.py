@@ -76,3 +76,79 @@ def match_lesions(reference: dict[str, Sequence[float]], day: dict[str, Sequence
     result.new = [day_ids[r] for r in range(len(day_ids)) if r not in used_day]
     result.vanished = [ref_ids[c] for c in range(len(ref_ids)) if c not in used_ref]
     return result
+
+
+#: Status of a lesion on one scan in :func:`track_lesions`.
+STATUSES = ("reference", "matched", "new", "vanished")
+
+
+@dataclass(frozen=True)
+class ScanLesions:
+    """The lesions measured on one scan: ``voi id -> centre`` mapped into the reference frame.
+
+    ``drawn_once`` holds the ids of lesions that are the reference's own VOI, mapped onto this scan
+    (a seed drawn once): they match the reference lesion of the same id by construction.
+    """
+
+    scan_id: str
+    centres: dict[str, Sequence[float]]
+    drawn_once: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class TrackedLesion:
+    """One lesion on one scan: its id that day, its id over days, and how it was found."""
+
+    scan_id: str
+    voi_id: str | None  # None for a vanished lesion
+    tracked_id: str
+    status: str  # one of STATUSES
+    distance_mm: float | None  # between its centre and the lesion it matched (reference frame)
+
+
+def track_lesions(reference: ScanLesions, scans: Sequence[ScanLesions], *,
+                  max_distance_mm: float = DEFAULT_MAX_DISTANCE_MM, prefix: str = "N") -> list[TrackedLesion]:
+    """Every lesion of a patient's scans given one id over days (``tracked_id``).
+
+    The scans are taken in the order given (by day). On each scan:
+
+    1. a drawn-once lesion present on the reference is ``matched`` to itself (distance 0: both centres
+       are the same reference point);
+    2. the other lesions are matched to the remaining reference lesions (:func:`match_lesions`);
+       those matched are ``matched`` and take the reference id, the reference lesions left over are
+       ``vanished`` that day;
+    3. the lesions still unmatched are matched, the same way, to the new lesions of the earlier scans
+       (at the centre where each was last seen): a match keeps that new lesion's id, the rest get the
+       next free id ``N1``, ``N2``, ... (an id the reference already uses is skipped). Both are
+       ``new``. A new lesion missing on a later scan is not listed as vanished (vanished means: a
+       reference lesion absent that day).
+
+    The reference scan's own lesions come first, with status ``reference``.
+    """
+    rows = [TrackedLesion(reference.scan_id, v, v, "reference", None) for v in reference.centres]
+    seen_new: dict[str, Sequence[float]] = {}  # tracked id -> centre on the latest scan it was seen
+    taken = set(reference.centres)
+    counter = 0
+    for scan in scans:
+        own = [v for v in scan.centres if v in scan.drawn_once and v in reference.centres]
+        rows += [TrackedLesion(scan.scan_id, v, v, "matched", 0.0) for v in own]
+        remaining = {k: c for k, c in reference.centres.items() if k not in own}
+        others = {k: c for k, c in scan.centres.items() if k not in own}
+        to_reference = match_lesions(remaining, others, max_distance_mm=max_distance_mm)
+        rows += [TrackedLesion(scan.scan_id, d, r, "matched", to_reference.distances_mm[d])
+                 for d, r in to_reference.matched.items()]
+        unmatched = {d: others[d] for d in to_reference.new}
+        to_earlier = match_lesions(seen_new, unmatched, max_distance_mm=max_distance_mm)
+        for d in unmatched:
+            if d in to_earlier.matched:
+                tracked, distance = to_earlier.matched[d], to_earlier.distances_mm[d]
+            else:
+                counter += 1
+                while f"{prefix}{counter}" in taken:
+                    counter += 1
+                tracked, distance = f"{prefix}{counter}", None
+                taken.add(tracked)
+            seen_new[tracked] = unmatched[d]
+            rows.append(TrackedLesion(scan.scan_id, d, tracked, "new", distance))
+        rows += [TrackedLesion(scan.scan_id, None, r, "vanished", None) for r in to_reference.vanished]
+    return rows
