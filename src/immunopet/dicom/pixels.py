@@ -3,18 +3,20 @@
 A header can claim any matrix (65535 x 65535, or a 4 kB RLE file claiming 30000 x 30000); the
 volume is only allocated after every file's claim has been checked against the bytes it holds and
 against a memory bound. Uncompressed data are viewed in place with :func:`numpy.frombuffer`;
-compressed data go through pydicom's decoders once.
+compressed data go through pydicom's decoders once. :func:`stored_slices` gives the frames of a
+grid one after the other, reading each file's pixel bytes once and releasing them after use.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from pydicom.dataset import Dataset
 
 from immunopet.dicom.frames import frame_count
-from immunopet.dicom.geometry import Grid
+from immunopet.dicom.geometry import Frame, Grid
 from immunopet.errors import DicomError
 
 PIXEL_DATA = "PixelData (7FE0,0010)"
@@ -166,3 +168,24 @@ def stored_pixels(ds: Dataset, file: str) -> np.ndarray:
             f"cannot decode pixel data: {type(error).__name__}: {error}", file=file, attribute=PIXEL_DATA,
             fix="install the decoder for this transfer syntax (pylibjpeg) or decompress the files",
         ) from error
+
+
+def stored_slices(frames: Sequence[Frame]) -> Iterator[tuple[Frame, np.ndarray]]:
+    """Each frame (in the given order) with its stored values ``(rows, columns)``, pixel bytes read once.
+
+    A single-frame file's PixelData is dropped from its header when the next frame is asked for
+    (the header stays: SUV inputs and provenance come from it); a multi-frame file is decoded once,
+    its frames kept while they come (one file at a time) and its PixelData dropped at once. A
+    yielded array is valid until the next one is asked for, so memory is one file's pixels.
+    """
+    cached: tuple[int, np.ndarray] | None = None
+    for frame in frames:
+        if frame.index is None:
+            yield frame, stored_pixels(frame.ds, frame.file)[0]
+            del frame.ds.PixelData
+            continue
+        if cached is None or cached[0] != id(frame.ds):
+            cached = None  # the previous file's frames go before the next file is decoded
+            cached = (id(frame.ds), stored_pixels(frame.ds, frame.file).copy())
+            del frame.ds.PixelData
+        yield frame, cached[1][frame.index]
