@@ -1,0 +1,167 @@
+"""`immunopet convert` writes the volume slab by slab: the same bytes as the whole-volume path.
+
+The reference is the path that holds the volume (read_volume, convert_in_place, write_nifti), which
+run, measure and export still use; a simulated series with one RescaleSlope per slice is also
+checked against numpy. An error halfway through the slices leaves nothing in the output folder.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import nibabel
+import numpy as np
+import pydicom
+import pytest
+from pydicom.uid import generate_uid
+
+from immunopet.cli import main
+from immunopet.dicom import slabs
+from immunopet.dicom.export import write_nifti
+from immunopet.dicom.pet import convert_in_place
+from immunopet.dicom.volume import read_volume
+
+
+def _whole_volume(series: Path, out: Path, kind: str | None) -> None:
+    """What convert wrote before it streamed: the whole float32 volume, converted in place, then written."""
+    volume = read_volume(series)
+    if volume.image.meta["modality"] == "PT":
+        image, audit = convert_in_place(volume, kind)
+        write_nifti(image, out, sidecar={"suv": audit})
+    else:
+        write_nifti(volume.image, out)
+
+
+def _assert_same_as_whole_volume(series: Path, tmp_path: Path, kind: str | None) -> bytes:
+    reference, streamed = tmp_path / "whole" / "x.nii.gz", tmp_path / "slabs" / "x.nii.gz"
+    _whole_volume(series, reference, kind)
+    assert main(["convert", str(series), str(streamed), "--suv", kind or "none"]) == 0
+    voxels = gzip.decompress(streamed.read_bytes())
+    assert voxels == gzip.decompress(reference.read_bytes())  # header and every voxel, byte for byte
+    assert (streamed.parent / "x.json").read_text() == (reference.parent / "x.json").read_text()
+    return voxels
+
+
+def _simulated(folder: Path, template: Path, *, slices: int = 23, size: int = 17, seed: int = 3) -> list[float]:
+    """A PET series like the benchmark's: int16 slices, shuffled file names, one slope per slice."""
+    rng = np.random.default_rng(seed)
+    base = pydicom.dcmread(template)
+    series_uid = generate_uid()
+    folder.mkdir()
+    slopes = []
+    for k, name in enumerate(rng.permutation(slices)):
+        activity = rng.gamma(2.0, 400.0, (size, size)) * (1.0 + k)
+        slope = float(activity.max()) / 32000.0
+        ds = base.copy()
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.SeriesInstanceUID = series_uid
+        ds.Rows = ds.Columns = size
+        ds.ImagePositionPatient = [-30.0, -30.0, -100.0 + 2.0 * k]
+        ds.SliceThickness = 2.0
+        ds.InstanceNumber = int(name) + 1
+        ds.RescaleSlope = f"{slope:.8g}"
+        ds.PixelData = np.round(activity / slope).astype(np.int16).tobytes()
+        ds.save_as(folder / f"IM{name:05d}")
+        slopes.append(float(ds.RescaleSlope))
+    return slopes
+
+
+@pytest.fixture
+def small_slabs(monkeypatch):
+    """Slabs of three 17 x 17 slices: several slabs and a partial last one."""
+    monkeypatch.setattr(slabs, "BLOCK_BYTES", 3 * 17 * 17 * 4)
+
+
+@pytest.mark.parametrize("kind", ["bw", None])
+def test_ge_series_is_written_as_the_whole_volume_path_writes_it(ge_pet, tmp_path, kind):
+    _assert_same_as_whole_volume(ge_pet, tmp_path, kind)
+
+
+@pytest.mark.parametrize("series", ["acrin-flt-siemens/1.dcm", "tcia-sts-cropped/STS_003/pet/image",
+                                    "tcia-sts-cropped/STS_002/ct/image"])
+def test_siemens_stored_suv_and_ct_series_likewise(shared_data, series, tmp_path):
+    _assert_same_as_whole_volume(shared_data / series, tmp_path, "bw")
+
+
+def test_simulated_series_with_one_slope_per_slice(siemens_wb, tmp_path, small_slabs):
+    folder = tmp_path / "series"
+    slopes = _simulated(folder, siemens_wb)
+    _assert_same_as_whole_volume(folder, tmp_path, "bw")
+    # independently: stored x each slice's float32 slope x the float32 SUV factor the sidecar names
+    factor = np.float32(json.loads((tmp_path / "slabs" / "x.json").read_text())["suv"]["suv_factor_used"])
+    datasets = sorted((pydicom.dcmread(f) for f in folder.iterdir()), key=lambda d: float(d.ImagePositionPatient[2]))
+    expected = np.stack([d.pixel_array.T * np.float32(float(d.RescaleSlope)) * factor for d in datasets], axis=-1)
+    assert sorted(float(d.RescaleSlope) for d in datasets) == sorted(slopes)
+    np.testing.assert_array_equal(np.asarray(nibabel.load(tmp_path / "slabs" / "x.nii.gz").dataobj), expected)
+
+
+def test_multiframe_file_is_read_once_and_written_alike(shared_data, make_enhanced, tmp_path, small_slabs):
+    folder = make_enhanced(shared_data / "tcia-sts-cropped" / "STS_003" / "pet" / "image", tmp_path / "enhanced")
+    _assert_same_as_whole_volume(folder, tmp_path, "bw")
+
+
+def _copy_with(source: Path, target: Path, edits: dict[str, dict]) -> Path:
+    """A copy of a series folder with header edits to the files named in ``edits``."""
+    shutil.copytree(source, target)
+    for name, changes in edits.items():
+        ds = pydicom.dcmread(target / name)
+        for keyword, value in changes.items():
+            setattr(ds, keyword, value)
+        ds.save_as(target / name)
+    return target
+
+
+def _middle_file(folder: Path) -> str:
+    by_z = sorted(folder.iterdir(), key=lambda p: float(pydicom.dcmread(p, stop_before_pixels=True).ImagePositionPatient[2]))
+    return by_z[len(by_z) // 2].name
+
+
+def _nothing_written(out_dir: Path) -> bool:
+    return not out_dir.exists() or not list(out_dir.iterdir())
+
+
+def test_non_finite_slice_in_the_middle_leaves_nothing_and_names_its_file(siemens_wb, tmp_path, small_slabs, capsys):
+    series = tmp_path / "series"
+    _simulated(series, siemens_wb)
+    bad = _middle_file(series)
+    broken = _copy_with(series, tmp_path / "broken", {bad: {"RescaleSlope": "3e38"}})
+    out = tmp_path / "out" / "suv.nii.gz"
+    out.parent.mkdir()
+    assert main(["convert", str(broken), str(out), "--suv", "bw"]) == 3
+    err = " ".join(capsys.readouterr().err.split())
+    assert "rescaled values are not finite" in err and "RescaleSlope (0028,1053)" in err
+    assert str(broken / bad) in "".join(err.split())  # the path may be folded across lines
+    assert _nothing_written(out.parent)  # neither the NIfTI, nor the sidecar, nor a partial file
+
+
+def test_values_that_overflow_with_the_suv_factor_are_counted_and_nothing_is_written(siemens_wb, tmp_path, small_slabs,
+                                                                                    capsys):
+    from immunopet.dicom import SuvOverrides, load_pet
+
+    series = tmp_path / "series"
+    _simulated(series, siemens_wb)
+    big = _copy_with(series, tmp_path / "big", {_middle_file(series): {"RescaleSlope": "1e34"}})
+    out = tmp_path / "out" / "suv.nii.gz"
+    # finite after rescaling; an injection of 1 kBq makes the SUV factor (about 100) overflow float32
+    assert main(["convert", str(big), str(out), "--suv", "bw", "--injected-mbq", "0.001"]) == 3
+    err = " ".join(capsys.readouterr().err.split())
+    whole = load_pet(big, overrides=SuvOverrides(injected_bq=1.0e3)).suv("bw").array
+    bad = int(np.count_nonzero(~np.isfinite(whole)))
+    assert bad > 0 and f"{bad} voxel value(s) are not finite" in err
+    assert _nothing_written(out.parent)
+
+
+def test_unreadable_pixel_data_halfway_leaves_nothing(siemens_wb, tmp_path, small_slabs, capsys):
+    series = tmp_path / "series"
+    _simulated(series, siemens_wb)
+    bad = _middle_file(series)
+    broken = _copy_with(series, tmp_path / "broken", {bad: {"BitsStored": 4}})  # values beyond 4 bits
+    out = tmp_path / "out" / "suv.nii.gz"
+    assert main(["convert", str(broken), str(out)]) == 3
+    err = " ".join(capsys.readouterr().err.split())
+    assert "do not fit BitsStored 4" in err and "BitsStored (0028,0101)" in err
+    assert str(broken / bad) in "".join(err.split())
+    assert _nothing_written(out.parent)
