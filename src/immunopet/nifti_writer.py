@@ -9,7 +9,8 @@ gzip (hence nibabel), zlib's ``gzread`` (ITK, SimpleITK, the NIfTI C library, dc
 
 The header is nibabel's: :func:`header_bytes` asks nibabel for the bytes it would write (a test
 compares them with a file nibabel wrote), and only the voxel block is written here, straight from the
-array's memory when it is already in NIfTI (Fortran) order, a slab-sized copy otherwise. The level
+array's memory when it is already in NIfTI (Fortran) order, a slab-sized copy otherwise, or block
+by block as a caller produces them (:func:`write_nifti_blocks`). The level
 is nibabel's (1, the fastest that compresses: levels 2-3 are no faster, Z_RLE is as slow on real
 PET and compresses a third less).
 """

@@ -43,7 +43,7 @@ def check_output_name(out: str | os.PathLike[str]) -> Path:
     return out
 
 
-def not_finite_error(bad: int, out: str | os.PathLike[str]) -> ImmunoPETError:
+def non_finite_output_error(bad: int, out: str | os.PathLike[str]) -> ImmunoPETError:
     """The error for an output holding ``bad`` NaN or infinite voxel values (nothing is written)."""
     return ImmunoPETError(f"{bad} voxel value(s) are not finite (NaN or infinite); nothing written", file=out,
                           fix="check the rescale and SUV inputs of the series (immunopet inspect)")
@@ -62,7 +62,7 @@ def write_nifti(image: Image, out: str | os.PathLike[str], *, sidecar: dict[str,
     array = np.asarray(image.array, dtype=np.float32)
     bad = int(non_finite_per_slice(array).sum())  # a slab at a time: no volume-sized mask
     if bad:
-        raise not_finite_error(bad, out)
+        raise non_finite_output_error(bad, out)
     image = image.with_array(array)
     return _write_pair(image, out, lambda nifti, temporary, compress: write_nifti_file(
         nifti, array, temporary, compress=compress), sidecar, include_identifiers)

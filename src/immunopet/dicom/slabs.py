@@ -19,10 +19,10 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from immunopet.dicom.export import not_finite_error as not_finite_output
+from immunopet.dicom.export import non_finite_output_error
 from immunopet.dicom.pet import slice_factors
 from immunopet.dicom.pixels import stored_slices
-from immunopet.dicom.volume import Volume, malformed_as_error, not_finite_error, rescale_into
+from immunopet.dicom.volume import Volume, malformed_as_error, non_finite_slice_error, rescale_into
 from immunopet.nifti_writer import BLOCK_BYTES
 
 
@@ -48,7 +48,7 @@ def converted_slabs(volume: Volume, factors: Sequence[np.ndarray],
             piece = slab[k % step]
             rescale_into(stored, frame, piece)
             if not np.isfinite(piece).all():
-                raise not_finite_error(frame)
+                raise non_finite_slice_error(frame)
             for factor in slice_factors(factors, k):
                 piece *= factor
             finite = np.isfinite(piece)
@@ -57,4 +57,4 @@ def converted_slabs(volume: Volume, factors: Sequence[np.ndarray],
             if not bad and (k % step == len(slab) - 1):
                 yield slab
     if bad:
-        raise not_finite_output(bad, out)
+        raise non_finite_output_error(bad, out)

@@ -39,7 +39,10 @@ PathOrFiles = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 @dataclass(frozen=True)
 class Volume:
-    """An assembled series: the image (rescaled, stored units) and its sorted frames."""
+    """A series: the image (rescaled, stored units) and its sorted frames.
+
+    From :func:`read_headers` the image's array is a placeholder: the voxels have not been read.
+    """
 
     image: Image
     grid: Grid
@@ -181,7 +184,7 @@ def assemble(grid: Grid) -> np.ndarray:
     return out.transpose(2, 1, 0)
 
 
-def not_finite_error(frame: Frame) -> DicomError:
+def non_finite_slice_error(frame: Frame) -> DicomError:
     """The error for a frame whose rescaled values hold NaN or infinity."""
     return DicomError(f"rescaled values are not finite (RescaleSlope {frame.slope:g} x stored values overflow "
                       "float32)", file=frame.where, attribute="RescaleSlope (0028,1053)",
@@ -209,7 +212,7 @@ def read_volume(path: PathOrFiles, *, series_uid: str | None = None, workers: in
         array = assemble(volume.grid)
         k = first_non_finite_slice(array)
         if k is not None:
-            raise not_finite_error(volume.frames[k])
+            raise non_finite_slice_error(volume.frames[k])
         return Volume(volume.image.with_array(array), volume.grid)
 
 
@@ -218,7 +221,8 @@ def read_headers(path: PathOrFiles, *, series_uid: str | None = None, workers: i
     """:func:`read_volume` without the voxels: the same headers, grid, checks, units and metadata.
 
     Every check that needs no pixel value is made (rescale attributes, the pixel budget), so a
-    caller that converts the series slice by slice (:func:`stored_slices`, :func:`rescale_into`)
+    caller that converts the series slice by slice (:func:`~immunopet.dicom.pixels.stored_slices`,
+    :func:`rescale_into`)
     fails on them before writing anything. ``image.array`` is a read-only float32 placeholder of
     the volume's shape that holds no memory (:func:`no_voxels`).
     """
@@ -271,7 +275,7 @@ def malformed_as_error(path: PathOrFiles | None) -> Iterator[None]:
 
 
 def _read_headers(path: PathOrFiles, *, series_uid: str | None, workers: int,
-                 assume_unit_slope: bool) -> Volume:
+                  assume_unit_slope: bool) -> Volume:
     items, where = read_series(path, series_uid=series_uid, workers=workers)
     frames: list[Frame] = []
     for file, ds in items:
