@@ -139,6 +139,22 @@ def _check_bits_stored(data: np.ndarray, stored: int, signed: bool, file: str) -
         )
 
 
+def _pixel_bytes(ds: Dataset, file: str) -> bytes:
+    """The uncompressed PixelData value; read from ``file`` in one call while parsing has deferred it.
+
+    The parse recorded where the value starts and how long it is; pydicom's own deferred read
+    parses the element again (about 0.2 ms more per file than one read). A file cut short since
+    the parse gives fewer bytes, which :func:`stored_pixels` refuses.
+    """
+    element = ds.get_item("PixelData", keep_deferred=True)
+    start, length = getattr(element, "value_tell", None), getattr(element, "length", None)
+    if getattr(element, "value", b"") is not None or start is None or length in (None, 0xFFFFFFFF):
+        return ds.PixelData
+    with open(file, "rb") as handle:
+        handle.seek(start)
+        return handle.read(length)
+
+
 def stored_pixels(ds: Dataset, file: str) -> np.ndarray:
     """Stored values, shape ``(frames, rows, columns)``; raw bytes when uncompressed."""
     if "PixelData" not in ds:
@@ -151,7 +167,7 @@ def stored_pixels(ds: Dataset, file: str) -> np.ndarray:
     raw_ok = syntax is not None and not syntax.is_compressed
     if raw_ok:
         dtype = np.dtype(f"{'i' if signed else 'u'}{bits // 8}").newbyteorder("<" if syntax.is_little_endian else ">")
-        pixel_bytes = ds.PixelData
+        pixel_bytes = _pixel_bytes(ds, file)
         if len(pixel_bytes) < n * rows * cols * dtype.itemsize:
             raise DicomError(
                 f"pixel data hold {len(pixel_bytes)} bytes, {n * rows * cols * dtype.itemsize} expected",
