@@ -36,12 +36,13 @@ def _whole_volume(series: Path, out: Path, kind: str | None) -> None:
         write_nifti(volume.image, out)
 
 
-def _assert_same_as_whole_volume(series: Path, tmp_path: Path, kind: str | None) -> None:
-    reference, streamed = tmp_path / "whole" / "x.nii.gz", tmp_path / "slabs" / "x.nii.gz"
+def _assert_same_as_whole_volume(series: Path, tmp_path: Path, kind: str | None, name: str = "x.nii.gz") -> None:
+    reference, streamed = tmp_path / "whole" / name, tmp_path / "slabs" / name
     _whole_volume(series, reference, kind)
     assert main(["convert", str(series), str(streamed), "--suv", kind or "none"]) == 0
     # header and every voxel, byte for byte; the sidecar word for word
-    assert gzip.decompress(streamed.read_bytes()) == gzip.decompress(reference.read_bytes())
+    unpack = gzip.decompress if name.endswith(".gz") else bytes
+    assert unpack(streamed.read_bytes()) == unpack(reference.read_bytes())
     assert (streamed.parent / "x.json").read_text() == (reference.parent / "x.json").read_text()
 
 
@@ -67,6 +68,10 @@ def small_slabs(monkeypatch):
 @pytest.mark.parametrize("kind", ["bw", None])
 def test_ge_series_is_written_as_the_whole_volume_path_writes_it(ge_pet, tmp_path, kind):
     _assert_same_as_whole_volume(ge_pet, tmp_path, kind)
+
+
+def test_uncompressed_nifti_likewise(ge_pet, tmp_path):
+    _assert_same_as_whole_volume(ge_pet, tmp_path, "bw", "x.nii")
 
 
 @pytest.mark.parametrize("series", ["acrin-flt-siemens/1.dcm", "tcia-sts-cropped/STS_003/pet/image",
