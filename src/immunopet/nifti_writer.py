@@ -9,7 +9,8 @@ gzip (hence nibabel), zlib's ``gzread`` (ITK, SimpleITK, the NIfTI C library, dc
 
 The header is nibabel's: :func:`header_bytes` asks nibabel for the bytes it would write (a test
 compares them with a file nibabel wrote), and only the voxel block is written here, straight from the
-array's memory when it is already in NIfTI (Fortran) order, a slab-sized copy otherwise. The level
+array's memory when it is already in NIfTI (Fortran) order, a slab-sized copy otherwise, or block
+by block as a caller produces them (:func:`write_nifti_blocks`). The level
 is nibabel's (1, the fastest that compresses: levels 2-3 are no faster, Z_RLE is as slow on real
 PET and compresses a third less).
 """
@@ -21,7 +22,7 @@ import os
 import struct
 import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -103,11 +104,23 @@ def write_nifti_file(img: nibabel.Nifti1Image, array: np.ndarray, path: str | os
     dtype = np.dtype(img.header.get_data_dtype())
     if array.ndim != 3 or array.dtype.newbyteorder("=") != dtype.newbyteorder("="):
         raise ValueError(f"expected a 3-D {dtype} array, got {array.ndim}-D {array.dtype}")
+    write_nifti_blocks(img, _blocks(array, dtype), path, compress=compress, threads=threads)
+
+
+def write_nifti_blocks(img: nibabel.Nifti1Image, blocks: Iterable[memoryview], path: str | os.PathLike[str], *,
+                       compress: bool, threads: int | None = None) -> None:
+    """Write ``img``'s header, then the voxel bytes ``blocks`` (in NIfTI order), to ``path``.
+
+    For voxels that are produced while the file is written: with ``compress``, each block becomes
+    one gzip member, compressed in threads while the caller makes the next block, so a block
+    should be about :data:`BLOCK_BYTES`. The caller is responsible for the blocks matching the
+    header's shape and data type.
+    """
     head = header_bytes(img)
     with open(path, "wb") as handle:
         if compress:
-            _write_gzip(handle, head, _blocks(array, dtype), default_threads() if threads is None else threads)
+            _write_gzip(handle, head, iter(blocks), default_threads() if threads is None else threads)
         else:
             handle.write(head)
-            for block in _blocks(array, dtype):
+            for block in blocks:
                 handle.write(block)

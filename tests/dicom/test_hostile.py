@@ -76,6 +76,20 @@ def test_missing_slope_accepted_only_when_asked(series, tmp_path, capsys):
     assert code == 0 and _has(text, "--assume-unit-slope")  # the warning says what was assumed
 
 
+def test_measure_refuses_a_missing_slope_unless_asked_as_convert_does(series, capsys):
+    import json
+
+    folder = series(RescaleSlope=None, only=10)
+    args = ["measure", str(folder), "--mask", str(DRO.parent / "mask" / "DRO_mask.nii.gz"), "--json"]
+    assert main(args) == 3
+    text = "".join(capsys.readouterr().err.split())
+    assert _has(text, "RescaleSlope (0028,1053)", "slice_010", "--assume-unit-slope") and "Traceback" not in text
+    assert main([*args, "--assume-unit-slope"]) == 0
+    captured = capsys.readouterr()
+    assert _has("".join(captured.err.split()), "1.0 used as asked (--assume-unit-slope)")
+    assert json.loads(captured.out)[0]["suv_max"] > 0
+
+
 @pytest.mark.parametrize(("edit", "attribute"), [
     ({"PatientWeight": "nan"}, "PatientWeight (0010,1030)"),
     ({"PatientWeight": "inf"}, "PatientWeight (0010,1030)"),

@@ -157,10 +157,11 @@ def convert(
 
     Example: immunopet convert /data/p01/day7/pet p01_day7_suv.nii.gz --suv bw --weight-kg 72
     """
-    from immunopet.dicom.export import check_output_name, write_nifti
-    from immunopet.dicom.pet import convert_in_place
+    from immunopet.dicom.export import check_output_name, write_nifti_slabs
+    from immunopet.dicom.pet import conversion
+    from immunopet.dicom.slabs import converted_slabs
     from immunopet.dicom.suv import SUV_KINDS
-    from immunopet.dicom.volume import read_volume
+    from immunopet.dicom.volume import read_headers
     from immunopet.errors import ImmunoPETError
     from immunopet.safe_text import safe_markup
 
@@ -168,17 +169,18 @@ def convert(
         raise ImmunoPETError(f"--suv {suv!r} is not one of bw, lbm, bsa, ibw, none", fix="e.g. --suv bw")
     check_output_name(out)
     overrides = _overrides(injection_datetime, injected_mbq, weight_kg, height_cm, sex, nuclide)
-    volume = read_volume(series, series_uid=series_uid, assume_unit_slope=assume_unit_slope)
-    modality = volume.image.meta.get("modality")
-    if modality == "PT":
-        image, audit = convert_in_place(volume, None if suv == "none" else suv, overrides=overrides)
+    # headers, grid and every SUV input first; the voxels are then converted and written a slab at a time
+    volume = read_headers(series, series_uid=series_uid, assume_unit_slope=assume_unit_slope)
+    factors: list[Any] = []
+    if volume.image.meta.get("modality") == "PT":
+        image, audit, factors = conversion(volume, None if suv == "none" else suv, overrides=overrides)
         sidecar: dict[str, Any] = {"suv": audit}
     else:
         if overrides.given():
             console.print("[yellow]SUV overrides ignored: the series is not PET[/]")
         image, sidecar = volume.image, {}
-    del volume  # its slice headers (tens of MB for a long series) are not needed for writing
-    path = write_nifti(image, out, sidecar=sidecar, include_identifiers=include_identifiers)
+    path = write_nifti_slabs(image, converted_slabs(volume, factors, out), out, sidecar=sidecar,
+                             include_identifiers=include_identifiers)
     console.print(f"wrote {safe_markup(out)} ({image.units}, {'x'.join(map(str, image.shape))}) and "
                   f"{safe_markup(path.name)}", highlight=False)
 

@@ -6,6 +6,9 @@ Stored values are converted to Bq/mL at the decay-correction reference time:
 - GML / CM2ML (already SUV of SUVType): ``SUV * D_ref / normaliser`` with the header's inputs (the
   ones the scanner used), so asking for another SUV kind re-normalises correctly;
 - CNTS (Philips): Activity Concentration Scale Factor (7053,1009), else SUV Scale Factor (7053,1000).
+
+Each conversion is a float32 factor per series or per frame, read from the headers
+(:func:`bqml_factors`): a volume can be converted whole or one slice at a time with equal results.
 """
 
 from __future__ import annotations
@@ -58,6 +61,10 @@ class PetScan:
             array *= factor
         else:
             array = array * factor
+        return self.suv_image(array, kind, factor)
+
+    def suv_image(self, array: np.ndarray, kind: str, factor: np.float32) -> Image:
+        """This scan's image with ``array`` as SUV of ``kind`` (units and the factor recorded)."""
         return self.image.with_array(array, units=SUV_KINDS[kind], suv_factor=float(factor))
 
     @property
@@ -110,7 +117,19 @@ class PetScan:
 
 
 def _per_frame(values: list[float]) -> np.ndarray:
-    return np.asarray(values, dtype=np.float32)[None, None, :]
+    return np.asarray(values, dtype=np.float32)
+
+
+def apply_factors(array: np.ndarray, factors: Sequence[np.ndarray]) -> np.ndarray:
+    """Multiply an ``(I, J, K)`` float32 array in place by each factor in turn (scalar, or one per k)."""
+    for factor in factors:
+        array *= factor if factor.ndim == 0 else factor[None, None, :]
+    return array
+
+
+def slice_factors(factors: Sequence[np.ndarray], k: int) -> list[np.float32]:
+    """The factors of :func:`apply_factors` that apply to slice ``k``, in the same order."""
+    return [factor if factor.ndim == 0 else factor[k] for factor in factors]
 
 
 def _stored_suv_to_bqml(inputs: SuvInputs, suv_type: str) -> float:
@@ -129,22 +148,28 @@ def _stored_suv_to_bqml(inputs: SuvInputs, suv_type: str) -> float:
     return inputs.injected_bq_at_reference(header=True) / inputs.normaliser(kind, header=True, lbm_formula=formula)
 
 
-def to_bqml(array: np.ndarray, frames: list[Frame], inputs: SuvInputs) -> np.ndarray:
-    """Convert rescaled stored values (``array``, frames in k order) to Bq/mL in place."""
+def bqml_factors(frames: list[Frame], inputs: SuvInputs) -> list[np.ndarray]:
+    """The float32 factors, in the order they are applied, that take rescaled stored values to Bq/mL.
+
+    Each is a scalar or one value per frame (k order); none depends on a voxel value, so a volume
+    can be converted slice by slice (:func:`slice_factors`). Notes on how the units were read are
+    added to ``inputs`` (its audit records them).
+    """
     units = inputs.units.value
     activity_values = units == "BQML"  # values proportional to activity (not yet normalised to SUV)
+    factors: list[np.ndarray] = []
     if units in ("GML", "CM2ML"):
-        array *= np.float32(_stored_suv_to_bqml(inputs, str(inputs.suv_type.value)))
+        factors.append(np.float32(_stored_suv_to_bqml(inputs, str(inputs.suv_type.value))))
     elif units == "CNTS":
         activity = _philips_factors(frames, PHILIPS_ACTIVITY_SCALE, inputs)
         suvbw = _philips_factors(frames, PHILIPS_SUV_SCALE, inputs)
         if all(a is not None for a in activity):
-            array *= _per_frame(activity)  # type: ignore[arg-type]
+            factors.append(_per_frame(activity))  # type: ignore[arg-type]
             activity_values = True
             inputs.units = Sourced(units, inputs.units.source, "to Bq/mL by Philips Activity Concentration Scale Factor (7053,1009)")
         elif all(s is not None for s in suvbw):
             back = _stored_suv_to_bqml(inputs, "BW")
-            array *= _per_frame([s * back for s in suvbw])  # type: ignore[operator]
+            factors.append(_per_frame([s * back for s in suvbw]))  # type: ignore[operator]
             inputs.units = Sourced(units, inputs.units.source, "to SUVbw by Philips SUV Scale Factor (7053,1000), to Bq/mL with the header inputs")
         else:
             raise SUVError(
@@ -153,8 +178,8 @@ def to_bqml(array: np.ndarray, frames: list[Frame], inputs: SuvInputs) -> np.nda
                 fix="export the series from the scanner in BQML or with its Philips private tags",
             )
     if inputs.decay_correction.value == "NONE" and activity_values:
-        array *= _none_factors(frames, inputs)
-    return array
+        factors.append(_none_factors(frames, inputs))
+    return factors
 
 
 def _philips_factors(frames: list[Frame], tag: tuple[int, str, int], inputs: SuvInputs) -> list[float | None]:
@@ -224,37 +249,62 @@ def load_pet(
 
 def pet_from_volume(volume: Volume, *, overrides: SuvOverrides | None = None) -> PetScan:
     """A :class:`PetScan` from an assembled PET volume (see :func:`load_pet`)."""
+    scan, factors = _scan_before_voxels(volume, overrides)
+    apply_factors(scan.image.array, factors)
+    return scan
+
+
+def _scan_before_voxels(volume: Volume, overrides: SuvOverrides | None) -> tuple[PetScan, list[np.ndarray]]:
+    """The scan of a PET volume, from its headers, and the factors (:func:`bqml_factors`) still to apply.
+
+    The scan's image holds the volume's array as it is (rescaled stored values, or the placeholder
+    of :func:`~immunopet.dicom.volume.read_headers`) until the caller multiplies the factors in.
+    """
     modality = volume.image.meta.get("modality")
     if modality != "PT":
         raise DicomError(f"series is {modality or 'of unknown modality'}, not PET", file=volume.image.meta.get("source"),
                          attribute="Modality (0008,0060)", fix="point to the PET series (see `immunopet inspect`)")
     with malformed_as_error(volume.image.meta.get("source")):
         inputs = read_suv_inputs(volume.frames, overrides=overrides)
-        array = to_bqml(volume.image.array, volume.frames, inputs)
-    image = volume.image.with_array(array, units="BQML", stored_units=inputs.units.value)
+        factors = bqml_factors(volume.frames, inputs)
+    image = volume.image.with_array(volume.image.array, units="BQML", stored_units=inputs.units.value)
     scan = PetScan(image, inputs)
     scan.suv_factor("bw")  # every series must give a trustworthy SUVbw, or fail here
     for warning in inputs.warnings:
         log.warning("%s", warning)
-    return scan
+    return scan, factors
+
+
+def conversion(volume: Volume, kind: str | None, *,
+               overrides: SuvOverrides | None = None) -> tuple[Image, dict[str, Any], list[np.ndarray]]:
+    """What ``immunopet convert`` writes, from the headers alone: the image, its audit and its factors.
+
+    The image has the units (SUV of ``kind``, Bq/mL for ``None``) and metadata of the output, but
+    still the volume's array; its values are the rescaled stored values multiplied by each factor
+    in turn (:func:`apply_factors` for a whole volume, :func:`slice_factors` for one slice): the
+    :func:`bqml_factors`, then the float32 SUV factor, exactly as :func:`pet_from_volume` then
+    :meth:`PetScan.suv` compute them.
+    """
+    scan, factors = _scan_before_voxels(volume, overrides)
+    audit = scan.audit()
+    if kind is None:
+        return scan.image, audit, factors
+    audit["suv_kind"], audit["suv_factor_used"] = kind, scan.suv_factor(kind)
+    factor = np.float32(scan.suv_factor(kind))
+    return scan.suv_image(scan.image.array, kind, factor), audit, [*factors, factor]
 
 
 def convert_in_place(volume: Volume, kind: str | None, *,
                      overrides: SuvOverrides | None = None) -> tuple[Image, dict[str, Any]]:
     """The SUV image of ``kind`` (Bq/mL for ``None``) and the audit of its inputs, in the volume's memory.
 
-    What ``immunopet convert`` writes: :func:`pet_from_volume` then :meth:`PetScan.suv`, with the
-    same values (float32 times the same float32 factor), but the SUV is multiplied into the Bq/mL
-    array where it lies rather than into a copy, so one volume is in memory instead of two. The
-    volume and its Bq/mL image must not be used afterwards (:func:`pet_from_volume` already converts
-    the volume's array to Bq/mL in place); neither is returned.
+    The values of :func:`pet_from_volume` then :meth:`PetScan.suv` (float32 times the same float32
+    factors, :func:`conversion`), multiplied into the volume's array where it lies rather than into
+    a copy, so one volume is in memory instead of two. The volume must not be used afterwards.
     """
-    scan = pet_from_volume(volume, overrides=overrides)
-    audit = scan.audit()
-    if kind is None:
-        return scan.image, audit
-    audit["suv_kind"], audit["suv_factor_used"] = kind, scan.suv_factor(kind)
-    return scan.suv(kind, in_place=True), audit
+    image, audit, factors = conversion(volume, kind, overrides=overrides)
+    apply_factors(image.array, factors)
+    return image, audit
 
 
 def pet_inputs_from_headers(headers: Sequence[tuple[str | os.PathLike[str], Dataset]], *,

@@ -3,7 +3,8 @@
 Each slice's own RescaleSlope and RescaleIntercept are applied to that slice (PET scanners write
 one slope per slice; SimpleITK's series reader applies the first slice's slope to all, SimpleITK
 issue #1636). Uncompressed pixel data are read straight from the file bytes with
-:func:`numpy.frombuffer`; compressed data go through pydicom's decoders.
+:func:`numpy.frombuffer`; compressed data go through pydicom's decoders. :func:`read_headers` does
+everything but reading the voxels, for callers that convert one slice at a time.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from immunopet.dicom.files import not_regular, walk_files
 from immunopet.dicom.frames import frames_of
 from immunopet.dicom.geometry import Frame, Grid, build_grid
 from immunopet.dicom.lazy_sequences import read_lazily
-from immunopet.dicom.pixels import check_pixel_budget, stored_pixels
+from immunopet.dicom.pixels import check_pixel_budget, stored_slices
 from immunopet.errors import DicomError, ImmunoPETError
 from immunopet.image import Image
 from immunopet.safe_text import safe_text
@@ -38,7 +39,10 @@ PathOrFiles = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 @dataclass(frozen=True)
 class Volume:
-    """An assembled series: the image (rescaled, stored units) and its sorted frames."""
+    """A series: the image (rescaled, stored units) and its sorted frames.
+
+    From :func:`read_headers` the image's array is a placeholder: the voxels have not been read.
+    """
 
     image: Image
     grid: Grid
@@ -155,32 +159,36 @@ def populated_empty(shape: tuple[int, ...]) -> np.ndarray:
     return np.frombuffer(memory, dtype=np.float32).reshape(shape)
 
 
+def rescale_into(stored: np.ndarray, frame: Frame, out: np.ndarray) -> None:
+    """``out[...] = stored x RescaleSlope + RescaleIntercept`` of ``frame``, in float32 (slope 1 when absent).
+
+    The one place stored values become rescaled values: the whole-volume and the streamed
+    conversion both call it, so they give the same float32 results bit for bit.
+    """
+    slope = 1.0 if frame.slope is None else frame.slope
+    np.multiply(stored, np.float32(slope), out=out, casting="unsafe")
+    if frame.intercept:
+        out += np.float32(frame.intercept)
+
+
 def assemble(grid: Grid) -> np.ndarray:
     """Rescaled float32 voxel array ``(I, J, K)``, each frame with its own slope and intercept.
 
     Filled slice by slice into a ``(K, J, I)`` C-order buffer and returned as its transposed view
-    (so memory is the float32 volume plus one slice of stored values).
+    (so memory is the float32 volume plus one file's stored values).
     """
     ni, nj, nk = grid.shape
     out = populated_empty((nk, nj, ni))
-    cache: dict[int, np.ndarray] = {}
-    for k, frame in enumerate(grid.frames):
-        if frame.index is None:
-            block = stored_pixels(frame.ds, frame.file)[0]
-        else:
-            key = id(frame.ds)
-            if key not in cache:
-                cache.clear()
-                cache[key] = stored_pixels(frame.ds, frame.file).copy()
-                del frame.ds.PixelData
-            block = cache[key][frame.index]
-        slope = 1.0 if frame.slope is None else frame.slope
-        np.multiply(block, np.float32(slope), out=out[k], casting="unsafe")
-        if frame.intercept:
-            out[k] += np.float32(frame.intercept)
-        if frame.index is None:  # pixel bytes are no longer needed: keep the header only
-            del frame.ds.PixelData
+    for k, (frame, stored) in enumerate(stored_slices(grid.frames)):
+        rescale_into(stored, frame, out[k])
     return out.transpose(2, 1, 0)
+
+
+def non_finite_slice_error(frame: Frame) -> DicomError:
+    """The error for a frame whose rescaled values hold NaN or infinity."""
+    return DicomError(f"rescaled values are not finite (RescaleSlope {frame.slope:g} x stored values overflow "
+                      "float32)", file=frame.where, attribute="RescaleSlope (0028,1053)",
+                      fix="repair the rescale attributes or remove the slice")
 
 
 def first_non_finite_slice(array: np.ndarray) -> int | None:
@@ -200,7 +208,35 @@ def read_volume(path: PathOrFiles, *, series_uid: str | None = None, workers: in
     RescaleSlope is refused unless ``assume_unit_slope`` (then 1 is used and a warning logged).
     """
     with malformed_as_error(path):
-        return _read_volume(path, series_uid=series_uid, workers=workers, assume_unit_slope=assume_unit_slope)
+        volume = _read_headers(path, series_uid=series_uid, workers=workers, assume_unit_slope=assume_unit_slope)
+        array = assemble(volume.grid)
+        k = first_non_finite_slice(array)
+        if k is not None:
+            raise non_finite_slice_error(volume.frames[k])
+        return Volume(volume.image.with_array(array), volume.grid)
+
+
+def read_headers(path: PathOrFiles, *, series_uid: str | None = None, workers: int = 1,
+                 assume_unit_slope: bool = False) -> Volume:
+    """:func:`read_volume` without the voxels: the same headers, grid, checks, units and metadata.
+
+    Every check that needs no pixel value is made (rescale attributes, the pixel budget), so a
+    caller that converts the series slice by slice (:func:`~immunopet.dicom.pixels.stored_slices`,
+    :func:`rescale_into`)
+    fails on them before writing anything. ``image.array`` is a read-only float32 placeholder of
+    the volume's shape that holds no memory (:func:`no_voxels`).
+    """
+    with malformed_as_error(path):
+        return _read_headers(path, series_uid=series_uid, workers=workers, assume_unit_slope=assume_unit_slope)
+
+
+def no_voxels(shape: tuple[int, int, int]) -> np.ndarray:
+    """A read-only float32 array of ``shape`` whose every voxel is one shared zero (no memory).
+
+    It gives an :class:`Image` the shape and data type of a volume that is never held whole;
+    writing to it raises, so it cannot be mistaken for voxel values.
+    """
+    return np.broadcast_to(np.zeros((), dtype=np.float32), shape)
 
 
 def check_rescale(grid: Grid, modality: str, *, assume_unit_slope: bool) -> list[str]:
@@ -238,8 +274,8 @@ def malformed_as_error(path: PathOrFiles | None) -> Iterator[None]:
                          fix="check the files with dciodvfy; fix or remove the offending file") from error
 
 
-def _read_volume(path: PathOrFiles, *, series_uid: str | None, workers: int,
-                 assume_unit_slope: bool) -> Volume:
+def _read_headers(path: PathOrFiles, *, series_uid: str | None, workers: int,
+                  assume_unit_slope: bool) -> Volume:
     items, where = read_series(path, series_uid=series_uid, workers=workers)
     frames: list[Frame] = []
     for file, ds in items:
@@ -251,13 +287,6 @@ def _read_volume(path: PathOrFiles, *, series_uid: str | None, workers: int,
     for message in grid.warnings:
         log.warning("%s", message)
     check_pixel_budget(grid)
-    array = assemble(grid)
-    k = first_non_finite_slice(array)
-    if k is not None:
-        frame = grid.frames[k]
-        raise DicomError(f"rescaled values are not finite (RescaleSlope {frame.slope:g} x stored values overflow "
-                         "float32)", file=frame.where, attribute="RescaleSlope (0028,1053)",
-                         fix="repair the rescale attributes or remove the slice")
     units = "HU" if modality == "CT" else str(first.get("Units", "") or "")
     if modality == "PT" and any(f.intercept for f in grid.frames):
         log.warning("%s: PET RescaleIntercept (0028,1052) is not 0; applied as written", where)
@@ -271,7 +300,7 @@ def _read_volume(path: PathOrFiles, *, series_uid: str | None, workers: int,
         "files": list(dict.fromkeys(f.file for f in grid.frames)),
         "geometry_warnings": list(grid.warnings),
     }
-    return Volume(Image(array, grid.affine, units, meta), grid)
+    return Volume(Image(no_voxels(grid.shape), grid.affine, units, meta), grid)
 
 
 def load_image_series(path: PathOrFiles, *, series_uid: str | None = None) -> Image:

@@ -42,6 +42,9 @@ def register(app: typer.Typer) -> None:
         weight_kg: float | None = typer.Option(
             None, "--weight-kg", help="Patient weight (kg): SUV from a BQML NIfTI; Bq/mL from an SUVbw NIfTI."
         ),
+        assume_unit_slope: bool = typer.Option(
+            False, "--assume-unit-slope",
+            help="DICOM PET slices without RescaleSlope: use 1 (logged) instead of refusing."),
         blood_pool: str = typer.Option("blood_pool", "--blood-pool", help="VOI name used for tumour-to-blood ratios."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON records to stdout."),
         as_csv: bool = typer.Option(False, "--csv", help="Print CSV to stdout."),
@@ -63,7 +66,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"--suv must be bw, lbm, bsa or ibw, not {suv!r}")
         table = measure_scan(
             pet, series_uid=series_uid, suv=suv, units=units, injected_mbq=injected_mbq, weight_kg=weight_kg,
-            blood_pool=blood_pool,
+            assume_unit_slope=assume_unit_slope, blood_pool=blood_pool,
             masks=[str(m) for m in mask], labels=str(labels) if labels else None, rtstructs=[str(r) for r in rtstruct],
             rois=list(roi) or None, segs=[str(s) for s in seg], spheres=list(sphere),
             segmenters=[str(d) for d in segmenter], fractional=partial_volume,

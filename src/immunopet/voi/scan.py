@@ -38,9 +38,13 @@ def is_nifti(path: str | Path) -> bool:
 
 def load_pet_input(
     path: str | Path, *, series_uid: str | None = None, suv: str = "bw", units: str | None = None,
-    injected_mbq: float | None = None, weight_kg: float | None = None,
+    injected_mbq: float | None = None, weight_kg: float | None = None, assume_unit_slope: bool = False,
 ) -> PetInput:
-    """Read the PET as SUV (+ Bq/mL and injected activity when known). See module docstring."""
+    """Read the PET as SUV (+ Bq/mL and injected activity when known). See module docstring.
+
+    ``assume_unit_slope``: DICOM PET slices without RescaleSlope are read with slope 1 (logged)
+    instead of being refused, as ``immunopet convert --assume-unit-slope`` does.
+    """
     path = Path(path)
     if not path.exists():
         raise VOIError("PET not found", file=path, fix="give a DICOM series folder or a NIfTI file")
@@ -50,7 +54,7 @@ def load_pet_input(
 
         given = injected_bq is not None or weight_kg is not None
         overrides = SuvOverrides(injected_bq=injected_bq, weight_kg=weight_kg) if given else None
-        scan = load_pet(path, series_uid=series_uid, overrides=overrides)
+        scan = load_pet(path, series_uid=series_uid, overrides=overrides, assume_unit_slope=assume_unit_slope)
         return PetInput(scan.suv(suv), scan.image, float(scan.injected_bq_at_reference))
     if units is None:
         raise VOIError("a NIfTI PET needs its units", file=path, attribute="--units",
@@ -139,7 +143,8 @@ def collect_masks(
 
 def measure_scan(
     pet: str | Path, *, series_uid: str | None = None, suv: str = "bw", units: str | None = None,
-    injected_mbq: float | None = None, weight_kg: float | None = None, blood_pool: str = "blood_pool", **sources,
+    injected_mbq: float | None = None, weight_kg: float | None = None, assume_unit_slope: bool = False,
+    blood_pool: str = "blood_pool", **sources,
 ) -> pd.DataFrame:
     """Metrics of every VOI of one PET (``sources``: the keyword arguments of :func:`collect_masks`).
 
@@ -148,7 +153,7 @@ def measure_scan(
     from immunopet.voi.measure import measure_masks
 
     data = load_pet_input(pet, series_uid=series_uid, suv=suv, units=units, injected_mbq=injected_mbq,
-                          weight_kg=weight_kg)
+                          weight_kg=weight_kg, assume_unit_slope=assume_unit_slope)
     masks, errors = collect_masks(data.suv, **sources)
     if not masks:
         raise VOIError("no VOI could be made" + (f": {'; '.join(errors)}" if errors else ""),
