@@ -1,18 +1,19 @@
 """Writing a NIfTI-1 file from the image's own voxel buffer, gzip-compressed in threads.
 
-nibabel writes ``.nii.gz`` through Python's :mod:`gzip` in one thread, copying each slice on the
-way. Compression is most of the time of ``immunopet convert``; zlib releases the GIL while it
-deflates, so the voxel block is cut into blocks compressed side by side, each as its own gzip
-member. A file of concatenated gzip members is one valid gzip file (RFC 1952, section 2.2): Python's
-gzip (hence nibabel), zlib's ``gzread`` (ITK, SimpleITK, the NIfTI C library, dcm2niix) and the
-``gzip`` tool read it as a single stream; a test reads the output back with nibabel and SimpleITK.
+nibabel writes ``.nii.gz`` through Python's :mod:`gzip` (the system zlib) in one thread, copying each
+slice on the way. Compression was most of the time of ``immunopet convert``, so the deflate streams
+are made with Intel's ISA-L (``isal``, the igzip library; level 1): on PET voxel data it is about six
+times faster than zlib's level 1 and compresses slightly better (0.14 s against 0.93 s and 19.4 against
+19.8 MiB for 61 MiB of float32 PET). The voxel block is cut into blocks compressed side by side in
+threads, each as its own gzip member. A file of concatenated gzip members is one valid gzip file (RFC
+1952, section 2.2): Python's gzip (hence nibabel), zlib's ``gzread`` (ITK, SimpleITK, the NIfTI C
+library, dcm2niix) and the ``gzip`` tool read it as a single stream; a test reads the output back
+with nibabel and SimpleITK and compares the decompressed bytes with nibabel's own file.
 
 The header is nibabel's: :func:`header_bytes` asks nibabel for the bytes it would write (a test
 compares them with a file nibabel wrote), and only the voxel block is written here, straight from the
 array's memory when it is already in NIfTI (Fortran) order, a slab-sized copy otherwise, or block
-by block as a caller produces them (:func:`write_nifti_blocks`). The level
-is nibabel's (1, the fastest that compresses: levels 2-3 are no faster, Z_RLE is as slow on real
-PET and compresses a third less).
+by block as a caller produces them (:func:`write_nifti_blocks`).
 """
 
 from __future__ import annotations
@@ -20,18 +21,18 @@ from __future__ import annotations
 import io
 import os
 import struct
-import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
+from isal import isal_zlib
 
 if TYPE_CHECKING:
     import nibabel
 
-#: zlib level, as nibabel's default for .nii.gz.
+#: ISA-L compression level (0-3): 1 compresses as zlib's 1 does (nibabel's default), faster.
 LEVEL = 1
 #: Uncompressed bytes per gzip member: large enough that restarting the dictionary costs nothing
 #: measurable, small enough that a few members in flight hold little memory.
@@ -71,9 +72,9 @@ def _blocks(array: np.ndarray, dtype: np.dtype) -> Iterator[memoryview]:
 
 
 def _member(block: memoryview) -> tuple[bytes, bytes, bytes]:
-    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    compressor = isal_zlib.compressobj(LEVEL, isal_zlib.DEFLATED, -isal_zlib.MAX_WBITS)
     body = compressor.compress(block) + compressor.flush()
-    trailer = struct.pack("<LL", zlib.crc32(block), len(block) & 0xFFFFFFFF)
+    trailer = struct.pack("<LL", isal_zlib.crc32(block), len(block) & 0xFFFFFFFF)
     return _GZIP_HEADER, body, trailer
 
 
