@@ -229,9 +229,6 @@ def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, 
 
     (figures_dir.parent).mkdir(parents=True, exist_ok=True)
     atomic_text(figures_dir.parent / "methods.txt", "\n\n".join(methods) + "\n")
-    kinetics_figures = fig_kinetics.patient_kinetics_figures(inputs.analysis_tables, figures_dir, svg=svg)
-    for pid, saved in kinetics_figures.items():
-        images.setdefault(pid, PatientFigures(pid)).figures.extend(saved)
     qa_shown, registration_saved = _with_registration(qa_section(qa), inputs.study_dir, _config(inputs, "registration", {}),
                                                       figures_dir=figures_dir, svg=svg, dpi=dpi)
     html = render_report(

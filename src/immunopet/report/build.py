@@ -90,9 +90,28 @@ def patient_jobs(inputs: ReportInputs, figures_dir: Path, *, svg: bool) -> list[
         )
         jobs.append(PatientJob(
             study_dir=str(inputs.study_dir), patient_id=str(patient_id), scans=items, figures_dir=str(figures_dir),
-            mip_vmax=mip_vmax, svg=svg,
+            mip_vmax=mip_vmax, svg=svg, kinetics=_kinetics_of(inputs.analysis_tables, str(patient_id)),
         ))
     return jobs
+
+
+#: The analysis tables the kinetics figures of a patient are drawn from (report/fig_kinetics.py).
+KINETICS_TABLES = ("time_activity", "blood_input", "patlak")
+
+
+def _kinetics_of(tables: dict[str, pd.DataFrame], patient_id: str) -> dict[str, pd.DataFrame] | None:
+    """The patient's rows of the kinetics tables, or ``None`` when the analyses have no kinetics."""
+    activity = tables.get("time_activity")
+    if activity is None or activity.empty or "patient_id" not in activity.columns:
+        return None
+    out = {}
+    for name in KINETICS_TABLES:
+        table = tables.get(name)
+        if table is not None and "patient_id" in table.columns:
+            out[name] = table[table["patient_id"].astype(str) == patient_id]
+        elif table is not None:
+            out[name] = table
+    return out if not out["time_activity"].empty else None
 
 
 def _text(value: object) -> str | None:

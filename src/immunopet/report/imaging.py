@@ -51,6 +51,7 @@ class PatientJob:
     mip_vmax: float
     units: str = "SUV"
     svg: bool = True
+    kinetics: dict[str, Any] | None = None  # this patient's rows of the kinetics tables (fig_kinetics)
 
 
 @dataclass
@@ -160,4 +161,8 @@ def patient_figures(job: PatientJob) -> PatientFigures:
                      f"day-{fusion_scan.day:g} scan ({fusion_scan.scan_id}); cyan line: the lesion VOI (voxel edges); each "
                      "panel's colour scale ends at the lesion's SUVmax rounded up."),
         ))
+    if job.kinetics:  # drawn here so that patients' kinetics figures run side by side in the pool too
+        from immunopet.report.fig_kinetics import patient_kinetics_figures
+
+        out.figures.extend(patient_kinetics_figures(job.kinetics, figures_dir, svg=job.svg).get(job.patient_id, []))
     return out

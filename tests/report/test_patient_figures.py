@@ -1,5 +1,6 @@
-"""The MIPs `immunopet run` keeps per scan equal the MIPs of the scan's DICOM, and the report uses
-them (reading the PET series only for the fusion scan) only while their key matches the store."""
+"""The per-patient figure jobs of the report: the MIPs `immunopet run` keeps per scan equal the MIPs
+of the scan's DICOM and are used (reading the PET series only for the fusion scan) only while their
+key matches the store; each patient's kinetics figures are drawn in the patient's job."""
 
 from __future__ import annotations
 
@@ -50,6 +51,26 @@ def test_the_report_reads_only_the_fusion_scans_pet(jobs, monkeypatch, tmp_path)
     stale = tuple(type(s)(**{**s.__dict__, "kept_key": s.kept_key + "x"}) for s in job.scans)
     imaging.patient_figures(type(job)(**{**job.__dict__, "scans": stale}))
     assert sorted(read) == sorted(s.scan_id for s in job.scans)
+
+
+@pytest.mark.slow
+def test_each_patients_kinetics_figures_are_drawn_in_its_job_and_shown_in_its_section(jobs):
+    import pandas as pd
+
+    study, patients = jobs
+    activity = pd.read_csv(study / "analysis" / "time_activity.csv")
+    with_curves = sorted(activity["patient_id"].astype(str).unique())
+    assert with_curves
+    for job in patients:
+        rows = job.kinetics["time_activity"] if job.kinetics else None
+        if job.patient_id in with_curves:
+            assert rows is not None and set(rows["patient_id"].astype(str)) == {job.patient_id}
+        else:
+            assert rows is None
+    html = (study / "report" / "report.html").read_text(encoding="utf-8")
+    for pid in with_curves:
+        assert (study / "report" / "figures" / f"kinetics_curves_{pid}.png").is_file()
+        assert f"kinetics_curves_{pid}" in html
 
 
 def _proj(rng) -> Projections:
