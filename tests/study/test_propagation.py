@@ -135,3 +135,45 @@ def test_organ_rules_in_study_yaml_are_checked(per_day, tmp_path, rules, named):
     with pytest.raises(StudyValidationError) as raised:
         load_study(study)
     assert "organ_rules" in str(raised.value) and named in str(raised.value)
+
+
+def test_seg_and_rtstruct_vois_drawn_once_are_rasterised_on_their_scan_then_mapped(per_day, tmp_path):
+    """Lesions given once as the day-7 SEG's segments, and one as an RTSTRUCT box, measured on day 2
+    like the per-day true lesion VOIs."""
+    import pydicom
+
+    from support.rtstruct import square, synthetic_rtstruct
+
+    study = _drawn_once(per_day, tmp_path / "seg")
+    vois = pd.read_csv(study / "vois.csv")
+    lesions = vois.kind == "lesion"
+    vois.loc[lesions, ["source", "path", "delineation", "x_mm", "y_mm", "z_mm", "diameter_mm"]] = [
+        "seg", "masks/P01_D7_lesions_seg.dcm", np.nan, np.nan, np.nan, np.nan, np.nan]
+    vois["label"] = vois["label"].astype(object)
+    vois.loc[lesions, "label"] = vois.loc[lesions, "voi_id"]
+    # one more lesion VOI: an RTSTRUCT box of 2 x 25 mm around L1's centre on the day-7 PET's planes
+    centre = pd.read_csv(study / "truth" / "lesion_positions.csv").set_index(["scan_id", "voi_id"]).loc[("P01_D7", "L1")]
+    pet_files = sorted((study / pd.read_csv(study / "scans.csv").set_index("scan_id").loc["P01_D7", "pet"]).iterdir())
+    first = pydicom.dcmread(pet_files[0], stop_before_pixels=True)
+    planes = sorted({float(pydicom.dcmread(f, stop_before_pixels=True).ImagePositionPatient[2]) for f in pet_files})
+    near = [z for z in planes if abs(z - centre["z_mm"]) <= 12.5]
+    synthetic_rtstruct(study / "masks" / "P01_D7_box.dcm",
+                       {"box": [square(centre["x_mm"], centre["y_mm"], 12.5, z) for z in near]},
+                       str(first.FrameOfReferenceUID))
+    box = vois[vois.voi_id == "L1"].iloc[0].copy()
+    box[["voi_id", "source", "path", "label"]] = ["L1box", "rtstruct", "masks/P01_D7_box.dcm", "box"]
+    vois.loc[len(vois)] = box
+    vois.to_csv(study / "vois.csv", index=False)
+
+    assert run_study(study, workers=1).exit_code == 0
+    mine = load_results(study).measurements.set_index(["scan_id", "voi_id"])
+    truth = load_results(per_day).measurements.set_index(["scan_id", "voi_id"])
+    names = truth.xs("P01_D2", level="scan_id").query("kind == 'lesion'").index
+    assert len(names) >= 2
+    for scan in ("P01_D2", "P01_D7"):
+        for lesion in names:
+            assert mine.loc[(scan, lesion), "volume_ml"] == pytest.approx(truth.loc[(scan, lesion), "volume_ml"], rel=0.1)
+            assert mine.loc[(scan, lesion), "suv_mean"] == pytest.approx(truth.loc[(scan, lesion), "suv_mean"], rel=0.03)
+        # the box holds the lesion's hottest voxel on both days, and its volume is the box's
+        assert mine.loc[(scan, "L1box"), "suv_max"] == pytest.approx(truth.loc[(scan, "L1"), "suv_max"], rel=0.05)
+    assert mine.loc[("P01_D2", "L1box"), "volume_ml"] == pytest.approx(mine.loc[("P01_D7", "L1box"), "volume_ml"], rel=0.2)

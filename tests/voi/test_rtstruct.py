@@ -9,13 +9,11 @@ import numpy as np
 import pydicom
 import pytest
 from matplotlib.path import Path as MplPath
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from immunopet.errors import VOIError
 from immunopet.image import Image
 from immunopet.voi import masks_from_nifti, masks_from_rtstruct, measure_masks
+from support.rtstruct import square, synthetic_rtstruct
 
 
 def independent_raster(rtstruct: str, roi: str, grid: Image) -> np.ndarray:
@@ -94,37 +92,6 @@ def test_cropped_sts_pet_and_ct_contours(patient, shared_data, read_series, tmp_
     ct_ml = on_ct.sum() * ct.voxel_volume_ml
     assert direct.sum() * pet.voxel_volume_ml == pytest.approx(ct_ml, rel=0.1)
     assert dice(direct, via_nifti) > 0.9
-
-
-def synthetic_rtstruct(path, contours_by_roi: dict[str, list[np.ndarray]], frame_uid: str) -> str:
-    """A minimal RTSTRUCT written with pydicom: ROIs with closed planar contours (LPS mm)."""
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.481.3"
-    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = "1.2.840.10008.5.1.4.1.1.481.3", generate_uid(), "RTSTRUCT"
-    ds.StructureSetROISequence, ds.ROIContourSequence = Sequence(), Sequence()
-    for number, (name, contours) in enumerate(contours_by_roi.items(), start=1):
-        roi = Dataset()
-        roi.ROINumber, roi.ROIName, roi.ReferencedFrameOfReferenceUID = number, name, frame_uid
-        ds.StructureSetROISequence.append(roi)
-        rc = Dataset()
-        rc.ReferencedROINumber, rc.ContourSequence = number, Sequence()
-        for points in contours:
-            item = Dataset()
-            item.ContourGeometricType = "CLOSED_PLANAR"
-            item.NumberOfContourPoints = len(points)
-            item.ContourData = [f"{v:.4f}" for v in np.asarray(points).ravel()]
-            rc.ContourSequence.append(item)
-        ds.ROIContourSequence.append(rc)
-    ds.save_as(str(path), enforce_file_format=True)
-    return str(path)
-
-
-def square(cx, cy, half, z):
-    corners = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
-    return np.array([[cx + sx * half, cy + sy * half, z] for sx, sy in corners])
 
 
 def test_hole_multiple_contours_and_plane_assignment(tmp_path, aniso_grid, caplog):

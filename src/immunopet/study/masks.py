@@ -32,7 +32,7 @@ def _label_key(label: Any) -> int | str:
         return text
 
 
-def _read_file_source(source: str, path: Path, grid: Image, labels: Sequence[Any]) -> dict[str, np.ndarray]:
+def read_file_source(source: str, path: Path, grid: Image, labels: Sequence[Any]) -> dict[str, np.ndarray]:
     """Masks of ``labels`` (as written in vois.csv; empty list = the file's only VOI) from one file."""
     from immunopet.voi import masks_from_nifti, masks_from_rtstruct, masks_from_seg, masks_from_segmenter
 
@@ -144,7 +144,7 @@ def build_masks(
     for (source, path), labels in groups.items():
         if len(labels) > 1 and all(label is not None for label in labels):
             try:
-                shared[(source, path)] = _read_file_source(source, path, suv, labels)
+                shared[(source, path)] = read_file_source(source, path, suv, labels)
             except (ImmunoPETError, ValueError, OSError, KeyError):
                 pass  # each row is tried alone below, to name the failing ones
     for row in rows:
@@ -161,7 +161,7 @@ def build_masks(
             def base(row=row, path=path, label=label, cached=cached, key=key) -> np.ndarray:
                 if key in cached:
                     return cached[key]
-                return _read_file_source(row["source"], path, suv, [] if label is None else [label])[key]
+                return read_file_source(row["source"], path, suv, [] if label is None else [label])[key]
         else:
             def base(row=row) -> np.ndarray:
                 return _geometric(row, suv)

@@ -6,7 +6,8 @@
   transform re-measures the scan.
 - :func:`propagated_base` (at measurement): the VOI on the scan's PET grid through the stored
   transforms (``registration/``, written by ``immunopet register``): spheres and seeds by their
-  mapped centre, masks (``mask``, ``segmenter``) by resampling (:mod:`immunopet.voi.propagate`);
+  mapped centre, masks (``mask``, ``segmenter``; ``rtstruct`` and ``seg`` first rasterised on the PET
+  grid of the scan they were drawn on) by resampling (:mod:`immunopet.voi.propagate`);
   ``segmenter-rules`` rows take the organ VOI of :mod:`immunopet.voi.organ_rules` named by their
   ``voi_id`` from the segmenter folder in ``path`` (of the CT of ``drawn_on``, or of the row's own
   scan), then map it the same way.
@@ -26,8 +27,12 @@ from immunopet.errors import VOIError
 from immunopet.image import Image
 from immunopet.study.problems import Problem
 
-#: Sources that can be drawn once (RTSTRUCT and SEG need the drawn scan's grid: give them per scan).
-DRAWN_ONCE_SOURCES = ("mask", "segmenter", "segmenter-rules", "sphere", "seed")
+#: Sources that can be drawn once.
+DRAWN_ONCE_SOURCES = ("mask", "rtstruct", "seg", "segmenter", "segmenter-rules", "sphere", "seed")
+#: Sources rasterised on the PET grid of the scan they were drawn on before they are mapped (an
+#: RTSTRUCT holds contours in mm, a SEG frames that refer to that scan): their expanded rows carry that
+#: scan's PET (``drawn_pet``, ``drawn_series_uid``).
+DRAWN_ON_GRID_SOURCES = ("rtstruct", "seg")
 
 
 def _given(value: Any) -> bool:
@@ -51,6 +56,9 @@ def expand_drawn_once(vois: pd.DataFrame, scans: pd.DataFrame, file: str, *,
     explicit = vois[~vois["drawn_on"].map(_given)]
     taken = set(zip(explicit["scan_id"], explicit["voi_id"], strict=True))
     patient_of = dict(zip(scans["scan_id"], scans["patient_id"], strict=True))
+    pet_of = dict(zip(scans["scan_id"], scans["pet"], strict=True)) if "pet" in scans else {}
+    uid_of = dict(zip(scans["scan_id"], scans["pet_series_uid"], strict=True)) if "pet_series_uid" in scans else {}
+    on_grid = False
     expanded = []
     for row in once.to_dict("records"):
         if patient_of.get(row["drawn_on"]) != row["patient_id"]:
@@ -67,8 +75,14 @@ def expand_drawn_once(vois: pd.DataFrame, scans: pd.DataFrame, file: str, *,
             if (scan_id, row["voi_id"]) in taken:
                 continue  # a per-day row overrides
             hashes = [str((records.get(s) or {}).get("input_hash")) for s in (row["drawn_on"], scan_id)]
-            expanded.append({**row, "scan_id": scan_id, "transforms": "|".join(hashes)})
-    out = pd.concat([explicit, pd.DataFrame(expanded, columns=[*vois.columns, "transforms"])], ignore_index=True)
+            item = {**row, "scan_id": scan_id, "transforms": "|".join(hashes)}
+            if row["source"] in DRAWN_ON_GRID_SOURCES:
+                on_grid = True
+                item.update(drawn_pet=pet_of.get(row["drawn_on"]), drawn_series_uid=uid_of.get(row["drawn_on"]))
+            expanded.append(item)
+    # the two columns only when needed: every other study's rows (and their hashes) stay as they were
+    columns = [*vois.columns, "transforms", *(["drawn_pet", "drawn_series_uid"] if on_grid else [])]
+    out = pd.concat([explicit, pd.DataFrame(expanded, columns=columns)], ignore_index=True)
     return out.sort_values(["_row", "scan_id"], kind="stable").reset_index(drop=True), problems
 
 
@@ -144,9 +158,36 @@ def propagated_base(row: Mapping[str, Any], suv: Image, root: Path) -> Callable[
     return build
 
 
+@lru_cache(maxsize=2)
+def _pet_grid(pet: str, series_uid: str | None, stamp: str) -> Image:
+    """The PET grid of a scan (headers only; ``stamp`` = the files' fingerprint, so a changed PET is read again)."""
+    if pet.lower().endswith((".nii", ".nii.gz")):
+        return Image.from_nifti(pet, units="SUV")
+    from immunopet.dicom.volume import read_headers
+
+    return read_headers(pet, series_uid=series_uid).image
+
+
+def _drawn_on_grid(row: Mapping[str, Any], path: Path, root: Path) -> Image:
+    """An RTSTRUCT or SEG VOI rasterised on the PET grid of the scan it was drawn on."""
+    from immunopet.study.fingerprint import hash_path
+    from immunopet.study.masks import read_file_source
+
+    if not _given(row.get("drawn_pet")):
+        raise VOIError(f"the PET of scan {row['drawn_on']!r} is not known", attribute="drawn_on")
+    pet = root / str(row["drawn_pet"])
+    series_uid = str(row["drawn_series_uid"]) if _given(row.get("drawn_series_uid")) else None
+    grid = _pet_grid(str(pet), series_uid, hash_path(pet))
+    labels = [row["label"]] if _given(row["label"]) else []
+    mask = next(iter(read_file_source(row["source"], path, grid, labels).values()))
+    return grid.with_array(np.asarray(mask, dtype=bool), units="mask")
+
+
 def _drawn_mask(row: Mapping[str, Any], root: Path) -> Image:
     """The mask as drawn (its own grid, the drawn scan's frame)."""
     path = root / row["path"]  # an absolute path stays as it is
+    if row["source"] in DRAWN_ON_GRID_SOURCES:
+        return _drawn_on_grid(row, path, root)
     if row["source"] == "segmenter":
         from immunopet.voi.segmenter import organ_files
 
