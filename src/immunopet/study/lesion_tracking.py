@@ -55,7 +55,7 @@ def _given(value: Any) -> bool:
 
 
 class _Centres:
-    """Lesion centres in their own scan's frame (LPS mm), mask label maps read once each."""
+    """Lesion centres in their own scan's frame (LPS mm), each label map read once for the rows that follow."""
 
     def __init__(self, study: Study) -> None:
         self.study = study
@@ -72,6 +72,7 @@ class _Centres:
         from immunopet.image import Image
 
         if path not in self._maps:
+            self._maps.clear()  # one label map at a time: a scan's lesions share one, a study has hundreds
             self._maps[path] = Image.from_nifti(str(path), dtype=None)
         image = self._maps[path]
         selected = image.array > 0 if not _given(label) else image.array == int(float(str(label)))
