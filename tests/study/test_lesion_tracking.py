@@ -14,6 +14,8 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from immunopet.cli import main
 from immunopet.study import run_study
@@ -103,3 +105,23 @@ def test_a_bad_maximum_distance_is_refused(hand_made, value):
     with pytest.raises(StudyValidationError, match="lesion_match_max_mm"):
         load_study(hand_made)
 
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6),
+                 st.sampled_from(["far", "", "twenty", "10 mm"]), st.none()))
+def test_the_maximum_distance_is_taken_exactly_when_it_is_a_number_in_0_to_200(value):
+    import math
+
+    from pydantic import ValidationError
+
+    from immunopet.study.config import StudyConfig
+
+    base = {"name": "S", "tracer": "89Zr-atezolizumab", "nuclide": "Zr-89"}
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    try:
+        config = StudyConfig(**base, lesion_match_max_mm=value)
+    except ValidationError:
+        assert not (number and 0 < value <= 200)
+    else:
+        assert number and 0 < value <= 200 and config.lesion_match_max_mm == value
