@@ -19,8 +19,10 @@ COLUMNS = {"patient_id": "patient", "scan_id": "scan", "day": "day", "status": "
 def lesion_tracking_blocks(study_dir: Path) -> list[dict[str, Any]]:
     """One QA block (title, note, table) listing the new and vanished lesions, or none."""
     from immunopet.report.html import table_from_frame
+    from immunopet.study.exports import RESULTS_DIR
+    from immunopet.study.lesion_tracking import FILE
 
-    path = Path(study_dir) / "results" / "lesion_tracking.csv"
+    path = Path(study_dir) / RESULTS_DIR / FILE
     if not path.is_file():
         return []
     table = pd.read_csv(path, dtype={"patient_id": str, "scan_id": str, "voi_id": str, "tracked_id": str})

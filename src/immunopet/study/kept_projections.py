@@ -15,13 +15,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from immunopet.projection import PROJECTIONS_DIR, Projections, projection_key, save_projections
+from immunopet.study.exports import RESULTS_DIR
 
 log = logging.getLogger(__name__)
 
 
 def projection_file(study_root: Path, scan_id: str) -> Path:
     """Where the projections of ``scan_id`` are kept."""
-    return Path(study_root) / "results" / PROJECTIONS_DIR / f"{scan_id}.npz"
+    return Path(study_root) / RESULTS_DIR / PROJECTIONS_DIR / f"{scan_id}.npz"
 
 
 def keep(study_root: Path, scan_id: str, proj: Projections | None, *, pet_hash: str, suv_factor: float | None,
