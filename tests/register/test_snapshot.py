@@ -26,6 +26,23 @@ def test_the_registered_plane_matches_the_measured_scan_and_the_unregistered_one
     np.testing.assert_allclose(identity["after"], identity["fixed"], atol=1e-3)  # same image, same grid: exact
 
 
+def test_a_feet_first_or_mirrored_scan_gives_the_same_planes(pair, registered):
+    """The planes are taken in patient orientation: the same CT stored with its first and last axes
+    reversed (a feet-first, mirrored array of the same voxels in the same place) gives the same snapshot."""
+    from immunopet.image import Image
+
+    ct = pair.moved_ct
+    affine = ct.affine.copy()
+    for axis in (0, 2):
+        affine[:3, 3] += affine[:3, axis] * (ct.shape[axis] - 1)
+        affine[:3, axis] *= -1
+    flipped = Image(np.ascontiguousarray(np.asarray(ct.array)[::-1, :, ::-1]), affine, ct.units, ct.meta)
+    straight = coronal_snapshot(ct, pair.reference_ct, registered.transform, modality="CT")
+    reversed_ = coronal_snapshot(flipped, pair.reference_ct, registered.transform, modality="CT")
+    for name in ("fixed", "before", "after"):
+        np.testing.assert_allclose(reversed_[name], straight[name], atol=1e-3, equal_nan=True, err_msg=name)
+
+
 def test_written_snapshot_reads_back_and_a_damaged_one_is_none(pair, registered, tmp_path):
     planes = coronal_snapshot(pair.moved_ct, pair.reference_ct, registered.transform, modality="CT")
     path = write_snapshot(planes, snapshot_path(tmp_path / "P01_D2.tfm"))

@@ -5,7 +5,8 @@ to show how well they line up. So the registration job keeps one coronal plane o
 scan (fixed) and the same plane of the reference scan resampled onto it without (``before``) and with
 (``after``) the transform, written as ``registration/<scan_id>.snapshot.npz`` next to the transform.
 The plane is the coronal row of the fixed image with the most body voxels (through the trunk, not
-an edge of the field of view). Arrays are ``(I, K)``: columns left to right, slices foot to head.
+an edge of the field of view), taken from the fixed image in patient orientation
+(:func:`immunopet.projection.canonical_lps`). Arrays are ``(I, K)``: patient right to left, foot to head.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def coronal_snapshot(fixed: Image, moving: Image, transform: SimpleITK.Transform
     """``fixed``, ``before`` and ``after`` planes ``(I, K)`` and the plane's ``spacing_mm`` (I, K)."""
     import SimpleITK as sitk
 
+    from immunopet.projection import canonical_lps
+
+    fixed = canonical_lps(fixed)  # patient right at I = 0, feet at K = 0, whatever the scan's orientation
     row = _coronal_row(fixed, modality)
     plane = fixed.to_sitk()[:, row:row + 1, :]  # one coronal row, its physical position kept
     source = moving.with_array(np.asarray(moving.array, dtype=np.float32)).to_sitk()
