@@ -141,3 +141,30 @@ def test_a_sequence_pydicom_did_not_find_where_the_walk_did_means_a_plain_parse(
     ds = read_lazily(str(siemens_wb), defer_size=DEFER)
     assert ds.get_item("IconImageSequence", keep_deferred=True).is_undefined_length  # parsed as read
     assert _outcome(read_lazily, siemens_wb) == _outcome(pydicom.dcmread, siemens_wb)
+
+
+def test_a_deflated_file_and_a_file_rewritten_since_the_parse_go_through_pydicom(shared_data, tmp_path):
+    """Deferred pixel positions of a deflated file are those of its inflated copy, and a file rewritten
+    after parsing has its pixels elsewhere: both go through pydicom's deferred read (pixels of the
+    deflated file; an error for the rewritten one), never bytes from the recorded offset."""
+    import numpy as np
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    from immunopet.dicom.pixels import stored_pixels
+
+    source = shared_data / "acrin-flt-siemens" / "1.dcm"
+    expected = pydicom.dcmread(source).pixel_array
+    deflated = pydicom.dcmread(source)
+    deflated.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    deflated.save_as(tmp_path / "deflated.dcm", enforce_file_format=True)
+    ds = read_lazily(str(tmp_path / "deflated.dcm"), defer_size=4096)
+    assert np.array_equal(stored_pixels(ds, str(tmp_path / "deflated.dcm"))[0], expected)
+    # parsed, then rewritten with a longer header: the PixelData tag is no longer at the recorded place
+    moved = tmp_path / "moved.dcm"
+    shutil.copy(source, moved)
+    ds = read_lazily(str(moved), defer_size=4096)
+    longer = pydicom.dcmread(source)
+    longer.ImageComments = "x" * 501
+    longer.save_as(moved)
+    with pytest.raises(ValueError, match="Deferred read"):
+        stored_pixels(ds, str(moved))

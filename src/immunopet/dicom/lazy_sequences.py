@@ -33,7 +33,7 @@ import pydicom
 from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
-from pydicom.uid import UID
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32, VR
 
 #: Files up to this size are read into memory whole; a larger one (enhanced multi-frame) is parsed
@@ -266,7 +266,11 @@ def read_lazily(file: str, *, defer_size: int) -> Dataset:
     buffer = bytearray(original)
     rewritten = define_sequence_lengths(buffer)
     if not rewritten:
-        return _parse(original, file, defer_size)
+        ds = _parse(original, file, defer_size)
+        if ds.file_meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
+            # parsed from an inflated copy: deferred positions are not the file's, let pydicom read it
+            return pydicom.dcmread(file, defer_size=defer_size)
+        return ds
     ds = _parse(buffer, file, defer_size)
     for tag, value, length in rewritten:
         element = ds.get_item(BaseTag(tag), keep_deferred=True)

@@ -139,20 +139,31 @@ def _check_bits_stored(data: np.ndarray, stored: int, signed: bool, file: str) -
         )
 
 
+#: The (7FE0,0010) tag as it is written before the value (explicit VR: 12 bytes before it; implicit: 8).
+_PIXEL_TAGS = (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10")
+
+
 def _pixel_bytes(ds: Dataset, file: str) -> bytes:
     """The uncompressed PixelData value; read from ``file`` in one call while parsing has deferred it.
 
     The parse recorded where the value starts and how long it is; pydicom's own deferred read
-    parses the element again (about 0.2 ms more per file than one read). A file cut short since
-    the parse gives fewer bytes, which :func:`stored_pixels` refuses.
+    parses the element again (about 0.2 ms more per file than one read). The PixelData tag must sit
+    just before that position (else pydicom reads it, with its own checks: a deflated file, whose
+    positions are those of the inflated copy, or one rewritten since); a file cut short since the
+    parse gives fewer bytes, which :func:`stored_pixels` refuses.
     """
     element = ds.get_item("PixelData", keep_deferred=True)
     start, length = getattr(element, "value_tell", None), getattr(element, "length", None)
-    if getattr(element, "value", b"") is not None or start is None or length in (None, 0xFFFFFFFF):
+    if getattr(element, "value", b"") is not None or start is None or length in (None, 0xFFFFFFFF) or start < 8:
         return ds.PixelData
+    head = max(start - 12, 0)
     with open(file, "rb") as handle:
-        handle.seek(start)
-        return handle.read(length)
+        handle.seek(head)
+        data = handle.read(start - head + length)
+    before = data[:start - head]
+    if not (before[-12:-8] in _PIXEL_TAGS or before[-8:-4] in _PIXEL_TAGS):
+        return ds.PixelData  # the file is not laid out as parsed (inflated copy, or rewritten): pydicom checks
+    return data[start - head:]
 
 
 def stored_pixels(ds: Dataset, file: str) -> np.ndarray:
