@@ -54,6 +54,16 @@ def test_combined_interval_never_narrower_than_either_part(a, b, nu_a, nu_b):
     assert h >= stats.t.ppf(0.975, nu_b) * b * (1 - 1e-9)
 
 
+@settings(max_examples=40, deadline=None)
+@given(bad=st.sampled_from([np.nan, np.inf]), where=st.sampled_from(["a", "b"]), others=st.integers(0, 3))
+def test_a_non_finite_part_gives_no_interval_whatever_the_other_rows(bad, where, others):
+    a, b = np.ones(1 + others), np.full(1 + others, 0.5)
+    (a if where == "a" else b)[0] = bad
+    h = sum_t_half_width(a, 3, b, 5, 0.95)
+    assert np.isnan(h[0]) and np.isfinite(h[1:]).all()
+    assert np.isnan(sum_t_half_width(a[:1], 3, b[:1], 5, 0.95)[0])  # alone or in a batch: the same
+
+
 def test_refit_of_undisturbed_values_returns_the_fit_and_recovers_a_known_curve():
     curve = blood_input(HOURS, _biexp(HOURS))
     params, ok = refit_biexp(HOURS, np.tile(_biexp(HOURS), (3, 1)), curve.params)

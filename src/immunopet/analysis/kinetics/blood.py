@@ -30,6 +30,8 @@ METHODS = ("biexp", "loglinear")
 SAME_TIME_H = 1.0 / 60.0
 #: A bi-exponential that misses a sample by more than this share of its value is not used.
 MAX_RELATIVE_RESIDUAL = 0.5
+#: Largest fast rate (1/h) of an accepted bi-exponential.
+MAX_RATE = 50.0
 #: A back-extrapolated start value above this multiple of the first sample is not believed.
 MAX_BACK_EXTRAPOLATION = 20.0
 
@@ -180,7 +182,7 @@ def fit_biexp(hours: np.ndarray, values: np.ndarray) -> tuple[float, float, floa
         a1_, k1_, a2_, k2_ = a2_, k2_, a1_, k1_
     with np.errstate(over="ignore", invalid="ignore"):
         worst = float(np.max(np.abs(residuals(best.x))))
-    if not np.all(np.isfinite([a1_, k1_, a2_, k2_])) or k1_ > 50.0 or not worst <= MAX_RELATIVE_RESIDUAL:
+    if not np.all(np.isfinite([a1_, k1_, a2_, k2_])) or k1_ > MAX_RATE or not worst <= MAX_RELATIVE_RESIDUAL:
         return None
     return float(a1_), float(k1_), float(a2_), float(k2_)
 

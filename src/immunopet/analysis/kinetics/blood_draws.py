@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from immunopet.analysis.kinetics.blood import MAX_RELATIVE_RESIDUAL, BloodInput, blood_input
+from immunopet.analysis.kinetics.blood import MAX_RATE, MAX_RELATIVE_RESIDUAL, BloodInput, blood_input
 
 #: Levenberg-Marquardt steps of a refit at most (from the patient's fit a few usually suffice).
 MAX_ITERATIONS = 100
-#: Largest fast rate (1/h) ``fit_biexp`` accepts.
-MAX_RATE = 50.0
 
 
 def point_rel_sd(hours: np.ndarray, values: np.ndarray, *, volume_ml: float, noise: float,

@@ -14,7 +14,8 @@ the same way and is not in the residuals of any one VOI's line. Per patient (doc
 2. **Draws.** ``m`` blood curves from those errors (``blood_draws.py``), fixed seed per patient.
 3. **Refits.** Every VOI's Patlak line on every drawn curve, with the same weights, all at once.
 4. **Combination.** Rubin's rules (``rubin.py``) on Ki and V_T; the reported Ki and V_T stay the
-   fits on the patient's own curve, the interval is ``Ki -+ t(df) sqrt(T)``.
+   fits on the patient's own curve; the interval's half-width is the quantile of the sum of the
+   within-fit and between-draw t parts (``t_sum.py``), not a single t(df) times sqrt(T).
 """
 
 from __future__ import annotations
@@ -79,8 +80,9 @@ def blood_intervals(curve: BloodInput, vois: list[VoiPoints], *, blood_ml: float
                     start_value: float | None = None) -> list[dict] | None:
     """Per VOI the Ki / V_T interval with the blood input's uncertainty (``None``: no estimate).
 
-    Returns one dict per VOI (empty for VOIs without a fit) with ``ki_se``, ``ki_ci_low``,
-    ``ki_ci_high``, ``v_t_se``, ``df``, ``ki_se_fit`` and ``ci_kind``.
+    Returns one dict per VOI (empty for VOIs without a fit, or whose draws gave no finite spread: they
+    keep the within-fit interval) with ``ki_se``, ``ki_ci_low``, ``ki_ci_high``, ``v_t_se``,
+    ``ki_se_fit`` and ``ci_kind``.
     """
     kappa, df_noise = noise_factor(vois)
     fitted = [k for k, v in enumerate(vois) if not v.fit.reason]
@@ -104,6 +106,8 @@ def blood_intervals(curve: BloodInput, vois: list[VoiPoints], *, blood_ml: float
     half = ki_c.half_width(ci_level)
     out: list[dict] = [{} for _ in vois]
     for j, k in enumerate(fitted):
+        if not (np.isfinite(ki_c.total[j]) and np.isfinite(half[j])):
+            continue  # the draws gave no finite spread: the row keeps its within-fit interval
         out[k] = {"ki_se": float(np.sqrt(ki_c.total[j])), "ki_ci_low": float(ki[j] - half[j]),
                   "ki_ci_high": float(ki[j] + half[j]), "v_t_se": float(np.sqrt(vt_c.total[j])),
                   "ki_se_fit": fits[j].ki_se, "ci_kind": BLOOD_DRAWS}

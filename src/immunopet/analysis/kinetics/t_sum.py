@@ -34,8 +34,9 @@ def sum_t_half_width(a: np.ndarray, nu_a: np.ndarray, b: np.ndarray, nu_b: np.nd
     both = (a > 0) & (b > 0) & np.isfinite(a) & np.isfinite(b)
     out = np.where(b > 0, only_b, only_a)
     out = np.where(a > 0, np.maximum(out, only_a), out)
+    finite = np.isfinite(a) & np.isfinite(b)  # a non-finite part: no interval, whatever the other rows
     if not both.any():
-        return np.where(np.isfinite(a) & np.isfinite(b), out, np.nan)
+        return np.where(finite, out, np.nan)
     sa, sb, na = a[both][:, None], b[both][:, None], nu_a[both][:, None]
     nodes = special.stdtrit(nu_b[both][:, None], (np.arange(N_NODES) + 0.5) / N_NODES)
     lo = np.maximum(only_a[both], only_b[both])
@@ -49,4 +50,4 @@ def sum_t_half_width(a: np.ndarray, nu_a: np.ndarray, b: np.ndarray, nu_b: np.nd
         lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
     out = out.copy()
     out[both] = (lo + hi) / 2.0
-    return out
+    return np.where(finite, out, np.nan)
