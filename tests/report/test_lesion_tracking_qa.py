@@ -1,6 +1,8 @@
 """The lesion-tracking block of the report's QA: new and vanished lesions listed, counts stated."""
 
 import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from immunopet.report.lesion_tracking_qa import lesion_tracking_blocks
 
@@ -31,3 +33,13 @@ def test_no_block_without_tracked_lesions(tmp_path):
     assert lesion_tracking_blocks(tmp_path) == []
     _write(tmp_path, ROWS[:2])
     assert lesion_tracking_blocks(tmp_path) == []
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode),
+                 st.sampled_from([b"", b"patient_id,status\nP01,new\n", b"\xff\xfe\x00bad", b'"unclosed\n1,2'])))
+def test_a_damaged_tracking_file_gives_no_block_never_an_error(tmp_path, data):
+    (tmp_path / "results").mkdir(exist_ok=True)
+    (tmp_path / "results" / "lesion_tracking.csv").write_bytes(data)
+    blocks = lesion_tracking_blocks(tmp_path)
+    assert blocks == [] or (len(blocks) == 1 and "matched" in blocks[0]["note"])

@@ -125,3 +125,35 @@ def test_the_maximum_distance_is_taken_exactly_when_it_is_a_number_in_0_to_200(v
         assert not (number and 0 < value <= 200)
     else:
         assert number and 0 < value <= 200 and config.lesion_match_max_mm == value
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.one_of(st.text(max_size=12), st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6)))
+def test_a_label_cell_is_a_number_or_a_name_never_an_error(cell):
+    """Lesion centres read a mask's label as the measurement does (study.masks.label_key): a named
+    label gives no centre instead of dropping the patient's tracking."""
+    from immunopet.study.masks import label_key
+
+    key = label_key(cell)
+    assert isinstance(key, (int, str))
+    if isinstance(key, int):
+        assert key == int(float(str(cell).strip()))
+    else:
+        assert key == str(cell).strip()
+
+
+def test_a_mask_lesion_with_a_named_label_has_no_centre_and_a_numbered_one_its_centre_of_mass(tmp_path):
+    from types import SimpleNamespace
+
+    import nibabel as nib
+
+    from immunopet.study.lesion_tracking import _Centres
+
+    labels = np.zeros((6, 6, 6), dtype=np.int16)
+    labels[1:3, 2, 4] = 2
+    nib.save(nib.Nifti1Image(labels, np.eye(4)), tmp_path / "labels.nii.gz")
+    centres = _Centres(SimpleNamespace(path=lambda p: tmp_path / p))
+    row = {"source": "mask", "path": "labels.nii.gz"}
+    assert centres.of({**row, "label": "lesion_a"}) is None
+    x, y, z = centres.of({**row, "label": "2.0"})
+    assert (x, y, z) == pytest.approx((-1.5, -2.0, 4.0))  # voxels (1, 2, 4) and (2, 2, 4); NIfTI RAS -> LPS

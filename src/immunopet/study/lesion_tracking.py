@@ -25,6 +25,7 @@ import pandas as pd
 
 from immunopet.errors import ImmunoPETError
 from immunopet.study.manifest import Study
+from immunopet.study.masks import cell_given, label_key
 from immunopet.study.results import Results
 from immunopet.voi.track import ScanLesions, track_lesions
 
@@ -41,17 +42,11 @@ class TrackingCounts:
     matched: int = 0
     new: int = 0
     vanished: int = 0
-    patients: int = 0
 
     @classmethod
     def of(cls, table: pd.DataFrame) -> TrackingCounts:
         status = table["status"].value_counts()
-        return cls(int(status.get("matched", 0)), int(status.get("new", 0)), int(status.get("vanished", 0)),
-                   int(table["patient_id"].nunique()))
-
-
-def _given(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and np.isnan(value)) and value != ""
+        return cls(int(status.get("matched", 0)), int(status.get("new", 0)), int(status.get("vanished", 0)))
 
 
 class _Centres:
@@ -62,9 +57,9 @@ class _Centres:
         self._maps: dict[Path, Any] = {}
 
     def of(self, row: Mapping[str, Any]) -> tuple[float, float, float] | None:
-        if row["source"] in ("seed", "sphere") and all(_given(row.get(c)) for c in ("x_mm", "y_mm", "z_mm")):
+        if row["source"] in ("seed", "sphere") and all(cell_given(row.get(c)) for c in ("x_mm", "y_mm", "z_mm")):
             return float(row["x_mm"]), float(row["y_mm"]), float(row["z_mm"])
-        if row["source"] == "mask" and _given(row.get("path")):
+        if row["source"] == "mask" and cell_given(row.get("path")):
             return self._mask_centre(self.study.path(str(row["path"])), row.get("label"))
         return None
 
@@ -75,7 +70,10 @@ class _Centres:
             self._maps.clear()  # one label map at a time: a scan's lesions share one, a study has hundreds
             self._maps[path] = Image.from_nifti(str(path), dtype=None)
         image = self._maps[path]
-        selected = image.array > 0 if not _given(label) else image.array == int(float(str(label)))
+        key = label_key(label) if cell_given(label) else None
+        if isinstance(key, str):  # a named label: its number is in the file's own table, no centre here
+            return None
+        selected = image.array > 0 if key is None else image.array == key
         if not selected.any():
             return None
         x, y, z = image.index_to_world(np.argwhere(selected).mean(axis=0))
@@ -92,8 +90,8 @@ def _in_reference(study: Study, rows: pd.DataFrame, centres: _Centres, records: 
     mapped, once, missing = {}, set(), []
     for row in rows.to_dict("records"):
         drawn_on = row.get("drawn_on")
-        frame = str(drawn_on) if _given(drawn_on) else str(row["scan_id"])  # where the centre was given
-        if _given(drawn_on):
+        frame = str(drawn_on) if cell_given(drawn_on) else str(row["scan_id"])  # where the centre was given
+        if cell_given(drawn_on):
             once.add(str(row["voi_id"]))
         centre = centres.of(row)
         if centre is None:

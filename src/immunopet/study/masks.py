@@ -20,15 +20,17 @@ from immunopet.image import Image
 FILE_SOURCES = ("mask", "rtstruct", "seg", "segmenter")
 
 
-def _given(value: Any) -> bool:
+def cell_given(value: Any) -> bool:
+    """Whether a table cell holds a value (not None, NaN or empty)."""
     return value is not None and not (isinstance(value, float) and np.isnan(value)) and value != ""
 
 
-def _label_key(label: Any) -> int | str:
+def label_key(label: Any) -> int | str:
+    """A vois.csv ``label`` cell as a label number, or the name it is (``'7'`` and ``'7.0'`` -> 7)."""
     text = str(label).strip()
     try:
         return int(float(text))
-    except ValueError:
+    except (ValueError, OverflowError):
         return text
 
 
@@ -36,7 +38,7 @@ def read_file_source(source: str, path: Path, grid: Image, labels: Sequence[Any]
     """Masks of ``labels`` (as written in vois.csv; empty list = the file's only VOI) from one file."""
     from immunopet.voi import masks_from_nifti, masks_from_rtstruct, masks_from_seg, masks_from_segmenter
 
-    keys = [_label_key(label) for label in labels]
+    keys = [label_key(label) for label in labels]
     if source == "mask":
         if not keys:
             found = masks_from_nifti(path, grid)
@@ -76,7 +78,7 @@ def _geometric(row: Mapping[str, Any], grid: Image) -> np.ndarray:
 
     centre = (row["x_mm"], row["y_mm"], row["z_mm"])
     if row["source"] == "sphere":
-        diameter = row["diameter_mm"] if _given(row["diameter_mm"]) else None
+        diameter = row["diameter_mm"] if cell_given(row["diameter_mm"]) else None
         volume = None if diameter is not None else row["volume_ml"]
         return sphere_mask(grid, centre, diameter_mm=diameter, volume_ml=volume, name=row["voi_id"])
     return np.zeros(grid.shape, dtype=bool)  # seed: the region is found by delineation
@@ -86,20 +88,20 @@ def _refine(row: Mapping[str, Any], mask: np.ndarray, suv: Image) -> np.ndarray:
     """Apply the row's delineation (always for a seed; for a mask when the row asks)."""
     from immunopet.voi import delineate
 
-    method = row["delineation"] if _given(row["delineation"]) else "pct_max"
-    threshold = row["threshold"] if _given(row["threshold"]) else None
+    method = row["delineation"] if cell_given(row["delineation"]) else "pct_max"
+    threshold = row["threshold"] if cell_given(row["threshold"]) else None
     if row["source"] == "seed":
         seed = (row["x_mm"], row["y_mm"], row["z_mm"])
-        options = {"search_mm": float(row["diameter_mm"])} if _given(row["diameter_mm"]) else {}
+        options = {"search_mm": float(row["diameter_mm"])} if cell_given(row["diameter_mm"]) else {}
         return delineate(suv, seed_lps=seed, method=method, threshold=threshold, **options)
-    if _given(row["delineation"]):
+    if cell_given(row["delineation"]):
         return delineate(suv, within=mask, method=method, threshold=threshold)
     return mask
 
 
 def _drawn_elsewhere(row: Mapping[str, Any]) -> bool:
     """A VOI drawn once on another scan of the patient, or derived by the segmenter rules."""
-    return row["source"] == "segmenter-rules" or (_given(row.get("drawn_on")) and row["drawn_on"] != row["scan_id"])
+    return row["source"] == "segmenter-rules" or (cell_given(row.get("drawn_on")) and row["drawn_on"] != row["scan_id"])
 
 
 def _propagated(row: Mapping[str, Any], suv: Image, root: Path) -> np.ndarray:
@@ -140,7 +142,7 @@ def build_masks(
     for row in rows:
         if row["source"] in FILE_SOURCES and not _drawn_elsewhere(row):
             path = root / row["path"]  # an absolute path stays as it is
-            groups.setdefault((row["source"], path), []).append(row["label"] if _given(row["label"]) else None)
+            groups.setdefault((row["source"], path), []).append(row["label"] if cell_given(row["label"]) else None)
     for (source, path), labels in groups.items():
         if len(labels) > 1 and all(label is not None for label in labels):
             try:
@@ -154,7 +156,7 @@ def build_masks(
             continue
         if row["source"] in FILE_SOURCES:
             path = root / row["path"]  # an absolute path stays as it is
-            label = row["label"] if _given(row["label"]) else None
+            label = row["label"] if cell_given(row["label"]) else None
             cached = shared.get((row["source"], path), {})
             key = "" if label is None else str(label)
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from immunopet.errors import VOIError
 from immunopet.image import Image
+from immunopet.study.masks import cell_given
 from immunopet.study.problems import Problem
 
 #: Sources that can be drawn once.
@@ -35,12 +36,8 @@ DRAWN_ONCE_SOURCES = ("mask", "rtstruct", "seg", "segmenter", "segmenter-rules",
 DRAWN_ON_GRID_SOURCES = ("rtstruct", "seg")
 
 
-def _given(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and np.isnan(value)) and value != ""
-
-
 def has_drawn_once(vois: pd.DataFrame) -> bool:
-    return "drawn_on" in vois and bool(vois["drawn_on"].map(_given).any())
+    return "drawn_on" in vois and bool(vois["drawn_on"].map(cell_given).any())
 
 
 def expand_drawn_once(vois: pd.DataFrame, scans: pd.DataFrame, file: str, *,
@@ -52,8 +49,8 @@ def expand_drawn_once(vois: pd.DataFrame, scans: pd.DataFrame, file: str, *,
 
     records = read_records(root) if root is not None else {}
     problems: list[Problem] = []
-    once = vois[vois["drawn_on"].map(_given)]
-    explicit = vois[~vois["drawn_on"].map(_given)]
+    once = vois[vois["drawn_on"].map(cell_given)]
+    explicit = vois[~vois["drawn_on"].map(cell_given)]
     taken = set(zip(explicit["scan_id"], explicit["voi_id"], strict=True))
     patient_of = dict(zip(scans["scan_id"], scans["patient_id"], strict=True))
     pet_of = dict(zip(scans["scan_id"], scans["pet"], strict=True)) if "pet" in scans else {}
@@ -88,7 +85,7 @@ def expand_drawn_once(vois: pd.DataFrame, scans: pd.DataFrame, file: str, *,
 
 def _transforms(root: Path, drawn_on: Any, scan_id: str) -> tuple[Any, Any]:
     """Transforms of the scan a VOI was drawn on and of the scan it is measured on (identity: same scan)."""
-    if not _given(drawn_on) or drawn_on == scan_id:
+    if not cell_given(drawn_on) or drawn_on == scan_id:
         import SimpleITK as sitk
 
         identity = sitk.Transform(3, sitk.sitkIdentity)
@@ -148,7 +145,7 @@ def propagated_base(row: Mapping[str, Any], suv: Image, root: Path) -> Callable[
             return map_mask(rule.image, suv, drawn=drawn, target=target).array
         if row["source"] == "sphere":
             mapped = propagated_row(row, root)
-            diameter = mapped["diameter_mm"] if _given(mapped["diameter_mm"]) else None
+            diameter = mapped["diameter_mm"] if cell_given(mapped["diameter_mm"]) else None
             return sphere_mask(suv, (mapped["x_mm"], mapped["y_mm"], mapped["z_mm"]), diameter_mm=diameter,
                                volume_ml=None if diameter is not None else mapped["volume_ml"], name=row["voi_id"])
         drawn, target = _transforms(root, row["drawn_on"], row["scan_id"])
@@ -173,12 +170,12 @@ def _drawn_on_grid(row: Mapping[str, Any], path: Path, root: Path) -> Image:
     from immunopet.study.fingerprint import hash_path
     from immunopet.study.masks import read_file_source
 
-    if not _given(row.get("drawn_pet")):
+    if not cell_given(row.get("drawn_pet")):
         raise VOIError(f"the PET of scan {row['drawn_on']!r} is not known", attribute="drawn_on")
     pet = root / str(row["drawn_pet"])
-    series_uid = str(row["drawn_series_uid"]) if _given(row.get("drawn_series_uid")) else None
+    series_uid = str(row["drawn_series_uid"]) if cell_given(row.get("drawn_series_uid")) else None
     grid = _pet_grid(str(pet), series_uid, hash_path(pet))
-    labels = [row["label"]] if _given(row["label"]) else []
+    labels = [row["label"]] if cell_given(row["label"]) else []
     mask = next(iter(read_file_source(row["source"], path, grid, labels).values()))
     return grid.with_array(np.asarray(mask, dtype=bool), units="mask")
 
@@ -197,7 +194,7 @@ def _drawn_mask(row: Mapping[str, Any], root: Path) -> Image:
         path = files[str(row["label"])]
         label = None
     else:
-        label = row["label"] if _given(row["label"]) else None
+        label = row["label"] if cell_given(row["label"]) else None
     image = Image.from_nifti(str(path), dtype=None)
     selected = image.array > 0 if label is None else image.array == int(float(str(label)))
     if not selected.any():
