@@ -3,7 +3,7 @@
 import json
 
 import sqlalchemy as sa
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from immunopet.study import schema, store
@@ -73,3 +73,20 @@ def test_read_records_keeps_only_file_names_in_the_registration_folder(tmp_path_
     kept = "P01_D2" in read_records(root)
     inside = "\x00" not in transform_path and (root / transform_path).resolve().parent == (root / "registration").resolve()
     assert kept == inside
+
+
+@settings(max_examples=100, deadline=None)
+@given(field=st.sampled_from(["scan_id", "reference_scan_id", "status"]),
+       value=st.one_of(st.none(), st.integers(), st.lists(st.text(max_size=3), max_size=2), st.text(max_size=10),
+                       st.dictionaries(st.text(max_size=2), st.integers(), max_size=1)))
+def test_read_records_keeps_only_records_every_reader_can_take(tmp_path_factory, field, value):
+    """An edited scan, reference scan or status that is not a string of the known kind: the record counts
+    as not registered (lesion tracking, the report and run would otherwise fail on it)."""
+    assume(not (field == "scan_id" and value == "P01_D7"))  # would be the reference's own record
+    root = tmp_path_factory.mktemp("study")
+    (root / "registration").mkdir()
+    record = {**DONE, field: value} if value is not None else {k: v for k, v in DONE.items() if k != field}
+    (root / "registration" / "registration.json").write_text(json.dumps({"scans": [record, REFERENCE]}))
+    records = read_records(root)
+    valid = isinstance(value, str) and (field != "status" or value in ("done", "failed", "reference"))
+    assert "P01_D7" in records and len(records) == (2 if valid else 1)

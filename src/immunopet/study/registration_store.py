@@ -50,11 +50,22 @@ def read_records(root: Path) -> dict[str, dict[str, Any]]:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return {}  # unreadable: everything is registered again
     scans = data.get("scans", []) if isinstance(data, dict) else []
-    return {r["scan_id"]: r for r in scans
-            if isinstance(r, dict) and isinstance(r.get("scan_id"), str) and _own_file(root, r.get("transform_path"))}
+    own = folder(root).resolve()
+    return {r["scan_id"]: r for r in scans if _well_formed(r) and _own_file(root, r.get("transform_path"), own)}
 
 
-def _own_file(root: Path, transform_path: Any) -> bool:
+#: The states a record can be in (register/job.py, study/registration.py).
+STATUSES = ("done", "failed", "reference")
+
+
+def _well_formed(record: Any) -> bool:
+    """A record whose scan, reference scan and status every reader can take as they are (an edited
+    registration.json that breaks one counts as not registered)."""
+    return (isinstance(record, dict) and isinstance(record.get("scan_id"), str)
+            and isinstance(record.get("reference_scan_id"), str) and record.get("status") in STATUSES)
+
+
+def _own_file(root: Path, transform_path: Any, own: Path) -> bool:
     """Whether a record's ``transform_path`` is none or a file name in ``STUDY/registration/``: the
     transform and its snapshot are read from there only, so an edited registration.json cannot make
     run, view or report read a file elsewhere (such a record counts as not registered)."""
@@ -62,7 +73,6 @@ def _own_file(root: Path, transform_path: Any) -> bool:
         return True
     if not isinstance(transform_path, str) or "\x00" in transform_path:
         return False
-    own = folder(root).resolve()
     return (root / transform_path).resolve().parent == own
 
 
