@@ -86,6 +86,14 @@ def test_activity_decayed_to_nothing_is_an_error(craft):
     assert error.value.attribute and error.value.fix
 
 
+def test_an_injection_more_than_20_half_lives_before_the_scan_is_refused_with_its_hours(craft):
+    """Two days of F-18 (26 half-lives; a mistyped day) would give SUVs about 1e8 times too high."""
+    with pytest.raises(SUVError, match="half-lives") as error:
+        load_pet(craft(**{"rp.RadiopharmaceuticalStartDateTime": "19600612141700", "rp.RadiopharmaceuticalStartTime": None}))
+    assert f"over the {(UPTAKE_S + 2 * 86400) / 3600:.4g} h" in str(error.value)
+    assert error.value.attribute and error.value.fix
+
+
 def test_time_only_injection_across_midnight(craft):
     pet = load_pet(craft(SeriesDate="19600615", SeriesTime="003000", AcquisitionDate="19600615",
                          AcquisitionTime="003000", **{"rp.RadiopharmaceuticalStartTime": "234000"}))

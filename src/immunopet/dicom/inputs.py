@@ -19,6 +19,10 @@ from immunopet.dicom.reference_time import read_reference_datetime  # noqa: F401
 from immunopet.errors import SUVError
 from immunopet.nuclides import get_nuclide
 
+#: Half-lives between injection and scan beyond which the date is taken as mistyped (2^-20 of the dose:
+#: 37 h of F-18, 65 days of Zr-89; delayed scans stay below 5).
+MAX_HALF_LIVES = 20
+
 log = logging.getLogger(__name__)
 
 SUPPORTED_UNITS = ("BQML", "GML", "CM2ML", "CNTS")
@@ -95,10 +99,12 @@ class SuvInputs:
                 f"({self.scan_datetime.value.isoformat()}, {self.scan_datetime.source})",
                 file=self.file, attribute=self.injection_datetime.source, fix=fix_for("injection_datetime"),
             )
-        activity = arithmetic.decayed_activity(dose, elapsed, float(self.get("half_life_s")))
-        if not activity > 0:  # decays to 0.0 in float: decades between injection and scan; SUV would divide by 0
+        half_life = float(self.get("half_life_s"))
+        activity = arithmetic.decayed_activity(dose, elapsed, half_life)
+        if not activity > 0 or elapsed > MAX_HALF_LIVES * half_life:  # a mistyped date: SUVs 1e6 and more
             raise SUVError(
-                f"the injected activity decays to {activity:g} Bq over the {elapsed / 3600:.4g} h from injection "
+                f"the injected activity decays to {activity:g} Bq over the {elapsed / 3600:.4g} h "
+                f"({elapsed / half_life:.3g} half-lives; at most {MAX_HALF_LIVES} are plausible) from injection "
                 f"({self.injection_datetime.source}) to the reference time ({self.scan_datetime.source})",
                 file=self.file, attribute=self.scan_datetime.source, fix=fix_for("injection_datetime"),
             )
