@@ -49,19 +49,11 @@ class PetScan:
             raise SUVError(f"unknown SUV kind {kind!r}", fix=f"use one of {', '.join(SUV_KINDS)}")
         return self.inputs.normaliser(kind) / self.injected_bq_at_reference
 
-    def suv(self, kind: str = "bw", *, in_place: bool = False) -> Image:
-        """The SUV image of ``kind`` (units ``"SUVbw"``, ``"SUVlbm"``, ``"SUVbsa"``, ``"SUVibw"``).
-
-        ``in_place``: multiply the factor into this scan's Bq/mL array instead of a copy (one volume
-        in memory instead of two); the scan's ``image`` then holds SUVs and must not be used again.
-        """
+    def suv(self, kind: str = "bw") -> Image:
+        """The SUV image of ``kind`` (units ``"SUVbw"``, ``"SUVlbm"``, ``"SUVbsa"``, ``"SUVibw"``); a
+        copy of the Bq/mL array (:func:`convert_in_place` converts in the volume's memory instead)."""
         factor = np.float32(self.suv_factor(kind))
-        array = self.image.array
-        if in_place:
-            array *= factor
-        else:
-            array = array * factor
-        return self.suv_image(array, kind, factor)
+        return self.suv_image(self.image.array * factor, kind, factor)
 
     def suv_image(self, array: np.ndarray, kind: str, factor: np.float32) -> Image:
         """This scan's image with ``array`` as SUV of ``kind`` (units and the factor recorded)."""
@@ -289,8 +281,9 @@ def conversion(volume: Volume, kind: str | None, *,
     audit = scan.audit()
     if kind is None:
         return scan.image, audit, factors
-    audit["suv_kind"], audit["suv_factor_used"] = kind, scan.suv_factor(kind)
-    factor = np.float32(scan.suv_factor(kind))
+    audit["suv_kind"] = kind
+    audit["suv_factor_used"] = used = scan.suv_factor(kind)
+    factor = np.float32(used)
     return scan.suv_image(scan.image.array, kind, factor), audit, [*factors, factor]
 
 

@@ -91,12 +91,13 @@ def _pet_suv(scan) -> tuple[Image, list]:  # noqa: ANN001 - a ScanTask
     slice sorting and overrides); its half-life check passed in the run whose results are exported.
     """
     from immunopet.dicom import SuvOverrides
-    from immunopet.dicom.pet import pet_from_volume
+    from immunopet.dicom.pet import convert_in_place
     from immunopet.dicom.volume import read_volume
 
     volume = read_volume(scan.pet, series_uid=scan.series_uid)
+    headers = [f.ds for f in volume.frames]
     overrides = SuvOverrides(**scan.overrides) if scan.overrides else None
-    return pet_from_volume(volume, overrides=overrides).suv(scan.suv_type), [f.ds for f in volume.frames]
+    return convert_in_place(volume, scan.suv_type, overrides=overrides)[0], headers  # one volume in memory
 
 
 def _write(ds, path: Path) -> None:
