@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -37,11 +37,12 @@ class OrganRulesConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    blood_pool_ml: float | None = Field(None, gt=0, le=100)
-    arch_band_mm: float | None = Field(None, gt=0, le=300)
-    bone_marrow_ml: float | None = Field(None, gt=0, le=100)
-    cortex_mm: float | None = Field(None, ge=0, le=20)
-    margins_mm: dict[Organ, float] = Field(default_factory=dict)
+    # strict: a number as written (``yes`` or ``"10"`` is refused, not read as 1.0 or 10 mm)
+    blood_pool_ml: float | None = Field(None, gt=0, le=100, strict=True)
+    arch_band_mm: float | None = Field(None, gt=0, le=300, strict=True)
+    bone_marrow_ml: float | None = Field(None, gt=0, le=100, strict=True)
+    cortex_mm: float | None = Field(None, ge=0, le=20, strict=True)
+    margins_mm: dict[Organ, Annotated[float, Field(strict=True)]] = Field(default_factory=dict)
 
     @field_validator("margins_mm")
     @classmethod
