@@ -109,8 +109,7 @@ def analyze(measurements: Any, patients: pd.DataFrame | None = None, lesions: pd
     if hasattr(measurements, "measurements"):
         results = measurements
         params = params or AnalysisParams.from_config(getattr(results, "config", None))
-        kinetics = kinetics or KineticsParams.from_config(getattr(results, "config", None), ci_level=params.ci_level,
-                                                          seed=params.seed)
+        kinetics = kinetics or KineticsParams.from_config(getattr(results, "config", None), analysis=params)
         measurements, patients, lesions = results.measurements, results.patients, getattr(results, "lesions", None)
     if not isinstance(measurements, pd.DataFrame) or not isinstance(patients, pd.DataFrame):
         raise AnalysisError("analyze needs the measurements and patients tables as DataFrames",

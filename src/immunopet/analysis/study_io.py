@@ -80,7 +80,7 @@ def analyze_study(study_dir: str | Path, *, db_url: str | None = None, out_dir: 
     params = AnalysisParams.from_config(config, **overrides)
     from immunopet.analysis.kinetics.params import KineticsParams
 
-    kinetics = KineticsParams.from_config(config, ci_level=params.ci_level, seed=params.seed)
+    kinetics = KineticsParams.from_config(config, analysis=params)
     samples = None
     if (Path(study_dir) / "blood.csv").is_file():  # optional blood samples (docs/kinetics.md)
         from immunopet.analysis.kinetics.blood_samples import injection_times, samples_input

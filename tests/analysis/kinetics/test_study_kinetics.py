@@ -122,3 +122,15 @@ def test_missing_columns_and_parameters_are_clear_errors(study):
         KineticsParams(weights="poisson")
     with pytest.raises(AnalysisError, match="patlak_from_day"):
         KineticsParams(patlak_from_day=-1)
+
+
+def test_the_kinetics_take_the_seed_and_level_of_the_analyses_and_the_studys_nuclide():
+    """Every caller builds the kinetic parameters through one constructor: the blood-curve draws use
+    the seed the user chose for the analyses, the intervals its confidence level."""
+    from immunopet.analysis.kinetics.params import KineticsParams
+    from immunopet.analysis.params import AnalysisParams
+
+    analysis = AnalysisParams(seed=7, ci_level=0.9)
+    kp = KineticsParams.from_config({"nuclide": "Zr-89"}, analysis=analysis)
+    assert (kp.seed, kp.ci_level, kp.nuclide) == (7, 0.9, "Zr-89")
+    assert KineticsParams.from_config(analysis=analysis, seed=3).seed == 3  # an explicit override wins

@@ -84,12 +84,16 @@ class KineticsParams:
         return math.log(2.0) / (get_nuclide(self.nuclide).half_life_s / 3600.0)
 
     @classmethod
-    def from_config(cls, config: object = None, **overrides: object) -> KineticsParams:
-        """Parameters with the study's nuclide (``study.yaml``) and explicit overrides (``None`` ignored)."""
+    def from_config(cls, config: object = None, *, analysis: object = None, **overrides: object) -> KineticsParams:
+        """Parameters with the study's nuclide (``study.yaml``), the confidence level and seed of the
+        analyses (``analysis``: an :class:`~immunopet.analysis.params.AnalysisParams`, so every caller
+        draws with the seed the user chose) and explicit overrides (``None`` ignored)."""
         get = config.get if isinstance(config, dict) else (lambda k, d=None: getattr(config, k, d))
         values = {}
         if config is not None and get("nuclide") is not None:
             values["nuclide"] = str(get("nuclide"))
+        if analysis is not None:
+            values.update(ci_level=analysis.ci_level, seed=analysis.seed)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

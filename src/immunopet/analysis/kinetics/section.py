@@ -64,7 +64,7 @@ def kinetics_section(measurements: pd.DataFrame, patients: pd.DataFrame, biomark
 
     Studies without uptake times (``hours_pi``, e.g. NIfTI SUV images) get a block with ``reason``.
     """
-    kp = kinetics_params or KineticsParams(ci_level=params.ci_level, seed=params.seed)
+    kp = kinetics_params or KineticsParams.from_config(analysis=params)
     hours = pd.to_numeric(measurements["hours_pi"], errors="coerce") if "hours_pi" in measurements else None
     if hours is None or not (hours > 0).any():
         notes.warn("kinetics", "no uptake times (hours_pi) in the measurements: kinetic analyses not run")
