@@ -16,7 +16,8 @@ Printed: median wall times, the ratios immunopet / SimpleITK and immunopet / dcm
 resident memory of each process (``/usr/bin/time``) relative to the float32 volume. Goals:
 <= 1.0 x SimpleITK, <= 2.5 x dcm2niix, peak <= 2 x the volume. Nothing here asserts a time.
 
-Run: ``.venv/bin/python benchmarks/bench_dicom_load.py [--slices 400] [--size 200] [--repeat 5]``
+Run: ``.venv/bin/python benchmarks/bench_dicom_load.py [--slices 400] [--size 200] [--repeat 5] [--cold]``
+(``--cold``: every timed run reads the files from disk, as a first conversion from a CD or share does)
 (``--series FOLDER`` times an existing PET series instead, e.g. the real GE one).
 """
 
@@ -95,11 +96,26 @@ def run_timed(command: list[str], tmp: Path) -> tuple[float, float]:
     return wall, peak
 
 
+def drop_from_cache(folder: Path) -> None:
+    """Ask the kernel to forget the series' pages (``POSIX_FADV_DONTNEED``; no root needed), so the next
+    run reads the files from disk as a user converting a series from a CD or share does."""
+    for file in folder.rglob("*"):
+        if file.is_file():
+            fd = os.open(file, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slices", type=int, default=400)
     parser.add_argument("--size", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cold", action="store_true",
+                        help="drop the series' files from the page cache before every timed run (a first read)")
     parser.add_argument("--series", type=Path, default=None,
                         help="benchmark an existing PET series folder instead (e.g. ../shared/data/tcia-sts-001-ge-fdg/pet)")
     args = parser.parse_args(argv)
@@ -130,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(args.repeat):  # alternating, so machine load hits every tool alike
             for name, command in commands.items():
+                if args.cold:
+                    drop_from_cache(folder)
                 runs[name].append(run_timed(command, tmp))
         n_files = sum(1 for _ in folder.rglob("*") if _.is_file())
         import nibabel
@@ -140,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"the tools wrote different grids: {shapes}", file=sys.stderr)
             return 1
     what = str(args.series) if args.series else f"{args.size}x{args.size}x{args.slices} int16, one slope per slice"
-    print(f"series: {what} ({volume_mb:.0f} MiB float32); median of {args.repeat} alternating runs per tool")
+    cache = "files dropped from the page cache before each run" if args.cold else "files in the page cache"
+    print(f"series: {what} ({volume_mb:.0f} MiB float32); median of {args.repeat} alternating runs per tool; {cache}")
     wall = {name: statistics.median(r[0] for r in rs) for name, rs in runs.items()}
     peak = {name: max(r[1] for r in rs) for name, rs in runs.items()}
     for name in ("immunopet", "SimpleITK", "dcm2niix"):
