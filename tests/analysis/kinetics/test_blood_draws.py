@@ -100,3 +100,57 @@ def test_vectorised_lines_equal_patlak_fit():
         assert np.sqrt(lines.ki_var[k]) == pytest.approx(fit.ki_se, rel=1e-8)
         assert np.sqrt(lines.v_t_var[k]) == pytest.approx(fit.v_t_se, rel=1e-8)
     assert np.isnan(wls_lines(x[:1, :2], y[:1, :2], w[:1, :2]).ki[0])
+
+
+@settings(max_examples=30, deadline=None)
+@given(scale=st.floats(1e-15, 1e12))
+def test_a_line_does_not_depend_on_the_scale_of_its_weights(scale):
+    """Count weights are known up to one factor: any factor gives the same line (batched and single)."""
+    x = np.array([6.0, 20.0, 41.0, 60.0])
+    y = 0.01 * x + 0.2 + np.array([0.003, -0.004, 0.002, -0.001])
+    w = np.array([1.0, 0.7, 0.4, 0.2])
+    reference = patlak_fit(x, y, weights=w)
+    scaled = wls_lines(x, y, w * scale)
+    assert float(scaled.ki) == pytest.approx(reference.ki, rel=1e-9)
+    assert float(np.sqrt(scaled.v_t_var)) == pytest.approx(reference.v_t_se, rel=1e-9)
+    assert patlak_fit(x, y, weights=w * scale).ki == pytest.approx(reference.ki, rel=1e-9)
+
+
+def test_v_t_standard_error_with_drawn_blood_curves_recomputed_draw_by_draw():
+    """``v_t_se`` (and ``ki_se``) of a blood-draw interval = Rubin's total from single refits, one per draw.
+
+    The intervals' batched refits are recomputed here VOI by VOI and draw by draw with ``patlak_fit``
+    on the same drawn curves (same patient seed), and combined by hand: ``T = U + (1 + 1/m) B``.
+    """
+    from immunopet.analysis.kinetics.patlak import patlak_coordinates
+    from immunopet.analysis.kinetics.patlak_blood import VoiPoints, blood_intervals, noise_factor, patient_seed
+
+    decay, blood_ml, m = np.log(2) / 78.41, 2.9, 60
+    curve = blood_input(HOURS, _biexp(HOURS))
+    rng = np.random.default_rng(7)
+    vois = []
+    for ki, v_t, ml in ((0.004, 0.3, 12.0), (0.001, 0.6, 300.0)):
+        tissue = ki * curve.integral(HOURS) + v_t * curve.value(HOURS)
+        tissue = tissue * (1 + rng.normal(0, 0.03, HOURS.size))
+        x, y, counts = patlak_coordinates(HOURS, tissue, curve.value(HOURS), curve.integral(HOURS), tissue_ml=ml,
+                                          blood_ml=blood_ml, decay_per_h=decay)
+        vois.append(VoiPoints(HOURS, tissue, np.full(HOURS.size, ml), x, y, counts,
+                              patlak_fit(x, y, weights=counts)))
+    out = blood_intervals(curve, vois, blood_ml=blood_ml, draws=m, seed=5, patient_id="P07", decay_per_h=decay,
+                          weights="counts", ci_level=0.95)
+    kappa, _ = noise_factor(vois)
+    rel = point_rel_sd(curve.hours, curve.value(curve.hours), volume_ml=blood_ml, noise=kappa, decay_per_h=decay)
+    draws = CurveDraws(curve, rel, m, patient_seed(5, "P07"))
+    value, integral = draws.value(HOURS), draws.integral(HOURS)
+    for voi, result in zip(vois, out):
+        refits = []
+        for i in range(m):
+            x, y, counts = patlak_coordinates(HOURS, voi.tissue, value[i], integral[i], tissue_ml=voi.tissue_ml,
+                                              blood_ml=blood_ml, decay_per_h=decay)
+            refits.append(patlak_fit(x, y, weights=counts))
+        v_t_total = voi.fit.v_t_se**2 + (1 + 1 / m) * np.var([f.v_t for f in refits], ddof=1)
+        ki_total = voi.fit.ki_se**2 + (1 + 1 / m) * np.var([f.ki for f in refits], ddof=1)
+        assert result["ci_kind"] == "blood_draws"
+        assert result["v_t_se"] == pytest.approx(np.sqrt(v_t_total), rel=1e-8)
+        assert result["ki_se"] == pytest.approx(np.sqrt(ki_total), rel=1e-8)
+        assert result["v_t_se"] > voi.fit.v_t_se  # the blood curve's error widens V_T too

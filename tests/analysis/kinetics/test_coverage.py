@@ -93,11 +93,16 @@ def test_noisy_blood_input_biases_ki_low_and_v_t_high_and_an_early_scan_helps(co
 
 
 def test_the_block_and_methods_count_the_intervals_with_blood_draws(caplog):
-    """``n_blood_draw_intervals`` and ``blood_draws`` (printed in the methods text) recount from patlak.csv."""
+    """``n_blood_draw_intervals``, ``blood_draws`` and the seed (printed in the methods text) recount from
+    patlak.csv and the parameters; another seed draws other curves (other standard errors)."""
     caplog.set_level(logging.ERROR)
     m = noisy_tables(draw_cohort(6, 3), seed=4, noise_scale=1.0, blood_noise=True)
-    block, tables = kinetics(m, params=KineticsParams(tiac_fit=False, blood_draws=40), notes=Notes())
+    block, tables = kinetics(m, params=KineticsParams(tiac_fit=False, blood_draws=40, seed=11), notes=Notes())
     p = tables["patlak"]
+    assert "blood curves per patient were drawn from these errors (seed 11)" in block["methods"]
+    _, again = kinetics(m, params=KineticsParams(tiac_fit=False, blood_draws=40, seed=12), notes=Notes())
+    drawn = p["ci_kind"] == "blood_draws"
+    assert not np.allclose(again["patlak"].loc[drawn, "ki_se"], p.loc[drawn, "ki_se"])
     n = int((p["ci_kind"] == "blood_draws").sum())
     assert n > 0 and block["n_blood_draw_intervals"] == n and block["blood_draws"] == 40
     assert f"For the {n} VOIs with the image-derived blood input" in block["methods"]

@@ -79,18 +79,12 @@ def patlak_fit(x: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = Non
     if n < MIN_POINTS:
         return _no_fit(n, ci_level, f"{n} usable point(s): Patlak needs at least {MIN_POINTS}")
     w = w / w.mean()
-    xm = np.sum(w * x) / np.sum(w)
-    sxx = np.sum(w * (x - xm) ** 2)
-    if not sxx > 1e-12 * max(1.0, np.sum(w * x * x)):
+    line = wls_lines(x, y, w)  # one line: the same arithmetic as the batched refits
+    ki, v_t = float(line.ki), float(line.v_t)
+    if not np.isfinite(ki):
         return _no_fit(n, ci_level, "the points share one normalised time: no slope can be fitted")
-    ym = np.sum(w * y) / np.sum(w)
-    ki = float(np.sum(w * (x - xm) * (y - ym)) / sxx)
-    v_t = float(ym - ki * xm)
-    resid = y - (ki * x + v_t)
     df = n - 2
-    s2 = float(np.sum(w * resid**2) / df)
-    ki_se = float(np.sqrt(s2 / sxx))
-    v_t_se = float(np.sqrt(s2 * (1.0 / np.sum(w) + xm**2 / sxx)))
+    ki_se, v_t_se = float(np.sqrt(line.ki_var)), float(np.sqrt(line.v_t_var))
     half = _t_quantile(float(ci_level), df) * ki_se
     return PatlakFit(ki, ki_se, ki - half, ki + half, v_t, v_t_se, n, df, ci_level)
 
@@ -127,7 +121,7 @@ def wls_lines(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> Lines:
         resid = np.where(ok, y - (ki[..., None] * x + v_t[..., None]), 0.0)
         df = n - 2
         s2 = (w * resid**2).sum(axis=-1) / df
-        bad = (n < MIN_POINTS) | ~(sxx > 1e-12 * np.maximum(1.0, (w * x * x).sum(axis=-1)))
+        bad = (n < MIN_POINTS) | ~(sxx > 1e-12 * (w * x * x).sum(axis=-1))  # no spread of x, at any weight scale
         ki_var, v_t_var = s2 / sxx, s2 * (1.0 / sw + xm**2 / sxx)
     nan = np.nan
     return Lines(np.where(bad, nan, ki), np.where(bad, nan, v_t), np.where(bad, nan, ki_var),
