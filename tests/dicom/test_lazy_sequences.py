@@ -93,10 +93,14 @@ def test_a_file_cut_inside_a_sequence_reads_as_before(siemens_wb, tmp_path):
         assert _outcome(read_lazily, target) == _outcome(pydicom.dcmread, target)
 
 
-@pytest.fixture(scope="module")
-def header_bytes(shared_data) -> tuple[bytes, int]:
-    """The Siemens slice and where its pixel data start."""
-    file = shared_data / "acrin-flt-siemens" / "1.dcm"
+@pytest.fixture(scope="module", params=["explicit VR (Siemens)", "implicit VR (GE)"])
+def header_bytes(shared_data, request) -> tuple[bytes, int]:
+    """A slice with undefined-length sequences in each transfer syntax, and where its pixel data start."""
+    if request.param.startswith("explicit"):
+        file = shared_data / "acrin-flt-siemens" / "1.dcm"
+    else:
+        file = sorted((shared_data / "tcia-sts-001-ge-fdg" / "pet").iterdir())[0]
+    assert define_sequence_lengths(bytearray(file.read_bytes())), "the sample has no sequence to rewrite"
     return file.read_bytes(), pydicom.dcmread(file, defer_size=DEFER).get_item("PixelData", keep_deferred=True).value_tell
 
 
