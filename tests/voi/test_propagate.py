@@ -98,3 +98,47 @@ def test_a_mask_drawn_on_a_deformably_registered_day_is_refused(case):
     drawn = pair.moved_labels.with_array(pair.moved_labels.array == LABELS["liver"])
     with pytest.raises(RegistrationError, match="draw the mask on the reference scan"):
         map_mask(drawn, pair.reference_pet, drawn=pair.truth, target=IDENTITY)
+
+
+def _grid(shape=(24, 24, 24), spacing=4.0, origin=(-48.0, -48.0, -48.0)) -> Image:
+    affine = np.diag([spacing, spacing, spacing, 1.0])
+    affine[:3, 3] = origin
+    return Image(np.zeros(shape, dtype=np.float32), affine, "SUVbw")
+
+
+def _ball(grid: Image, centre, radius) -> np.ndarray:
+    return np.linalg.norm(grid.voxel_centres() - np.asarray(centre), axis=-1) <= radius
+
+
+def test_a_whole_voxel_shift_moves_the_mask_exactly_and_empty_or_edge_masks_map():
+    grid = _grid()
+    drawn = _ball(grid, (0, 0, 0), 13.0)
+    shift = sitk.TranslationTransform(3, (8.0, -4.0, 12.0))  # target point -> drawn frame: pulls (2, -1, 3) voxels
+    mapped = map_mask(grid.with_array(drawn), grid, drawn=IDENTITY, target=shift).array
+    assert np.array_equal(mapped, _ball(grid, (-8.0, 4.0, -12.0), 13.0))
+    assert not map_mask(grid.with_array(np.zeros(grid.shape, bool)), grid, drawn=IDENTITY, target=shift).array.any()
+    edge = np.zeros(grid.shape, bool)
+    edge[:3, :3, :3] = True  # at the grid's corner: the signed distance's box lies partly beyond the grid
+    assert np.array_equal(map_mask(grid.with_array(edge), grid, drawn=IDENTITY, target=IDENTITY).array, edge)
+
+
+def test_signed_distance_mapping_follows_the_true_boundary_better_than_nearest_neighbour():
+    """A 20 mm ball drawn on a 4 mm grid, rotated 4 degrees and moved by fractions of a voxel: the mapped
+    mask against the ball drawn directly on the target grid. Nearest neighbour puts the boundary on the
+    drawn grid's steps a second time; the signed distance's boundary lies between them."""
+    from immunopet.register.transforms import resample_to_scan
+
+    grid = _grid()
+    rotation = sitk.Euler3DTransform((0.0, 0.0, 0.0), np.radians(4.0), np.radians(-3.0), np.radians(2.0),
+                                     (1.3, -0.7, 2.1))
+    centre = np.asarray((2.2, -1.1, 0.6))
+    drawn = _ball(grid, centre, 20.0)
+    # the ball's centre on the target grid: the point the pull transform maps onto the drawn centre
+    truth = _ball(grid, rotation.GetInverse().TransformPoint(centre.tolist()), 20.0)
+    mapped = map_mask(grid.with_array(drawn), grid, drawn=IDENTITY, target=rotation).array
+    nearest = resample_to_scan(grid.with_array(drawn), grid, rotation, interpolation="nearest").array
+    assert _dice(mapped, truth) >= 0.95
+    assert np.logical_xor(mapped, truth).sum() < np.logical_xor(nearest, truth).sum()
+    assert mapped.sum() == drawn.sum()  # a rigid map keeps the drawn volume (same voxel size here)
+    half = map_mask(grid.with_array(drawn), _grid(shape=(48, 48, 48), spacing=2.0), drawn=IDENTITY, target=rotation)
+    assert half.array.sum() == drawn.sum() * 8  # ... on a finer grid too (in mL)

@@ -7,8 +7,15 @@ is measured on (identity for the reference scan itself). A point ``p`` drawn on 
 
 - spheres and seeds: their centre is mapped; a sphere keeps its volume (rigid or not);
 - masks: resampled onto the target grid (the scan it was drawn on must be the reference or be
-  registered rigidly: a deformable transform is inverted for points only), nearest neighbour (labels) or linear (fractions, then
-  thresholded at 0.5 when a boolean mask is asked for).
+  registered rigidly: a deformable transform is inverted for points only). A boolean mask is mapped
+  by its signed distance (shape-based interpolation; Raya SP, Udupa JK, IEEE Trans Med Imaging
+  1990;9:32-42; Herman GT, Zheng J, Bucholtz CA, IEEE Comput Graph Appl 1992;12:69-79): the
+  distance to the boundary, positive inside, is interpolated linearly and its sign taken. Nearest
+  neighbour would put the boundary on the drawn grid's voxel steps a second time; on the
+  simulator's moving patients (4 mm voxels, true transforms) it biased a spleen's SUVmean by
+  -2.8 to -3.0 % against the same organ drawn on the target grid, the signed distance with the
+  drawn volume kept by -2.0 to -2.5 % (docs/registration.md). Fractions are mapped by linear
+  interpolation of the mask.
 """
 
 from __future__ import annotations
@@ -53,17 +60,82 @@ def _pull_transform(drawn: SimpleITK.Transform, target: SimpleITK.Transform) -> 
     return sitk.CompositeTransform([inverse, target])  # inverse(target(x))
 
 
+#: Voxels of background kept around a mask's bounding box for its signed distance (at least 2: the
+#: linear interpolation near the box's edge needs outside values on both sides of the boundary).
+DISTANCE_MARGIN = 3
+#: Signed distance given to points outside the box (mm): far outside.
+FAR_OUTSIDE_MM = -1.0e6
+
+
+def _inside(mask: Image) -> np.ndarray:
+    values = np.asarray(mask.array)
+    return values if values.dtype == np.bool_ else values > 0.5
+
+
+def signed_distance(mask: Image) -> Image:
+    """Signed distance of each voxel centre to the mask (mm) on the mask's bounding box grown by
+    :data:`DISTANCE_MARGIN` voxels: ``edt(inside) - edt(outside)``, so an inside voxel next to an
+    outside one holds ``+spacing`` and the outside one ``-spacing``, and the zero of the linear
+    interpolation between them lies halfway, where the drawn boundary is."""
+    from scipy import ndimage
+
+    where = np.argwhere(_inside(mask))
+    if where.size == 0:
+        raise ValueError("the mask is empty: nothing to map")
+    low = where.min(axis=0) - DISTANCE_MARGIN  # may lie beyond the grid: background there too
+    box = np.zeros(where.max(axis=0) - low + DISTANCE_MARGIN + 1, dtype=bool)
+    box[tuple((where - low).T)] = True
+    spacing = tuple(float(v) for v in mask.spacing)
+    distance = ndimage.distance_transform_edt(box, sampling=spacing) - ndimage.distance_transform_edt(~box, sampling=spacing)
+    affine = np.array(mask.affine, dtype=np.float64)
+    affine[:3, 3] = mask.index_to_world(low.astype(np.float64))
+    return Image(distance.astype(np.float32), affine, "mm", dict(mask.meta))
+
+
 def map_mask(mask: Image, target_grid: Image, *, drawn: SimpleITK.Transform, target: SimpleITK.Transform,
              fractional: bool = False) -> Image:
     """A mask drawn on one scan (on any grid of that scan's frame) on ``target_grid``.
 
-    Returns a bool mask, or float32 fractions (0..1, linear interpolation) with ``fractional``.
+    Returns a bool mask (by signed distance, module docstring), or float32 fractions (0..1, linear
+    interpolation of the mask) with ``fractional``. An empty mask maps to an empty mask.
     """
     from immunopet.register.transforms import resample_to_scan
 
     chain = _pull_transform(drawn, target)
-    source = mask.with_array(np.asarray(mask.array, dtype=np.float32))
-    mapped = resample_to_scan(source, target_grid, chain, interpolation="linear" if fractional else "nearest")
     if fractional:
+        source = mask.with_array(np.asarray(mask.array, dtype=np.float32))
+        mapped = resample_to_scan(source, target_grid, chain, interpolation="linear")
         return mapped.with_array(np.clip(mapped.array, 0, 1).astype(np.float32), units="fraction")
-    return mapped.with_array(mapped.array > 0.5, units="mask")
+    if not _inside(mask).any():
+        return target_grid.with_array(np.zeros(target_grid.shape, dtype=bool), units="mask")
+    distance = resample_to_scan(signed_distance(mask), target_grid, chain, interpolation="linear",
+                                default=FAR_OUTSIDE_MM).array
+    return target_grid.with_array(_kept(distance, mask, target_grid, chain), units="mask")
+
+
+def _linear_volume_scale(transform: SimpleITK.Transform) -> float | None:
+    """``|det|`` of a linear transform (volume in its output per volume in its input), else None."""
+    if not transform.IsLinear():
+        return None
+    origin = np.asarray(transform.TransformPoint((0.0, 0.0, 0.0)))
+    columns = [np.asarray(transform.TransformPoint(tuple(axis))) - origin for axis in np.eye(3)]
+    return abs(float(np.linalg.det(np.column_stack(columns))))
+
+
+def _kept(distance: np.ndarray, mask: Image, target_grid: Image, chain: SimpleITK.Transform) -> np.ndarray:
+    """The mapped mask: the voxels of positive signed distance, or, when the transform is linear and
+    the mask lies wholly inside the target grid, the voxels of largest signed distance that hold the
+    drawn volume (a linear map changes a volume by ``|det|`` only; the zero level alone loses up to
+    10 % of a 3-voxel-radius ball, whose thin edges interpolate below zero)."""
+    inside = distance > 0
+    scale = _linear_volume_scale(chain)
+    faces = (inside[0], inside[-1], inside[:, 0], inside[:, -1], inside[:, :, 0], inside[:, :, -1])
+    if scale is None or not inside.any() or any(face.any() for face in faces):
+        return inside  # deformable, or cut by the target's field of view: the zero level
+    drawn_ml = float(_inside(mask).sum()) * mask.voxel_volume_ml
+    n = int(round(drawn_ml / scale / target_grid.voxel_volume_ml))
+    values = distance.ravel()
+    if not 0 < n < values.size:
+        return inside
+    threshold = np.partition(values, values.size - n)[values.size - n]
+    return distance >= threshold
