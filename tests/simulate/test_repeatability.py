@@ -75,7 +75,7 @@ def test_simulated_blood_pool_agrees_with_the_closed_form():
     """The blood pool (at day 7 the VOI of least activity, grain SD about the activity in a 4 mm voxel):
     240 pairs of the six spheres against the RMS of their closed-form RCs. The pooled RC of 240 pairs
     has a relative sampling SE of 1 / sqrt(2 x 239) = 4.6 %, so +-15 % is 3.3 SE; clipping the grain at
-    zero had made the draws 0.78x the closed form."""
+    zero had made the draws 0.75x the closed form (35.9 against 47.8 %)."""
     pairs, closed = cohort_retest(6, 0, n_pairs=40, classes=("blood_pool",))
     assert len(pairs) == 240
     rms = float(np.sqrt(np.mean(closed["rc_pct"] ** 2)))

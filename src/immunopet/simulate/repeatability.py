@@ -108,7 +108,9 @@ def retest_pairs(vois: Sequence[RetestVoi], *, reference: float, voxel_mm: float
 
 def grain_correlation(fwhm_mm: float, voxel_mm: float) -> np.ndarray:
     """Correlation of the grain ``S`` between voxels at lags ``-2h..2h`` along one axis (``h`` the
-    half-width of the discrete kernel; the 3-D correlation is the product over the axes)."""
+    half-width of the discrete kernel; the 3-D correlation is the product over the axes). Exact for the
+    full-grid kernel of ``scanner.correlated_noise``; a grain of sigma >= 5 voxels is drawn on a coarser
+    grid, for which it is approximate."""
     if fwhm_mm <= 0:
         return np.ones(1)
     sigma = fwhm_mm * FWHM_TO_SIGMA / voxel_mm
