@@ -3,9 +3,10 @@
 The repeatability coefficient of a metric is ``RC = 100 * 1.96 * SD(d)`` (%), ``d = (a - b) / mean(a, b)``
 the relative difference of a pair (Bland-Altman; Jauw et al., Mol Imaging Biol 2018 report it for
 split list-mode reconstructions of 89Zr scans). For the mean of a VOI the RC also follows in closed
-form from the noise model (:func:`analytic_rc`): the noise is a linear filter of white noise, so
-``var(mean) = sum_j (g * (m a))_j^2 / N^2`` per component (``g`` the kernel, ``m`` the VOI, ``a`` the
-local noise scale). Each VOI is simulated on a crop of the scan (the VOI plus the reach of the PSF
+form from the noise model (:func:`analytic_rc`): the voxels' log-normal grain gives
+``var(sum) = sum_ij C_i C_j (exp(rho_ij s_i s_j) - 1)`` and the low-frequency noise, a linear filter of
+white noise, ``sum_j (g * (m a))_j^2`` (``g`` its kernel, ``m`` the VOI, ``a`` the local noise scale).
+Each VOI is simulated on a crop of the scan (the VOI plus the reach of the PSF
 and of the noise kernels), with the noise level ``C_ref`` of the whole scan, so many draws are cheap.
 """
 
@@ -19,7 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from immunopet.simulate.scanner import FWHM_TO_SIGMA, NoiseModel, add_noise, blur, body_reference, noise_amplitude
+from immunopet.simulate.scanner import (FWHM_TO_SIGMA, NoiseModel, add_noise, blur, body_reference, grain_log_sd,
+                                       kernel_density, kernel_sum_of_squares, noise_amplitude)
 
 #: VOI classes and the metrics their RC is reported for.
 CLASS_METRICS = {"tumour": ("suv_max", "suv_peak", "suv_mean"), "blood_pool": ("suv_mean",),
@@ -104,26 +106,61 @@ def retest_pairs(vois: Sequence[RetestVoi], *, reference: float, voxel_mm: float
     return pd.DataFrame(rows)
 
 
+def grain_correlation(fwhm_mm: float, voxel_mm: float) -> np.ndarray:
+    """Correlation of the grain ``S`` between voxels at lags ``-2h..2h`` along one axis (``h`` the
+    half-width of the discrete kernel; the 3-D correlation is the product over the axes). Exact for the
+    full-grid kernel of ``scanner.correlated_noise``; a grain of sigma >= 5 voxels is drawn on a coarser
+    grid, for which it is approximate."""
+    if fwhm_mm <= 0:
+        return np.ones(1)
+    sigma = fwhm_mm * FWHM_TO_SIGMA / voxel_mm
+    half = int(4.0 * sigma + 0.5)
+    impulse = np.zeros(2 * half + 1)
+    impulse[half] = 1.0
+    g = ndimage.gaussian_filter1d(impulse, sigma, mode="constant")
+    auto = np.correlate(g, g, mode="full")
+    return auto / auto[2 * half]
+
+
+def lognormal_sum_variance(mean: np.ndarray, log_sd: np.ndarray, correlation: np.ndarray) -> float:
+    """Variance of the sum of ``mean * exp(s S - s^2/2)`` over the voxels where ``mean > 0`` (zero
+    elsewhere), ``S`` unit normal with the separable correlation ``correlation`` (odd length, one axis):
+    ``sum_ij m_i m_j (exp(rho_ij s_i s_j) - 1)``, exact for log-normal voxels.
+
+    Summed as the series ``sum_k sum_ij (m s^k)_i (m s^k)_j rho_ij^k / k!``; ``rho^k`` is separable too,
+    so each term is three 1-D correlations. The terms are positive and fall like ``max(s^2)^k / k!``.
+    """
+    total, k, factorial = 0.0, 0, 1.0
+    while True:
+        k += 1
+        factorial *= k
+        weights = mean * log_sd**k
+        spread = weights
+        for axis in range(3):
+            spread = ndimage.correlate1d(spread, correlation**k, axis=axis, mode="constant")
+        term = float(np.sum(weights * spread)) / factorial
+        total += term
+        if term <= 1e-9 * total or k >= 200:
+            return total
+
+
 def analytic_rc(voi: RetestVoi, *, reference: float, voxel_mm: float, frame_s: float, positron_fraction: float,
                 psf_fwhm_mm: float, model: NoiseModel) -> float:
-    """RC (%) of the VOI mean from the noise model in closed form (ignores the clipping at zero)."""
-    blurred = blur(voi.activity, fwhm_mm=psf_fwhm_mm, voxel_mm=voxel_mm)
-    weights = voi.mask * noise_amplitude(blurred, reference=reference, alpha=model.alpha).astype(np.float64)
-    n = float(voi.mask.sum())
-    variance = 0.0
-    if model.short_fwhm_mm > 0:
-        sigma = model.short_fwhm_mm * FWHM_TO_SIGMA / voxel_mm
-        spread = ndimage.gaussian_filter(weights, sigma, mode="constant")
-    else:
-        spread = weights
-    variance += float(np.sum(spread**2)) / (voxel_mm**3 / 1000.0 * positron_fraction * frame_s * model.sensitivity)
+    """RC (%) of the VOI mean from the noise model in closed form: the log-normal grain
+    (:func:`lognormal_sum_variance`) plus the low-frequency noise (a linear filter of white noise;
+    ignores its clipping at zero, which needs a relative SD of several ``long_cv``)."""
+    blurred = blur(voi.activity, fwhm_mm=psf_fwhm_mm, voxel_mm=voxel_mm).astype(np.float64)
+    amplitude = noise_amplitude(blurred, reference=reference, alpha=model.alpha).astype(np.float64)
+    short_sd = amplitude * np.sqrt(kernel_density(model.short_fwhm_mm, voxel_mm) / (voxel_mm**3 / 1000.0)
+                                   / (positron_fraction * frame_s * model.sensitivity))
+    mean = np.where(voi.mask, blurred, 0.0)
+    variance = lognormal_sum_variance(mean, grain_log_sd(blurred, short_sd) * voi.mask,
+                                      grain_correlation(model.short_fwhm_mm, voxel_mm))
     if model.long_cv > 0:
-        from immunopet.simulate.scanner import kernel_sum_of_squares
-
         sigma = model.long_fwhm_mm * FWHM_TO_SIGMA / voxel_mm
-        spread = ndimage.gaussian_filter(weights, sigma, mode="constant")
+        spread = ndimage.gaussian_filter(voi.mask * amplitude, sigma, mode="constant")
         variance += model.long_cv**2 * reference * float(np.sum(spread**2)) / kernel_sum_of_squares(sigma)
-    cv = np.sqrt(variance) / n / float(blurred[voi.mask].mean())
+    cv = np.sqrt(variance) / float(mean.sum())
     return float(100.0 * 1.96 * np.sqrt(2.0) * cv)
 
 
@@ -165,9 +202,10 @@ MIN_LESION_MM = 20.0
 
 def cohort_retest(n_patients: int, seed: int, *, day: float = 7.0, n_pairs: int = 4,
                   params: dict[str, Any] | None = None, analytic: bool = True,
-                  min_lesion_mm: float = MIN_LESION_MM) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  min_lesion_mm: float = MIN_LESION_MM,
+                  classes: Sequence[str] = tuple(CLASS_METRICS)) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Test-retest of the day-``day`` scans of the first ``n_patients`` of ``draw_cohort(n, seed)``
-    (lesions of at least ``min_lesion_mm`` baseline diameter).
+    (lesions of at least ``min_lesion_mm`` baseline diameter; the VOI classes ``classes``).
 
     Returns
     -------
@@ -200,7 +238,7 @@ def cohort_retest(n_patients: int, seed: int, *, day: float = 7.0, n_pairs: int 
         vois = scan_vois(phantom.labels, moving, phantom.affine, phantom.body.landmarks, lesions["voi_id"].tolist(),
                          margin_voxels(model, psf, voxel))
         small = set(lesions.loc[lesions["baseline_diameter_mm"] < min_lesion_mm, "voi_id"])
-        vois = [v for v in vois if not (v.voi_class == "tumour" and v.voi_id in small)]
+        vois = [v for v in vois if v.voi_class in classes and not (v.voi_class == "tumour" and v.voi_id in small)]
         kwargs = dict(reference=reference, voxel_mm=voxel, frame_s=frame_s, positron_fraction=nuclide.positron_fraction,
                       psf_fwhm_mm=psf, model=model)
         rng = np.random.default_rng(np.random.SeedSequence([seed, index, 99]))

@@ -1,46 +1,32 @@
 """Simulated Patlak data drawn from the simulator's kinetic and noise models, without images.
 
-The simulator (``immunopet.simulate.scanner``) gives a voxel of concentration ``C`` (Bq/mL at the
-scan) Gaussian noise of variance ``C / (V_vox p T s)``, correlated by a Gaussian kernel and rescaled
-to that variance. The mean over a VOI of volume ``V`` much larger than the kernel then has variance
-``g C / (V p T s)`` with ``g = 1 / sum(k^2)`` voxels, ``k`` the normalised kernel. Drawing the VOI
-means directly from that gives hundreds of lesions in milliseconds.
+The simulator's grain (``immunopet.simulate.scanner``) is white noise of unit density per mL after
+its kernel, so the mean over a VOI of volume ``V`` much larger than the kernel has the count
+variance ``C / (V p T s)`` whatever the kernel (at ``alpha = 1``; this model keeps that form and
+leaves out the low-frequency noise). Drawing the VOI means directly from that gives hundreds of
+lesions in milliseconds.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage
 
 from immunopet.nuclides import get_nuclide
-from immunopet.simulate.scanner import FWHM_TO_SIGMA
 
 BLOOD_POOL_ML = 2.9
-
-
-def correlation_voxels(fwhm_mm: float, voxel_mm: float) -> float:
-    """``1 / sum(k^2)`` of the simulator's normalised noise kernel (voxels)."""
-    if fwhm_mm <= 0:
-        return 1.0
-    sigma = fwhm_mm * FWHM_TO_SIGMA / voxel_mm
-    impulse = np.zeros((int(8 * sigma) + 3,) * 3)
-    impulse[(impulse.shape[0] // 2,) * 3] = 1.0
-    kernel = ndimage.gaussian_filter(impulse, sigma=sigma, mode="constant")
-    return float(1.0 / np.sum(kernel**2))
 
 
 def voi_sd_suv(suv: np.ndarray, hours: np.ndarray, volume_ml: np.ndarray, *, injected_bq: float, weight_kg: float,
                params: dict) -> np.ndarray:
     """SD (SUV) of a VOI mean under the simulator's noise model."""
-    sc, ph = params["scanner"], params["phantom"]
+    sc = params["scanner"]
     nuc = get_nuclide(params["study"]["nuclide"])
     decay = np.exp(-np.log(2) * hours * 3600.0 / nuc.half_life_s)
     conc = suv * injected_bq * decay / (weight_kg * 1000.0)
-    g = correlation_voxels(float(sc["noise_kernel_fwhm_mm"]), float(ph["voxel_mm"]))
     frame_s = 60.0 * float(sc["minutes_per_bed"])
     sensitivity = float(sc["noise_equivalent_sensitivity"])
-    var = g * np.maximum(conc, 0) / (volume_ml * nuc.positron_fraction * frame_s * sensitivity)
+    var = np.maximum(conc, 0) / (volume_ml * nuc.positron_fraction * frame_s * sensitivity)
     return np.sqrt(var) * suv / np.maximum(conc, 1e-30)
 
 
