@@ -70,3 +70,18 @@ def test_output_folder_must_be_new(tmp_path):
     (tmp_path / "x" / "keep.txt").write_text("mine")
     with pytest.raises(ImmunoPETError, match="not empty"):
         simulate_pacs_export(tmp_path / "x", patients=1, quick=True)
+
+
+def test_patients_written_side_by_side_give_the_same_files(tmp_path):
+    """The export written by two worker processes (one patient each) is the serial one, byte for byte;
+    three patients, so that one is written flat (CD layout) and one is the returning patient."""
+    from immunopet.simulate.pacs_export import simulate_pacs_export
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {str((Path(d) / n).relative_to(root)): (Path(d) / n).read_bytes()
+                for d, _, names in os.walk(root) for n in names}
+
+    serial = simulate_pacs_export(tmp_path / "serial", patients=3, quick=True, seed=3, workers=1)
+    pooled = simulate_pacs_export(tmp_path / "pooled", patients=3, quick=True, seed=3, workers=2)
+    assert any(p.name.startswith("CD") for p in (serial / "dicom-export").iterdir())
+    assert tree(serial) == tree(pooled)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ from immunopet.dicom.files import walk_files
 from immunopet.dicom.frames import frames_of
 from immunopet.dicom.geometry import build_grid
 from immunopet.dicom.header import date_time_of, parse_da, tag_of
+from immunopet.dicom.plain_header import CHARACTER_SET, read_plain_header
 from immunopet.errors import ImmunoPETError
 
 T = TypeVar("T")
@@ -102,6 +103,11 @@ class Discovery:
     unreadable: list[tuple[str, str]]
 
 
+@lru_cache(maxsize=8)
+def _wanted(tags: tuple[int, ...]) -> frozenset[int]:
+    return frozenset(tags) | {CHARACTER_SET}
+
+
 def read_header(file: Path, tags: list[str] | None = None, *, complete: bool = False) -> Dataset:
     """Header of one file (no pixel data); raises ``InvalidDicomError``/``OSError`` if unreadable.
 
@@ -109,6 +115,10 @@ def read_header(file: Path, tags: list[str] | None = None, *, complete: bool = F
     """
     # tag numbers, not keywords: pydicom would look each keyword up again for every file
     specific = None if complete else [tag_of(keyword) for keyword in tags or HEADER_TAGS]
+    if specific is not None:  # a plain file is parsed in memory, as pydicom would parse it
+        plain = read_plain_header(file, _wanted(tuple(specific)))
+        if plain is not None:
+            return plain
     try:
         return pydicom.dcmread(file, stop_before_pixels=True, specific_tags=specific)
     except InvalidDicomError:

@@ -111,7 +111,10 @@ def save_figure(fig: Figure, out_dir: Path, name: str, *, caption: str = "", dpi
     engine = fig.get_layout_engine()
     if engine is not None:  # lay out once, then keep the positions for both formats
         engine.execute(fig)
-        fig.set_layout_engine("none")
+        # no engine at all: with one (even matplotlib's 'none' placeholder) savefig draws the whole
+        # figure once more, without output, before drawing it for the file
+        with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+            fig.set_layout_engine(None)
     buffer = io.BytesIO()
     with matplotlib.rc_context(RC):
         fig.savefig(buffer, format="png", dpi=dpi)

@@ -3,12 +3,16 @@
 pydicom encodes the template once, split at the attributes that change per slice; each file is then
 the concatenation of the cached static encodings and pydicom's encoding of the changing elements
 (a DICOM data set is the sequence of its elements in ascending tag order, so this is exactly what
-``pydicom.dcmwrite(..., enforce_file_format=True)`` writes; a test checks byte equality).
+``pydicom.dcmwrite(..., enforce_file_format=True)`` writes; a test checks byte equality). The changing
+elements of the VRs a slice varies in (UI, IS, DS, US, OB, OW), given as text, integers or bytes, are
+encoded here directly (explicit VR little endian, as pydicom pads them); any other value goes
+through pydicom.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import struct
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,7 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_dataset, write_file_meta_info
+from pydicom.valuerep import DSfloat
 
 MEDIA_SOP_INSTANCE_UID = 0x00020003
 GROUP_LENGTH = 0x00020000
@@ -41,6 +46,68 @@ def _encode_element(element: DataElement) -> bytes:
     return fp.getvalue()
 
 
+def _number_text(vr: str, value: object) -> str | None:
+    """The text pydicom writes for one DS value (text, or a DS read from a file) or IS value (an ``int``)."""
+    if vr == "DS" and isinstance(value, str) and value.strip() and "\\" not in value:
+        return value.strip()
+    if vr == "DS" and isinstance(value, DSfloat) and hasattr(value, "original_string") and not value.auto_format:
+        return value.original_string
+    if vr == "IS" and type(value) is int:
+        return str(value)
+    return None
+
+
+def _text_value(vr: str, value: object) -> bytes | None:
+    """Value bytes of a UI, IS or DS element, padded to even length; ``None``: leave it to pydicom."""
+    if vr == "UI":
+        if not isinstance(value, str):
+            return None
+        data = value.encode("iso8859")
+        return data + b"\0" if len(data) % 2 else data
+    if isinstance(value, (list, tuple)) or (hasattr(value, "__len__") and not isinstance(value, str)):
+        texts = [_number_text(vr, v) for v in value]  # type: ignore[union-attr]
+        if not texts or any(t is None for t in texts):
+            return None
+        text = "\\".join(texts)  # type: ignore[arg-type]
+    else:
+        single = _number_text(vr, value)
+        if single is None:
+            return None
+        text = single
+    data = text.encode("iso8859")
+    return data + b" " if len(data) % 2 else data
+
+
+def _value_bytes(vr: str, value: object) -> bytes | None:
+    """The value field of a varying element as pydicom writes it, or ``None`` to let pydicom encode it."""
+    if vr in ("OB", "OW"):
+        if not isinstance(value, bytes):
+            return None
+        return value + b"\0" if len(value) % 2 else value
+    if vr == "US":
+        return struct.pack("<H", value) if type(value) is int and 0 <= value < 65536 else None
+    if vr in ("UI", "IS", "DS"):
+        return _text_value(vr, value)
+    return None
+
+
+def _encoder(tag: int, vr: str) -> Callable[[object], bytes]:
+    """Encoder of one varying element (tag, VR, length and value, explicit VR little endian)."""
+    short = struct.Struct("<HH2sH")
+    long = struct.Struct("<HH2sHI")
+    group, number, code = tag >> 16, tag & 0xFFFF, vr.encode()
+
+    def encode(value: object) -> bytes:
+        data = _value_bytes(vr, value)
+        if data is None:
+            return _encode_element(DataElement(tag, vr, value, validation_mode=config.IGNORE))
+        if vr in ("OB", "OW"):
+            return long.pack(group, number, code, 0, len(data)) + data
+        return short.pack(group, number, code, len(data)) + data
+
+    return encode
+
+
 class SliceWriter:
     """Writes ``template`` with per-file values of the attributes named in ``varying``.
 
@@ -62,7 +129,8 @@ class SliceWriter:
             if element.tag not in cuts:
                 segments[sum(1 for cut in cuts if element.tag > cut)].add(element)
         self.static = [_encode(segment) for segment in segments]
-        self.vrs = [self._vr(kw) for kw in self.varying]
+        self.encoders = [_encoder(tag_for_keyword(kw), self._vr(kw)) for kw in self.varying]
+        self.meta_uid = _encoder(MEDIA_SOP_INSTANCE_UID, "UI")
         # values come from our own code and are valid by construction: skip pydicom's re-validation
         # file meta: encoded once by pydicom, then split around the SOP instance UID and group length
         meta = _stream()
@@ -79,17 +147,14 @@ class SliceWriter:
         return dictionary_VR(tag_for_keyword(keyword))
 
     def _file_meta(self, sop_instance_uid: str) -> bytes:
-        uid = _encode_element(DataElement(MEDIA_SOP_INSTANCE_UID, "UI", sop_instance_uid,
-                                          validation_mode=config.IGNORE))
-        body = self.meta_before_bytes + uid + self.meta_after_bytes
-        return b"\x00" * 128 + b"DICM" + _encode_element(DataElement(GROUP_LENGTH, "UL", len(body))) + body
+        body = self.meta_before_bytes + self.meta_uid(sop_instance_uid) + self.meta_after_bytes
+        return b"\x00" * 128 + b"DICM" + struct.pack("<HH2sHI", 2, 0, b"UL", 4, len(body)) + body
 
     def encode(self, values: Mapping[str, Any]) -> bytes:
         """The bytes of one file; ``values`` must give every varying attribute."""
         parts = [self._file_meta(values["SOPInstanceUID"]), self.static[0]]
-        for keyword, vr, static in zip(self.varying, self.vrs, self.static[1:]):
-            element = DataElement(tag_for_keyword(keyword), vr, values[keyword], validation_mode=config.IGNORE)
-            parts += [_encode_element(element), static]
+        for keyword, encode, static in zip(self.varying, self.encoders, self.static[1:]):
+            parts += [encode(values[keyword]), static]
         return b"".join(parts)
 
     def write(self, path: Path, values: Mapping[str, Any]) -> None:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from immunopet.errors import ImmunoPETError
-from immunopet.logging_setup import console, progress_enabled
 from immunopet.simulate.cohort import draw_cohort
 from immunopet.simulate.manifest import write_tables
 from immunopet.simulate.patient import simulate_patient
+from immunopet.simulate.pool import run_tasks, worker_count
 
 
 def _check_out_dir(out_dir: Path) -> None:
@@ -88,30 +87,9 @@ def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed:
                           scans=cohort.scans[cohort.scans.patient_id == pid], params=resolved, seed=seed, quick=quick,
                           retest=retest))
     out.mkdir(parents=True, exist_ok=True)
-    if workers is None:  # quick studies run in-process: tests call them from pytest-xdist workers
-        workers = 1 if quick else min(len(tasks), os.cpu_count() or 1)
-    workers = max(1, int(workers))
-    results = _run(tasks, workers)
+    results = run_tasks(simulate_patient, tasks, worker_count(workers, len(tasks), quick=quick),
+                        f"simulating {len(tasks)} patients")
     rows: dict[str, list[dict]] = {key: [r for result in results for r in result[key]] for key in results[0]}
     write_tables(out, cohort, rows, seed=seed, quick=quick, retest=retest, scenario=scenario)
     return out
 
-
-def _run(tasks: list[dict[str, Any]], workers: int) -> list[dict[str, list[dict]]]:
-    """Simulate every patient (in a process pool when ``workers`` > 1), results in patient order."""
-    from rich.progress import Progress
-
-    with Progress(console=console, disable=not progress_enabled(), transient=True) as progress:
-        bar = progress.add_task(f"simulating {len(tasks)} patients", total=len(tasks))
-        if workers == 1:
-            results = []
-            for task in tasks:
-                results.append(simulate_patient(**task))
-                progress.advance(bar)
-            return results
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(simulate_patient, **task) for task in tasks]
-            for future in futures:
-                future.result()
-                progress.advance(bar)
-            return [f.result() for f in futures]

@@ -1,0 +1,64 @@
+"""The in-memory header reader gives what pydicom's reader gives, or leaves the file to pydicom."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pydicom
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pydicom.uid import ImplicitVRLittleEndian, PositronEmissionTomographyImageStorage
+
+from immunopet.dicom.discover import HEADER_TAGS, _wanted
+from immunopet.dicom.header import tag_of
+from immunopet.dicom.plain_header import read_plain_header
+from immunopet.simulate.dicom_common import ScanInfo, add_image_plane, base_dataset
+
+SPECIFIC = [tag_of(keyword) for keyword in HEADER_TAGS]
+
+
+def _slice() -> Dataset:
+    info = ScanInfo(seed=1, patient_id="P01", scan_id="P01_D7", sex="F", height_cm=160.0, weight_kg=60.0,
+                    injected_bq=37e6, injection=dt.datetime(2017, 1, 2, 10), start=dt.datetime(2017, 1, 9, 10),
+                    day=7.0, tracer="89Zr-atezolizumab")
+    ds = base_dataset(info, modality="PT", sop_class_uid=PositronEmissionTomographyImageStorage,
+                      series_uid=info.uid("s"), series_number=3, description="PET WB", series_time=info.start)
+    add_image_plane(ds, rows=2, columns=3, spacing=4.0)
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = info.uid("x")
+    ds.ImagePositionPatient, ds.RescaleSlope, ds.RescaleIntercept, ds.Units = ["0", "-1.5", "700"], "0.25", "0", "BQML"
+    ds.InstanceNumber, ds.PixelData = 4, bytes(12)
+    return ds
+
+
+def _state(ds: Dataset) -> dict:
+    """Elements as stored (raw tuples, or converted ones), so conversion on the way is compared too."""
+    return {tag: tuple(e) if isinstance(e, RawDataElement) else (e.VR, e.value) for tag, e in ds._dict.items()}
+
+
+def test_plain_file_reads_as_pydicom_reads_it(tmp_path):
+    file = tmp_path / "slice"
+    _slice().save_as(file, enforce_file_format=True)
+    fast = read_plain_header(file, _wanted(tuple(SPECIFIC)))
+    reference = pydicom.dcmread(file, stop_before_pixels=True, specific_tags=SPECIFIC)
+    assert fast is not None and "PixelData" not in fast
+    assert _state(fast) == _state(reference) and _state(fast.file_meta) == _state(reference.file_meta)
+    assert fast == reference and fast.file_meta == reference.file_meta
+    for name in ("preamble", "filename", "timestamp", "fileobj_type", "original_encoding", "_character_set"):
+        assert getattr(fast, name) == getattr(reference, name), name
+    assert fast.RescaleSlope == 0.25 and fast.ImagePositionPatient[1] == -1.5
+
+
+def test_files_out_of_the_plain_case_are_left_to_pydicom(tmp_path):
+    implicit = _slice()
+    implicit.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    implicit.save_as(tmp_path / "implicit", implicit_vr=True, little_endian=True)
+    with_sequence = _slice()
+    item = Dataset()
+    item.Modality = "PT"
+    with_sequence.SharedFunctionalGroupsSequence = Sequence([item])
+    with_sequence.save_as(tmp_path / "sequence", enforce_file_format=True)
+    (tmp_path / "text").write_bytes(b"not DICOM" * 30)
+    wanted = _wanted(tuple(SPECIFIC))
+    assert [read_plain_header(tmp_path / name, wanted) for name in ("implicit", "sequence", "text")] == [None] * 3
