@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pydicom
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -16,6 +19,8 @@ from immunopet.dicom.plain_header import read_plain_header
 from immunopet.simulate.dicom_common import ScanInfo, add_image_plane, base_dataset
 
 SPECIFIC = [tag_of(keyword) for keyword in HEADER_TAGS]
+#: Damaged-header cases per run (1500 passed once; ``IMMUNOPET_PLAIN_HEADER_EXAMPLES`` runs more).
+EXAMPLES = int(os.environ.get("IMMUNOPET_PLAIN_HEADER_EXAMPLES", "80"))
 
 
 def _slice() -> Dataset:
@@ -62,3 +67,37 @@ def test_files_out_of_the_plain_case_are_left_to_pydicom(tmp_path):
     (tmp_path / "text").write_bytes(b"not DICOM" * 30)
     wanted = _wanted(tuple(SPECIFIC))
     assert [read_plain_header(tmp_path / name, wanted) for name in ("implicit", "sequence", "text")] == [None] * 3
+
+
+def _outcome(read, file) -> tuple:
+    try:
+        ds = read(file)
+    except Exception as error:  # noqa: BLE001 - the same failure is expected of both readers
+        return ("error", type(error).__name__)
+    return ("read", _state(ds), _state(ds.file_meta))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_damaged_headers_read_as_pydicom_reads_them(tmp_path_factory, data):
+    """Bytes changed anywhere before the pixel data (the meta group, lengths, VRs, values): the
+    in-memory walk returns pydicom's dataset, or leaves the file to pydicom, never something else."""
+    import io
+
+    buffer = io.BytesIO()
+    _slice().save_as(buffer, enforce_file_format=True)
+    original = buffer.getvalue()
+    changed = bytearray(original)
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(128, len(original) - 13))  # up to the pixel data's 12 bytes
+        changed[at] = data.draw(st.sampled_from([0, 0xFF, 0xFE, 0xE0, 0xDD, 0x0D, 0x53, 0x51, 0x55, 0x4E, 0x20]))
+    file = tmp_path_factory.mktemp("damaged") / "slice"
+    file.write_bytes(bytes(changed))
+    wanted = _wanted(tuple(SPECIFIC))
+
+    def plain_or_pydicom(path):
+        fast = read_plain_header(path, wanted)
+        return fast if fast is not None else pydicom.dcmread(path, stop_before_pixels=True, specific_tags=SPECIFIC)
+
+    assert _outcome(plain_or_pydicom, file) == _outcome(
+        lambda path: pydicom.dcmread(path, stop_before_pixels=True, specific_tags=SPECIFIC), file)
