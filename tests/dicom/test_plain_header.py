@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 import pydicom
@@ -11,12 +10,12 @@ from hypothesis import strategies as st
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ImplicitVRLittleEndian, PositronEmissionTomographyImageStorage
+from pydicom.uid import ImplicitVRLittleEndian
 
 from immunopet.dicom.discover import HEADER_TAGS, _wanted
 from immunopet.dicom.header import tag_of
 from immunopet.dicom.plain_header import read_plain_header
-from immunopet.simulate.dicom_common import ScanInfo, add_image_plane, base_dataset
+from support.tiny_slice import tiny_pet_slice
 
 SPECIFIC = [tag_of(keyword) for keyword in HEADER_TAGS]
 #: Damaged-header cases per run (1500 passed once; ``IMMUNOPET_PLAIN_HEADER_EXAMPLES`` runs more).
@@ -24,14 +23,7 @@ EXAMPLES = int(os.environ.get("IMMUNOPET_PLAIN_HEADER_EXAMPLES", "80"))
 
 
 def _slice() -> Dataset:
-    info = ScanInfo(seed=1, patient_id="P01", scan_id="P01_D7", sex="F", height_cm=160.0, weight_kg=60.0,
-                    injected_bq=37e6, injection=dt.datetime(2017, 1, 2, 10), start=dt.datetime(2017, 1, 9, 10),
-                    day=7.0, tracer="89Zr-atezolizumab")
-    ds = base_dataset(info, modality="PT", sop_class_uid=PositronEmissionTomographyImageStorage,
-                      series_uid=info.uid("s"), series_number=3, description="PET WB", series_time=info.start)
-    add_image_plane(ds, rows=2, columns=3, spacing=4.0)
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = info.uid("x")
+    ds, _ = tiny_pet_slice(rows=2, columns=3)
     ds.ImagePositionPatient, ds.RescaleSlope, ds.RescaleIntercept, ds.Units = ["0", "-1.5", "700"], "0.25", "0", "BQML"
     ds.InstanceNumber, ds.PixelData = 4, bytes(12)
     return ds

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import numpy as np
 import pydicom
-from pydicom.uid import PositronEmissionTomographyImageStorage
 
-from immunopet.simulate.dicom_common import ScanInfo, add_image_plane, base_dataset
 from immunopet.simulate.slice_writer import SliceWriter
+from support.tiny_slice import tiny_pet_slice
 
 
 def test_bytes_equal_pydicom_dcmwrite():
-    info = ScanInfo(seed=1, patient_id="P01", scan_id="P01_D7", sex="M", height_cm=170.0, weight_kg=70.0,
-                    injected_bq=37e6, injection=dt.datetime(2017, 1, 2, 10), start=dt.datetime(2017, 1, 9, 10),
-                    day=7.0, tracer="89Zr-atezolizumab")
-    ds = base_dataset(info, modality="PT", sop_class_uid=PositronEmissionTomographyImageStorage,
-                      series_uid=info.uid("s"), series_number=3, description="d", series_time=info.start)
-    add_image_plane(ds, rows=3, columns=4, spacing=4.0)
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+    ds, info = tiny_pet_slice(rows=3, columns=4, sex="M", description="d")
     ds.RescaleIntercept, ds.ImageIndex, ds.InstanceNumber = "0", 1, 1
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = info.uid("x")
     ds.ImagePositionPatient, ds.RescaleSlope, ds.PixelData = [0, 0, 0], "1", b""
     writer = SliceWriter(ds, ["SOPInstanceUID", "InstanceNumber", "ImagePositionPatient", "RescaleSlope",
                               "ImageIndex", "PixelData"])
