@@ -1,4 +1,4 @@
-"""The test-retest calibration figure of docs/simulator.md: simulated repeatability coefficients of the
+"""The test-retest calibration figure of docs/simulator-repeatability.md: simulated repeatability coefficients of the
 day-7 scans against Jauw et al. (Mol Imaging Biol 2018), with the +-20 % band the tests accept.
 
 Run: .venv/bin/python benchmarks/repeatability_figure.py [--patients 30] [--pairs 3] [--seed 0] [--out docs/figures/simulator_repeatability.png]

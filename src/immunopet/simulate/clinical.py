@@ -7,7 +7,7 @@ Per patient, ``U`` = geometric mean over lesions of the true SUVmax at the outco
     eta = beta_pet * z + beta_ihc * x + type_effect[type] + N(0, 1),
 
 and every outcome (lesion size change, RECIST best response, PFS, OS) is drawn from ``eta``.
-``beta_pet`` sets how well the PET signal predicts response (docs/simulator.md tabulates the
+``beta_pet`` sets how well the PET signal predicts response (docs/simulator-clinical.md tabulates the
 expected AUC per value); ``beta_pet: 0`` is the null scenario. Progression is only ever seen at a
 response assessment (CT every ``assessment_interval_weeks`` from the first one at 6-9 weeks), as in
 RECIST practice, so no PFS event falls before the first assessment.

@@ -22,7 +22,7 @@ The image is never negative, as an OSEM image: the low-frequency noise is added 
 the grain is a log-normal factor of mean 1 and the grain's variance (EM voxel values are approximately
 log-normal, Barrett et al. 1994). Clipping the Gaussian grain at zero instead would bias VOI means
 upwards and cut their variance where the grain's SD approaches the activity (4 mm voxels of the
-day-7 blood pool: +5 to +18 % and -20 % in RC; docs/simulator.md). Every function is voxel-size
+day-7 blood pool: +5 to +18 % and -20 % in RC; docs/simulator-repeatability.md). Every function is voxel-size
 independent: a VOI of a given volume has the same noise on a 4 mm and an 8 mm grid.
 """
 
