@@ -133,8 +133,11 @@ def resample_to_scan(reference_image: Image, scan_grid: Image, transform: Simple
     source = reference_image
     if interpolation == "linear" or source.array.dtype == np.bool_:
         source = source.with_array(np.asarray(source.array, dtype=np.float32))
-    out = sitk.Resample(source.to_sitk(), scan_grid.to_sitk(), transform, modes[interpolation], float(default),
-                        sitk.sitkUnknown)
+    # the output grid from the scan's geometry alone: its voxels are not copied into a reference image
+    size = [int(n) for n in scan_grid.shape]
+    out = sitk.Resample(source.to_sitk(), size, transform, modes[interpolation],
+                        [float(o) for o in scan_grid.origin], [float(v) for v in scan_grid.spacing],
+                        [float(d) for d in scan_grid.direction.ravel()], float(default), sitk.sitkUnknown)
     array = sitk.GetArrayFromImage(out).transpose(2, 1, 0)
     if reference_image.array.dtype == np.bool_:
         array = array > 0.5

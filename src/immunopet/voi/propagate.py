@@ -72,14 +72,14 @@ def _inside(mask: Image) -> np.ndarray:
     return values if values.dtype == np.bool_ else values > 0.5
 
 
-def signed_distance(mask: Image) -> Image:
+def signed_distance(mask: Image, inside: np.ndarray | None = None) -> Image:
     """Signed distance of each voxel centre to the mask (mm) on the mask's bounding box grown by
     :data:`DISTANCE_MARGIN` voxels: ``edt(inside) - edt(outside)``, so an inside voxel next to an
     outside one holds ``+spacing`` and the outside one ``-spacing``, and the zero of the linear
     interpolation between them lies halfway, where the drawn boundary is."""
     from scipy import ndimage
 
-    where = np.argwhere(_inside(mask))
+    where = np.argwhere(_inside(mask) if inside is None else inside)
     if where.size == 0:
         raise ValueError("the mask is empty: nothing to map")
     low = where.min(axis=0) - DISTANCE_MARGIN  # may lie beyond the grid: background there too
@@ -106,11 +106,13 @@ def map_mask(mask: Image, target_grid: Image, *, drawn: SimpleITK.Transform, tar
         source = mask.with_array(np.asarray(mask.array, dtype=np.float32))
         mapped = resample_to_scan(source, target_grid, chain, interpolation="linear")
         return mapped.with_array(np.clip(mapped.array, 0, 1).astype(np.float32), units="fraction")
-    if not _inside(mask).any():
+    inside = _inside(mask)
+    if not inside.any():
         return target_grid.with_array(np.zeros(target_grid.shape, dtype=bool), units="mask")
-    distance = resample_to_scan(signed_distance(mask), target_grid, chain, interpolation="linear",
+    distance = resample_to_scan(signed_distance(mask, inside), target_grid, chain, interpolation="linear",
                                 default=FAR_OUTSIDE_MM).array
-    return target_grid.with_array(_kept(distance, mask, target_grid, chain), units="mask")
+    drawn_ml = float(inside.sum()) * mask.voxel_volume_ml
+    return target_grid.with_array(_kept(distance, drawn_ml, target_grid, chain), units="mask")
 
 
 def _linear_volume_scale(transform: SimpleITK.Transform) -> float | None:
@@ -122,7 +124,7 @@ def _linear_volume_scale(transform: SimpleITK.Transform) -> float | None:
     return abs(float(np.linalg.det(np.column_stack(columns))))
 
 
-def _kept(distance: np.ndarray, mask: Image, target_grid: Image, chain: SimpleITK.Transform) -> np.ndarray:
+def _kept(distance: np.ndarray, drawn_ml: float, target_grid: Image, chain: SimpleITK.Transform) -> np.ndarray:
     """The mapped mask: the voxels of positive signed distance, or, when the transform is linear and
     the mask lies wholly inside the target grid, the voxels of largest signed distance that hold the
     drawn volume (a linear map changes a volume by ``|det|`` only; the zero level alone loses up to
@@ -132,9 +134,8 @@ def _kept(distance: np.ndarray, mask: Image, target_grid: Image, chain: SimpleIT
     faces = (inside[0], inside[-1], inside[:, 0], inside[:, -1], inside[:, :, 0], inside[:, :, -1])
     if scale is None or not inside.any() or any(face.any() for face in faces):
         return inside  # deformable, or cut by the target's field of view: the zero level
-    drawn_ml = float(_inside(mask).sum()) * mask.voxel_volume_ml
     n = int(round(drawn_ml / scale / target_grid.voxel_volume_ml))
-    values = distance.ravel()
+    values = distance[distance > FAR_OUTSIDE_MM / 2]  # the box's voxels: the others are far outside
     if not 0 < n < values.size:
         return inside
     threshold = np.partition(values, values.size - n)[values.size - n]
