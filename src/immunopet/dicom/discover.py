@@ -27,7 +27,7 @@ from immunopet.dicom.files import walk_files
 from immunopet.dicom.frames import frames_of
 from immunopet.dicom.geometry import build_grid
 from immunopet.dicom.header import date_time_of, parse_da, tag_of
-from immunopet.dicom.plain_header import CHARACTER_SET, read_plain_header
+from immunopet.dicom.plain_header import read_plain_header
 from immunopet.errors import ImmunoPETError
 
 T = TypeVar("T")
@@ -105,7 +105,7 @@ class Discovery:
 
 @lru_cache(maxsize=8)
 def _wanted(tags: tuple[int, ...]) -> frozenset[int]:
-    return frozenset(tags) | {CHARACTER_SET}
+    return frozenset(tags)
 
 
 def read_header(file: Path, tags: list[str] | None = None, *, complete: bool = False) -> Dataset:

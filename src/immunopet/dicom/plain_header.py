@@ -80,8 +80,10 @@ def _dataset(raw: dict[BaseTag, RawDataElement]) -> Dataset:
 def read_plain_header(file: str | Path, wanted: Collection[int]) -> FileDataset | None:
     """``pydicom.dcmread(file, stop_before_pixels=True, specific_tags=wanted)`` for a plain file, else ``None``.
 
-    ``wanted`` must hold the Specific Character Set tag (pydicom always reads it).
+    The Specific Character Set is read whether or not ``wanted`` holds it, as pydicom reads it.
     """
+    if CHARACTER_SET not in wanted:
+        wanted = {*wanted, CHARACTER_SET}
     with open(file, "rb") as handle:
         data = handle.read(HEAD_BYTES)
         at_end = len(data) < HEAD_BYTES
