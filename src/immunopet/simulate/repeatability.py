@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import ndimage
 
 from immunopet.simulate.scanner import (FWHM_TO_SIGMA, NoiseModel, add_noise, blur, body_reference, grain_log_sd,
-                                       kernel_density, kernel_sum_of_squares, noise_amplitude)
+                                       grain_scale, kernel_sum_of_squares, noise_amplitude)
 
 #: VOI classes and the metrics their RC is reported for.
 CLASS_METRICS = {"tumour": ("suv_max", "suv_peak", "suv_mean"), "blood_pool": ("suv_mean",),
@@ -151,8 +151,8 @@ def analytic_rc(voi: RetestVoi, *, reference: float, voxel_mm: float, frame_s: f
     ignores its clipping at zero, which needs a relative SD of several ``long_cv``)."""
     blurred = blur(voi.activity, fwhm_mm=psf_fwhm_mm, voxel_mm=voxel_mm).astype(np.float64)
     amplitude = noise_amplitude(blurred, reference=reference, alpha=model.alpha).astype(np.float64)
-    short_sd = amplitude * np.sqrt(kernel_density(model.short_fwhm_mm, voxel_mm) / (voxel_mm**3 / 1000.0)
-                                   / (positron_fraction * frame_s * model.sensitivity))
+    short_sd = amplitude * float(grain_scale(model, voxel_mm=voxel_mm, frame_s=frame_s,
+                                             positron_fraction=positron_fraction))
     mean = np.where(voi.mask, blurred, 0.0)
     variance = lognormal_sum_variance(mean, grain_log_sd(blurred, short_sd) * voi.mask,
                                       grain_correlation(model.short_fwhm_mm, voxel_mm))

@@ -119,10 +119,8 @@ def noise_parts(activity: np.ndarray, *, voxel_mm: float, frame_s: float, positr
     """
     ref = body_reference(activity) if reference is None else float(reference)
     amplitude = noise_amplitude(activity, reference=ref, alpha=model.alpha)
-    voxel_ml = voxel_mm**3 / 1000.0
     short = correlated_noise(activity.shape, fwhm_mm=model.short_fwhm_mm, voxel_mm=voxel_mm, rng=rng)
-    short_sd = amplitude * np.float32(np.sqrt(kernel_density(model.short_fwhm_mm, voxel_mm) / voxel_ml
-                                               / (positron_fraction * frame_s * model.sensitivity)))
+    short_sd = amplitude * grain_scale(model, voxel_mm=voxel_mm, frame_s=frame_s, positron_fraction=positron_fraction)
     long = np.zeros_like(short)
     if model.long_cv > 0:
         long = correlated_noise(activity.shape, fwhm_mm=model.long_fwhm_mm, voxel_mm=voxel_mm, rng=rng)
@@ -137,6 +135,14 @@ def noise_field(activity: np.ndarray, *, voxel_mm: float, frame_s: float, positr
     short, short_sd, long = noise_parts(activity, voxel_mm=voxel_mm, frame_s=frame_s,
                                         positron_fraction=positron_fraction, model=model, rng=rng, reference=reference)
     return short_sd * short + long
+
+
+def grain_scale(model: NoiseModel, *, voxel_mm: float, frame_s: float, positron_fraction: float) -> np.float32:
+    """The grain's SD per unit noise amplitude: ``1 / sqrt(p T s)`` per mL, with the correlation kernel's
+    density (so that a VOI's noise does not depend on the voxel size)."""
+    voxel_ml = voxel_mm**3 / 1000.0
+    return np.float32(np.sqrt(kernel_density(model.short_fwhm_mm, voxel_mm) / voxel_ml
+                              / (positron_fraction * frame_s * model.sensitivity)))
 
 
 def grain_log_sd(activity: np.ndarray, short_sd: np.ndarray) -> np.ndarray:
