@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from immunopet.errors import RegistrationError
 from immunopet.image import Image
@@ -142,3 +144,18 @@ def test_signed_distance_mapping_follows_the_true_boundary_better_than_nearest_n
     assert mapped.sum() == drawn.sum()  # a rigid map keeps the drawn volume (same voxel size here)
     half = map_mask(grid.with_array(drawn), _grid(shape=(48, 48, 48), spacing=2.0), drawn=IDENTITY, target=rotation)
     assert half.array.sum() == drawn.sum() * 8  # ... on a finer grid too (in mL)
+
+
+@settings(max_examples=40, deadline=None)
+@given(bits=st.binary(min_size=8 * 8 * 8 // 8, max_size=8 * 8 * 8 // 8), spacing=st.sampled_from([1.0, 2.5, 4.0]),
+       shift=st.tuples(*[st.floats(-6.0, 6.0)] * 3), angle=st.floats(-6.0, 6.0))
+def test_any_drawn_mask_maps_to_a_mask_of_the_target_grid(bits, spacing, shift, angle):
+    """Any drawn voxels (scattered, single, at the grid's faces, none) map without error to a boolean
+    mask of the target grid; wholly inside it, a rigid map keeps the drawn volume to the voxel."""
+    grid = _grid(shape=(8, 8, 8), spacing=spacing, origin=(-4 * spacing,) * 3)
+    drawn = np.unpackbits(np.frombuffer(bits, dtype=np.uint8)).astype(bool).reshape(8, 8, 8)
+    target = _grid(shape=(24, 24, 24), spacing=spacing, origin=(-12 * spacing,) * 3)
+    rigid = sitk.Euler3DTransform((0.0, 0.0, 0.0), 0.0, 0.0, np.radians(angle), shift)
+    mapped = map_mask(grid.with_array(drawn), target, drawn=IDENTITY, target=rigid).array
+    assert mapped.dtype == np.bool_ and mapped.shape == target.shape
+    assert mapped.sum() == drawn.sum()  # the 8-voxel cube moved by <= 6 mm stays inside the 24-voxel grid

@@ -128,15 +128,22 @@ def _kept(distance: np.ndarray, drawn_ml: float, target_grid: Image, chain: Simp
     """The mapped mask: the voxels of positive signed distance, or, when the transform is linear and
     the mask lies wholly inside the target grid, the voxels of largest signed distance that hold the
     drawn volume (a linear map changes a volume by ``|det|`` only; the zero level alone loses up to
-    10 % of a 3-voxel-radius ball, whose thin edges interpolate below zero)."""
+    10 % of a 3-voxel-radius ball, whose thin edges interpolate below zero, and can lose a one-voxel
+    mask altogether)."""
     inside = distance > 0
     scale = _linear_volume_scale(chain)
-    faces = (inside[0], inside[-1], inside[:, 0], inside[:, -1], inside[:, :, 0], inside[:, :, -1])
-    if scale is None or not inside.any() or any(face.any() for face in faces):
-        return inside  # deformable, or cut by the target's field of view: the zero level
+    if scale is None:
+        return inside  # deformable: the zero level
     n = int(round(drawn_ml / scale / target_grid.voxel_volume_ml))
-    values = distance[distance > FAR_OUTSIDE_MM / 2]  # the box's voxels: the others are far outside
-    if not 0 < n < values.size:
+    box = np.flatnonzero(distance > FAR_OUTSIDE_MM / 2)  # the box's voxels: the others are far outside
+    if not 0 < n < box.size:
         return inside
-    threshold = np.partition(values, values.size - n)[values.size - n]
-    return distance >= threshold
+    largest = box[np.argpartition(distance.flat[box], box.size - n)[box.size - n:]]  # exactly n, ties too
+    kept = np.zeros(distance.shape, dtype=bool)
+    kept.flat[largest] = True
+    # a mask cut by the target's field of view keeps only what lies inside it: the zero level
+    return inside if _touches_faces(kept) or _touches_faces(inside) else kept
+
+
+def _touches_faces(mask: np.ndarray) -> bool:
+    return any(face.any() for face in (mask[0], mask[-1], mask[:, 0], mask[:, -1], mask[:, :, 0], mask[:, :, -1]))
