@@ -41,6 +41,18 @@ def test_dciodvfy_finds_no_error(exported, mode):
         assert errors == [], f"{path}: {errors}"
 
 
+def test_objects_are_the_bytes_pydicom_writes_for_them(exported):
+    """The export writes with immunopet.dicom.dataset_writer; pydicom writes the same file of the same content."""
+    from io import BytesIO
+
+    for path in exported.pseudonymous.files() + exported.identified.files():
+        ds = pydicom.dcmread(path)
+        ds.walk(lambda dataset, element: None)  # decode every element, so pydicom encodes each again
+        buffer = BytesIO()
+        ds.save_as(buffer, enforce_file_format=True)
+        assert buffer.getvalue() == path.read_bytes(), path
+
+
 def test_seg_masks_equal_the_measured_masks_voxel_for_voxel(exported):
     from immunopet.dicom import load_pet
     from immunopet.study import build_scan_masks, load_study
