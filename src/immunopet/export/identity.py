@@ -127,23 +127,28 @@ def source_stand_ins(headers: list[Dataset], privacy: Privacy) -> list[Dataset]:
         common.StudyID = privacy.scan_id[:16]
         common.StudyDate, common.StudyTime = moment.strftime("%Y%m%d"), moment.strftime("%H%M%S")
         common.StudyInstanceUID = privacy.uid(first.StudyInstanceUID)
-    replaced = {}
+    from pydicom import config
+    from pydicom.datadict import tag_for_keyword
+    from pydicom.dataelem import DataElement
+
+    replaced: dict[str, DataElement] = {}
     out = []
     shared = list(common)  # the same (copied, never changed) elements in every stand-in
     pseudonymous = not privacy.include_identifiers
+    image_tags = [(tag_for_keyword(k), pseudonymous and k in UID_KEYWORDS) for k in IMAGE_KEYWORDS]
     for header in headers:
         ds = Dataset()
         for element in shared:
             ds.add(element)
-        for keyword in IMAGE_KEYWORDS:
-            if keyword in header:
-                if pseudonymous and keyword in UID_KEYWORDS:
-                    original = str(header[keyword].value)
-                    if original not in replaced:
-                        replaced[original] = privacy.uid(original)
-                    setattr(ds, keyword, replaced[original])
+        for tag, replace in image_tags:
+            if tag in header:
+                if replace:
+                    original = str(header[tag].value)
+                    if original not in replaced:  # a derived UID, valid by construction: not validated again
+                        replaced[original] = DataElement(tag, "UI", privacy.uid(original), validation_mode=config.IGNORE)
+                    ds.add(replaced[original])
                 else:
-                    ds.add(_copy(header[keyword]))
+                    ds.add(_copy(header[tag]))
         out.append(ds)
     return out
 
@@ -156,10 +161,14 @@ def stamp(ds: Dataset, privacy: Privacy) -> None:
     moment = privacy.moment()
     values = {"DA": moment.strftime("%Y%m%d"), "TM": moment.strftime("%H%M%S"), "DT": moment.strftime("%Y%m%d%H%M%S")}
 
-    def visit(dataset: Dataset, element) -> None:  # noqa: ANN001 - pydicom callback
-        if element.VR in values and element.value not in (None, ""):
-            element.value = values[element.VR]
+    def visit(dataset: Dataset) -> None:  # the objects are built in memory: no element waits to be decoded
+        for element in dataset.elements():
+            if element.VR == "SQ":
+                for item in element.value:
+                    visit(item)
+            elif element.VR in values and element.value not in (None, ""):
+                dataset[element.tag].value = values[element.VR]
 
-    ds.walk(visit)
+    visit(ds)
     ds.PatientIdentityRemoved = "YES"
     ds.DeidentificationMethod = DEIDENTIFICATION_METHOD
