@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import SimpleITK as sitk
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from immunopet.image import Image
 from immunopet.voi.resample import fraction_inside, resample_fractions, resample_nearest
@@ -43,3 +45,28 @@ def test_fractions_and_fov_share_of_a_single_voxel_label():
     assert fraction_inside(source, pet, [1]) == {1: 1.0}
     shifted = Image(source.array, source.affine + np.array([[0, 0, 0, 9.0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]))
     assert fraction_inside(shifted, pet, [1]) == {1: 0.0}
+
+
+@settings(max_examples=60, deadline=None)
+@given(shift=st.tuples(*[st.integers(-6, 6)] * 3), jitter=st.floats(-2e-4, 2e-4), flip=st.booleans())
+def test_a_grid_shifted_by_whole_voxels_is_sliced_like_the_lookup_gives(shift, jitter, flip):
+    """The slicing shortcut gives what the nearest-neighbour lookup gives (the shortcut off) on grids a
+    whole number of voxels apart, with rounding-level jitter, and is not taken on a flipped grid."""
+    from immunopet.voi import resample
+
+    rng = np.random.default_rng(abs(hash(shift)) % 1000)
+    source = Image(rng.integers(0, 5, size=(9, 7, 8)).astype(np.uint8), np.diag([2.0, 3.0, 4.0, 1.0]))
+    affine = source.affine.copy()
+    affine[:3, 3] = np.multiply(shift, [2.0, 3.0, 4.0]) + jitter
+    if flip:
+        affine[0, 0], affine[0, 3] = -2.0, affine[0, 3] + 12.0
+    grid = Image(np.zeros((8, 9, 6), np.float32), affine)
+    fast = resample_nearest(source, grid)
+    original = resample._whole_voxel_shift
+    try:
+        resample._whole_voxel_shift = lambda matrix, shape: None
+        slow = resample_nearest(source, grid)
+    finally:
+        resample._whole_voxel_shift = original
+    assert fast.dtype == slow.dtype and np.array_equal(fast, slow)
+    assert (resample._whole_voxel_shift(resample.source_to_grid_matrix(source, grid), grid.shape) is None) == flip

@@ -143,13 +143,40 @@ def _region(axes: Sequence[np.ndarray]) -> tuple[slice, ...]:
     return tuple(slice(a[0], a[-1] + 1) for a in axes)
 
 
+def _whole_voxel_shift(matrix: np.ndarray, shape: Sequence[int]) -> np.ndarray | None:
+    """The integer index shift when ``matrix`` moves every voxel of a grid of ``shape`` by whole
+    voxels (same axes and spacing, origins a whole number of voxels apart; to 1e-3 voxel), else None."""
+    linear, shift = matrix[:3, :3] - np.eye(3), matrix[:3, 3]
+    whole = np.rint(shift)
+    worst = np.abs(linear) @ (np.asarray(shape, dtype=np.float64) - 1) + np.abs(shift - whole)
+    return whole.astype(np.int64) if np.all(worst < 1e-3) else None
+
+
+def _shifted(values: np.ndarray, shift: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """``values[g + shift]`` on a grid of ``shape``, 0 where ``g + shift`` lies outside ``values``."""
+    out = np.zeros(tuple(shape), dtype=values.dtype)
+    low = [max(0, -int(s)) for s in shift]
+    high = [min(int(n), int(m) - int(s)) for n, m, s in zip(shape, values.shape, shift)]
+    if all(h > lo for lo, h in zip(low, high)):
+        out[tuple(slice(lo, h) for lo, h in zip(low, high))] = values[
+            tuple(slice(lo + int(s), h + int(s)) for lo, h, s in zip(low, high, shift))]
+    return out
+
+
 def resample_nearest(source: Image, grid: Image) -> np.ndarray:
-    """Source values (labels, 0/1 or fractions) on ``grid`` by nearest neighbour; 0 elsewhere."""
+    """Source values (labels, 0/1 or fractions) on ``grid`` by nearest neighbour; 0 elsewhere.
+
+    A source on the grid itself, or on one shifted by whole voxels, is copied by slicing (the
+    nearest voxel of every grid voxel is then the one at the same place).
+    """
+    m = source_to_grid_matrix(source, grid)
+    shift = _whole_voxel_shift(m, grid.shape)
+    if shift is not None:
+        return _shifted(np.asarray(source.array), shift, grid.shape)
     out = np.zeros(grid.shape, dtype=source.array.dtype)
     box = bounding_box_on_grid(source, grid)
     if box is None:
         return out
-    m = source_to_grid_matrix(source, grid)
     for axes in _slabs(*box):
         out[_region(axes)] = _lookup(source, _apply(m, axes))
     return out
