@@ -35,6 +35,8 @@ def register(app: typer.Typer) -> None:
                                     "(scans.csv column retest_of)."),
         scenario: str = typer.Option("default", "--scenario", help="Parameter scenario: default, null "
                                      "(PET uptake unrelated to outcome) or strong (AUC ~0.87)."),
+        vois: str = typer.Option("per-day", "--vois", help="per-day: every VOI on every scan (the truth); drawn-once: "
+                                 "segmenter-rule organs and lesion seeds on the segmented scan, registered to the others."),
         json_out: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
         layout: str = typer.Option("study", "--layout", help="study: a study folder; pacs: a raw DICOM export "
                                    "(OUT/dicom-export/, with decoy series) and OUT/truth/ only, for `immunopet init`."),
@@ -54,6 +56,9 @@ def register(app: typer.Typer) -> None:
         started = time.perf_counter()
         if layout not in ("study", "pacs"):
             raise ImmunoPETError(f"unknown layout {layout!r}", attribute="--layout", fix="give --layout study or pacs")
+        if layout == "pacs" and vois != "per-day":
+            raise ImmunoPETError("--vois drawn-once is for --layout study", attribute="--vois",
+                                 fix="simulate a study folder, or give the raw export's VOIs after `immunopet init`")
         if layout == "pacs":
             from immunopet.simulate.pacs_export import EXPORT_FOLDER, simulate_pacs_export
 
@@ -68,7 +73,7 @@ def register(app: typer.Typer) -> None:
                                        "scans": len(scans), "seconds": seconds}))
             return
         folder = simulate_study(out_dir, patients=patients, seed=seed, days=_parse_days(days), quick=quick,
-                                params=params, workers=workers, retest=retest, scenario=scenario)
+                                params=params, workers=workers, retest=retest, scenario=scenario, vois=vois)
         scans = pd.read_csv(folder / "scans.csv")
         summary = {"study": str(folder), "patients": int(scans["patient_id"].nunique()), "scans": len(scans),
                    "seconds": round(time.perf_counter() - started, 1)}

@@ -36,7 +36,8 @@ def _check_days(days: Sequence[float]) -> list[float]:
 def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed: int = 0,
                    days: Sequence[float] = (0.04, 2, 4, 7), quick: bool = False,
                    params: str | os.PathLike[str] | Mapping[str, Any] | None = None,
-                   workers: int | None = None, retest: bool = False, scenario: str | None = None) -> Path:
+                   workers: int | None = None, retest: bool = False, scenario: str | None = None,
+                   vois: str = "per-day") -> Path:
     """Simulate a multi-day 89Zr-immunoPET trial and write it as a study folder.
 
     Parameters
@@ -62,6 +63,10 @@ def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed:
         ``<scan>_R``, ``retest_of`` in scans.csv), to measure the repeatability of VOI methods.
     scenario
         A named parameter scenario (``null``: PET uptake unrelated to outcome), applied before ``params``.
+    vois
+        ``per-day``: every VOI on every scan (the truth's label maps); ``drawn-once``: per patient the
+        segmenter-rule organs of the segmented CT and the lesions as seeds on that scan, measured on
+        every scan after registration (:mod:`immunopet.simulate.drawn_once`).
 
     Returns
     -------
@@ -69,6 +74,8 @@ def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed:
         The study folder.
     """
     out = Path(out_dir)
+    if vois not in ("per-day", "drawn-once"):
+        raise ImmunoPETError(f"unknown VOI layout {vois!r}", attribute="--vois", fix="give --vois per-day or drawn-once")
     _check_out_dir(out)
     day_list = _check_days(days)
     if patients < 1:
@@ -91,5 +98,9 @@ def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed:
                         f"simulating {len(tasks)} patients")
     rows: dict[str, list[dict]] = {key: [r for result in results for r in result[key]] for key in results[0]}
     write_tables(out, cohort, rows, seed=seed, quick=quick, retest=retest, scenario=scenario)
+    if vois == "drawn-once":
+        from immunopet.simulate.drawn_once import write_drawn_once
+
+        write_drawn_once(out)
     return out
 
