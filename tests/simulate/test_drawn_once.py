@@ -64,3 +64,11 @@ def test_search_sphere_follows_the_lesion_size():
 def test_an_unknown_voi_layout_is_refused(tmp_path):
     with pytest.raises(ImmunoPETError, match="drawn-once"):
         simulate_study(tmp_path / "x", patients=1, quick=True, vois="once")
+
+
+def test_drawn_once_on_the_raw_export_layout_is_a_usage_error(tmp_path, capsys):
+    from immunopet.cli import main
+
+    assert main(["simulate", str(tmp_path / "x"), "--quick", "--layout", "pacs", "--vois", "drawn-once"]) == 3
+    assert "--vois" in capsys.readouterr().err and not (tmp_path / "x").exists()
+    assert main(["simulate", str(tmp_path / "y"), "--quick", "--vois", "all"]) == 3
