@@ -159,3 +159,21 @@ def test_any_drawn_mask_maps_to_a_mask_of_the_target_grid(bits, spacing, shift, 
     mapped = map_mask(grid.with_array(drawn), target, drawn=IDENTITY, target=rigid).array
     assert mapped.dtype == np.bool_ and mapped.shape == target.shape
     assert mapped.sum() == drawn.sum()  # the 8-voxel cube moved by <= 6 mm stays inside the 24-voxel grid
+
+
+def test_a_deformable_step_keeps_the_drawn_volume():
+    """Under rigid + B-spline (a smooth 3 mm bulge) the mapped ball keeps the drawn voxel count and
+    overlaps the ball moved by the transform; the zero level alone would change its volume."""
+    grid = _grid()
+    drawn = _ball(grid, (0, 0, 0), 14.0)
+    bspline = sitk.BSplineTransformInitializer(grid.to_sitk(), [3, 3, 3])
+    params = np.zeros(len(bspline.GetParameters()))
+    params[: len(params) // 3] = np.where(np.arange(len(params) // 3) % 7 == 3, 3.0, 0.0)  # x shifts of some nodes
+    bspline.SetParameters(params.tolist())
+    composite = sitk.CompositeTransform([sitk.TranslationTransform(3, (4.0, 0.0, -2.0)), bspline])
+    mapped = map_mask(grid.with_array(drawn), grid, drawn=IDENTITY, target=composite).array
+    assert mapped.dtype == bool and int(mapped.sum()) == int(drawn.sum())
+    moved = np.array([composite.TransformPoint(tuple(map(float, p))) for p in grid.voxel_centres()[drawn]])
+    assert np.abs(moved - grid.voxel_centres()[drawn]).max() > 4.5  # the deformation did act
+    pulled = np.array([composite.TransformPoint(tuple(map(float, p))) for p in grid.voxel_centres()[mapped]])
+    assert (np.linalg.norm(pulled, axis=1) <= 14.0 + 4.0).mean() > 0.97  # mapped voxels pull back into the ball
