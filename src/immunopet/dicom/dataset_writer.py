@@ -120,6 +120,12 @@ def _is_empty(value: Any) -> bool:
         return False
 
 
+def encode_element(element: DataElement) -> bytes:
+    """One element (tag, VR, length, value) as pydicom writes it in an explicit VR little endian data
+    set of the default character set; the value of an element made from text, as pydicom converted it."""
+    return _element(element, DEFAULT_ENCODINGS, True)
+
+
 def _element(element: DataElement, encodings: list[str], ascii_safe: bool) -> bytes:
     vr = element.VR
     tag = element.tag

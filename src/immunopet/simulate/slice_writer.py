@@ -4,9 +4,9 @@ pydicom encodes the template once, split at the attributes that change per slice
 the concatenation of the cached static encodings and pydicom's encoding of the changing elements
 (a DICOM data set is the sequence of its elements in ascending tag order, so this is exactly what
 ``pydicom.dcmwrite(..., enforce_file_format=True)`` writes; a test checks byte equality). The changing
-elements of the VRs a slice varies in (UI, IS, DS, US, OB, OW), given as text, integers or bytes, are
-encoded here directly (explicit VR little endian, as pydicom pads them); any other value goes
-through pydicom.
+elements are made by pydicom from the given values (validation skipped: the values are the
+simulator's own) and packed by :func:`immunopet.dicom.dataset_writer.encode_element`, which writes
+what pydicom writes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_dataset, write_file_meta_info
-from pydicom.valuerep import DSfloat
+
+from immunopet.dicom.dataset_writer import encode_element
 
 MEDIA_SOP_INSTANCE_UID = 0x00020003
 GROUP_LENGTH = 0x00020000
@@ -46,64 +47,12 @@ def _encode_element(element: DataElement) -> bytes:
     return fp.getvalue()
 
 
-def _number_text(vr: str, value: object) -> str | None:
-    """The text pydicom writes for one DS value (text, or a DS read from a file) or IS value (an ``int``)."""
-    if vr == "DS" and isinstance(value, str) and value.strip() and "\\" not in value:
-        return value.strip()
-    if vr == "DS" and isinstance(value, DSfloat) and hasattr(value, "original_string") and not value.auto_format:
-        return value.original_string
-    if vr == "IS" and type(value) is int:
-        return str(value)
-    return None
-
-
-def _text_value(vr: str, value: object) -> bytes | None:
-    """Value bytes of a UI, IS or DS element, padded to even length; ``None``: leave it to pydicom."""
-    if vr == "UI":
-        if not isinstance(value, str):
-            return None
-        data = value.encode("iso8859")
-        return data + b"\0" if len(data) % 2 else data
-    if isinstance(value, (list, tuple)) or (hasattr(value, "__len__") and not isinstance(value, str)):
-        texts = [_number_text(vr, v) for v in value]  # type: ignore[union-attr]
-        if not texts or any(t is None for t in texts):
-            return None
-        text = "\\".join(texts)  # type: ignore[arg-type]
-    else:
-        single = _number_text(vr, value)
-        if single is None:
-            return None
-        text = single
-    data = text.encode("iso8859")
-    return data + b" " if len(data) % 2 else data
-
-
-def _value_bytes(vr: str, value: object) -> bytes | None:
-    """The value field of a varying element as pydicom writes it, or ``None`` to let pydicom encode it."""
-    if vr in ("OB", "OW"):
-        if not isinstance(value, bytes):
-            return None
-        return value + b"\0" if len(value) % 2 else value
-    if vr == "US":
-        return struct.pack("<H", value) if type(value) is int and 0 <= value < 65536 else None
-    if vr in ("UI", "IS", "DS"):
-        return _text_value(vr, value)
-    return None
-
-
 def _encoder(tag: int, vr: str) -> Callable[[object], bytes]:
-    """Encoder of one varying element (tag, VR, length and value, explicit VR little endian)."""
-    short = struct.Struct("<HH2sH")
-    long = struct.Struct("<HH2sHI")
-    group, number, code = tag >> 16, tag & 0xFFFF, vr.encode()
+    """Encoder of one varying element: pydicom converts the value (text, integers, bytes), the
+    dataset writer packs it as pydicom writes it (:func:`immunopet.dicom.dataset_writer.encode_element`)."""
 
     def encode(value: object) -> bytes:
-        data = _value_bytes(vr, value)
-        if data is None:
-            return _encode_element(DataElement(tag, vr, value, validation_mode=config.IGNORE))
-        if vr in ("OB", "OW"):
-            return long.pack(group, number, code, 0, len(data)) + data
-        return short.pack(group, number, code, len(data)) + data
+        return encode_element(DataElement(tag, vr, value, validation_mode=config.IGNORE))
 
     return encode
 
