@@ -57,6 +57,30 @@ def test_every_voi_is_measured_on_every_scan_like_the_per_day_truth(both):
         assert mine.loc[(scan_id, "liver"), "suv_mean"] == pytest.approx(truth.loc[(scan_id, "liver"), "suv_mean"], rel=0.05)
 
 
+def test_rule_organs_on_moving_patients_measure_like_the_same_rule_on_the_per_day_truth(both):
+    """Patients who move between days (the simulator's default poses: rotation, translation, soft-tissue
+    deformation, another axial field of view): the organ VOIs of the day-7 CT's segmenter folder,
+    registered rigidly onto day 2, against the same rule applied to day 2's true organ masks."""
+    import numpy as np
+
+    from immunopet.dicom import load_pet
+    from immunopet.study import build_scan_masks
+    from immunopet.voi.organ_rules import OrganRules, erode_mm
+
+    per_day, once = both
+    moved, drawn, margins = load_study(per_day), load_study(once), OrganRules().margins_mm
+    scans = pd.read_csv(once / "scans.csv")
+    for scan in scans[scans.day == 2].scan_id:
+        pet = load_pet(moved.path(moved.scan(scan)["pet"]))
+        true_masks, mapped = build_scan_masks(moved, scan, pet), build_scan_masks(drawn, scan, pet)
+        values = pet.image.array
+        for organ, margin in margins.items():
+            per_day_rule = erode_mm(true_masks[organ], np.asarray(pet.image.spacing), margin)
+            assert per_day_rule.sum() > 20 and mapped[organ].sum() > 20, (scan, organ)
+            ratio = values[mapped[organ]].mean() / values[per_day_rule].mean()
+            assert abs(ratio - 1) < 0.03, (scan, organ, ratio)
+
+
 def test_search_sphere_follows_the_lesion_size():
     assert list(search_diameter_mm([5.0, 15.0, 30.0])) == [30.0, 40.0, 60.0]
 

@@ -18,8 +18,9 @@ def per_day(tmp_path_factory):
     """A simulated study measured with the simulator's per-day (true) VOIs."""
     # Table shift only (the simulator's day-to-day poses switched off) and no image noise, so the numbers
     # show the VOI geometry alone: this checks drawn-once VOIs through `run`. Patients who move are checked
-    # on moved phantoms in tests/register and tests/voi, and with the segmenter-rule organs at the end of
-    # this file; whole label-map organs mapped onto a moving patient differ by up to 5 % (docs/registration.md).
+    # on moved phantoms in tests/register and tests/voi, and with the segmenter-rule organs in
+    # tests/simulate/test_drawn_once.py; whole label-map organs mapped onto a moving patient differ by up to
+    # 5 % (docs/registration.md).
     quiet = {"noise_equivalent_sensitivity": 1e12, "noise_long_cv": 0.0}
     study = simulate_study(tmp_path_factory.mktemp("prop") / "per_day", patients=1, quick=True, days=(2, 7),
                            params={"motion": {"enabled": False}, "scanner": quiet})
@@ -178,38 +179,3 @@ def test_seg_and_rtstruct_vois_drawn_once_are_rasterised_on_their_scan_then_mapp
         assert mine.loc[(scan, "L1box"), "suv_max"] == pytest.approx(truth.loc[(scan, "L1"), "suv_max"], rel=0.05)
     assert mine.loc[("P01_D2", "L1box"), "volume_ml"] == pytest.approx(mine.loc[("P01_D7", "L1box"), "volume_ml"], rel=0.2)
 
-
-def test_segmenter_rule_organs_drawn_once_measure_moving_patients_like_per_day_rule_vois(tmp_path):
-    """Patients who move between days (the simulator's default poses: rotation, translation, soft-tissue
-    deformation, another axial field of view): the organ VOIs of the day-7 CT's segmenter folder,
-    registered rigidly onto day 2, against the same rule applied to day 2's true organ masks."""
-    from immunopet.dicom import load_pet
-    from immunopet.study import build_scan_masks
-    from immunopet.voi.organ_rules import OrganRules, erode_mm
-
-    quiet = {"noise_equivalent_sensitivity": 1e12, "noise_long_cv": 0.0}
-    per_day = simulate_study(tmp_path / "moving", patients=2, quick=True, days=(2, 7), seed=3, params={"scanner": quiet})
-    study = tmp_path / "once"
-    shutil.copytree(per_day, study)
-    vois = pd.read_csv(study / "vois.csv")
-    scans = pd.read_csv(study / "scans.csv")
-    reference = scans[scans.day == 7].set_index("patient_id")["scan_id"]
-    rows = vois[(vois.kind == "organ") & vois.voi_id.isin(ORGANS) & vois.scan_id.isin(reference)].copy()
-    rows[["label", "x_mm", "y_mm", "z_mm", "volume_ml", "diameter_mm"]] = np.nan
-    rows["source"], rows["path"] = "segmenter-rules", ["segmentations/" + s for s in rows.scan_id]
-    rows.insert(0, "drawn_on", rows.pop("scan_id"))
-    rows.insert(0, "patient_id", rows.drawn_on.str.split("_").str[0])
-    rows["scan_id"] = np.nan
-    rows.to_csv(study / "vois.csv", index=False)
-    pd.read_csv(study / "lesions.csv").iloc[0:0].to_csv(study / "lesions.csv", index=False)
-    assert run_study(study, workers=1).exit_code == 0
-    moved, once, margins = load_study(per_day), load_study(study), OrganRules().margins_mm
-    for scan in scans[scans.day == 2].scan_id:
-        pet = load_pet(moved.path(moved.scan(scan)["pet"]))
-        true_masks, mapped = build_scan_masks(moved, scan, pet), build_scan_masks(once, scan, pet)
-        values = pet.image.array
-        for organ, margin in margins.items():
-            per_day_rule = erode_mm(true_masks[organ], np.asarray(pet.image.spacing), margin)
-            assert per_day_rule.sum() > 20 and mapped[organ].sum() > 20, (scan, organ)
-            ratio = values[mapped[organ]].mean() / values[per_day_rule].mean()
-            assert abs(ratio - 1) < 0.03, (scan, organ, ratio)
