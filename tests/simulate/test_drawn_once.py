@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from immunopet.errors import ImmunoPETError
 from immunopet.simulate import simulate_study
@@ -96,3 +98,12 @@ def test_drawn_once_on_the_raw_export_layout_is_a_usage_error(tmp_path, capsys):
     assert main(["simulate", str(tmp_path / "x"), "--quick", "--layout", "pacs", "--vois", "drawn-once"]) == 3
     assert "--vois" in capsys.readouterr().err and not (tmp_path / "x").exists()
     assert main(["simulate", str(tmp_path / "y"), "--quick", "--vois", "all"]) == 3
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=20).filter(lambda t: t not in ("per-day", "drawn-once")))
+def test_any_other_voi_layout_is_refused_before_anything_is_written(tmp_path_factory, text):
+    out = tmp_path_factory.mktemp("layout") / "study"
+    with pytest.raises(ImmunoPETError, match="--vois"):
+        simulate_study(out, patients=1, quick=True, vois=text)
+    assert not out.exists()
