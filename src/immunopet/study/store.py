@@ -102,12 +102,17 @@ def open_store(url: str, *, create: bool = True) -> Engine:
 
 
 def _create_tables(engine: Engine, *, attempts: int = 3) -> None:
-    """Create missing tables; two runs creating them at once on PostgreSQL may collide: try again."""
+    """Create missing tables; two runs creating them at once may collide: try again.
+
+    PostgreSQL reports the collision as an integrity or programming error; SQLite as an operational
+    one ("table ... already exists", or "database is locked" while the other run switches a new file
+    to write-ahead logging). A lasting failure (no permission, disk full) is raised after the last try.
+    """
     for attempt in range(attempts):
         try:
             schema.metadata.create_all(engine)
             return
-        except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
+        except (sa.exc.IntegrityError, sa.exc.ProgrammingError, sa.exc.OperationalError):
             if attempt == attempts - 1:
                 raise
             time.sleep(0.2 * (attempt + 1))
