@@ -74,6 +74,35 @@ def prepare(image: Image, modality: str, params: RegistrationParams) -> SimpleIT
     return image.with_array(values.astype(np.float32)).to_sitk()
 
 
+def coarsest_needed(spacing: np.ndarray, params: RegistrationParams) -> list[int]:
+    """Per axis, the whole factor by which an image can be binned before registration: the finest level
+    any step works at (rigid levels, the B-spline level) over the voxel size, rounded down."""
+    finest = min(params.rigid_levels_mm)
+    if params.deformable:
+        finest = min(finest, params.bspline_level_mm)
+    return [max(1, int(np.floor(finest / s + 1e-6))) for s in spacing]
+
+
+def binned(image: SimpleITK.Image, factors: list[int]) -> SimpleITK.Image:
+    """``image`` averaged over blocks of ``factors`` voxels (SimpleITK ``BinShrink``).
+
+    The registration never looks finer than its finest level, so it runs on the binned image: the
+    same samples as on the native grid after smoothing, without smoothing and shrinking the native
+    image at every level (most of a rigid step's time at 4 mm). The image is first extended by its
+    edge values to whole blocks, so the binned image covers the native one (a B-spline grid set on
+    it reaches every native voxel).
+    """
+    import SimpleITK as sitk
+
+    if all(k == 1 for k in factors):
+        return image
+    size = image.GetSize()
+    extra = [(-n) % k for n, k in zip(size, factors, strict=True)]
+    if any(extra):
+        image = sitk.ZeroFluxNeumannPad(image, [0, 0, 0], extra)
+    return sitk.BinShrink(image, factors)
+
+
 def _levels(spacing: np.ndarray, levels_mm: tuple[float, ...]) -> tuple[list[int], list[float]]:
     """Shrink factors and smoothing sigmas (mm) of each resolution level."""
     finest = float(np.min(spacing))
@@ -144,6 +173,8 @@ def register_pair(fixed: Image, moving: Image, *, modality: str = "CT",
     params = params or RegistrationParams()
     start = time.perf_counter()
     f, m = prepare(fixed, modality, params), prepare(moving, modality, params)
+    f = binned(f, coarsest_needed(np.asarray(f.GetSpacing()), params))
+    m = binned(m, coarsest_needed(np.asarray(m.GetSpacing()), params))
     spacing = np.asarray(f.GetSpacing())
     rigid_method = _method(params, spacing, params.rigid_levels_mm)
     rigid_method.SetOptimizerAsRegularStepGradientDescent(
