@@ -31,8 +31,8 @@ def test_binned_voxels_are_the_means_of_their_edge_extended_blocks(size, factors
     kf, jf, if_ = factors[::-1]
     pad = [(0, (-n) % k) for n, k in zip(values.shape, (kf, jf, if_))]
     blocks = np.pad(values, pad, mode="edge")
-    K, J, I = blocks.shape
-    expected = blocks.reshape(K // kf, kf, J // jf, jf, I // if_, if_).mean(axis=(1, 3, 5))
+    nk, nj, ni = blocks.shape
+    expected = blocks.reshape(nk // kf, kf, nj // jf, jf, ni // if_, if_).mean(axis=(1, 3, 5))
     assert np.allclose(sitk.GetArrayFromImage(out), expected, atol=1e-5)
     assert np.allclose(out.GetSpacing(), np.multiply(spacing, factors))
     # each binned voxel's centre is the centre of its block: the binned image covers the native one
