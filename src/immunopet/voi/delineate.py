@@ -74,6 +74,40 @@ def delineate(
         raise VOIError(f"search VOI shape {region.shape} differs from the image {suv.shape}")
     if not region.any():
         raise VOIError("search VOI for delineation is empty")
+    if isinstance(background, np.ndarray):  # a background VOI may lie outside the search region
+        if background.shape != suv.shape or not background.any():
+            raise VOIError("background VOI is empty or not on the PET grid", attribute="background")
+        background = float(suv.array[background.astype(bool)].mean())
+    box = search_box(region, suv.spacing, margin_mm=SHELL_MM[1] + PEAK_DIAMETER_MM)
+    inner = _in_box(suv, region[box], box, seed_lps=seed_lps, method=method, threshold=threshold,
+                    background=background)
+    lesion = np.zeros(suv.shape, dtype=bool)
+    lesion[box] = inner
+    return lesion
+
+
+def search_box(region: np.ndarray, spacing: np.ndarray, *, margin_mm: float) -> tuple[slice, ...]:
+    """Index slices of the box around ``region`` widened by ``margin_mm`` on each side (within the image).
+
+    Every step of a delineation looks at the search region and, for A50%P, at the 12.4 mm peak sphere
+    and the background shell up to 20 mm outside the lesion, all inside this box; working on it gives
+    the whole image's result at a fraction of the cost.
+    """
+    box = []
+    for axis in range(3):
+        along = np.flatnonzero(region.any(axis=tuple(a for a in range(3) if a != axis)))
+        pad = int(np.ceil(margin_mm / float(spacing[axis]))) + 1
+        box.append(slice(max(int(along[0]) - pad, 0), min(int(along[-1]) + 1 + pad, region.shape[axis])))
+    return tuple(box)
+
+
+def _in_box(suv: Image, region: np.ndarray, box: tuple[slice, ...], *, seed_lps: Sequence[float] | None,
+            method: str, threshold: float | None, background: float | None) -> np.ndarray:
+    """The delineation on the box ``box`` of ``suv`` (``region`` cropped to it)."""
+    origin = suv.index_to_world(np.array([b.start for b in box], dtype=float))
+    affine = suv.affine.copy()
+    affine[:3, 3] = origin
+    suv = Image(suv.array[box], affine, suv.units, suv.meta)
     values = np.where(region, suv.array, -np.inf)
     hottest = np.unravel_index(int(np.argmax(values)), suv.shape)
     suv_max = float(values[hottest])
@@ -88,10 +122,6 @@ def delineate(
         peak = float(sphere_means(suv.array, suv.affine, ties, diameter_mm=PEAK_DIAMETER_MM).max())
         if background is None:
             bg = shell_background(suv, _component(region & (suv.array >= 0.5 * peak), hottest))
-        elif isinstance(background, np.ndarray):
-            if background.shape != suv.shape or not background.any():
-                raise VOIError("background VOI is empty or not on the PET grid", attribute="background")
-            bg = float(suv.array[background.astype(bool)].mean())
         else:
             bg = float(background)
         level = 0.5 * (peak + bg)
