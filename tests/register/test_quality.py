@@ -48,3 +48,22 @@ def test_verdict_is_poor_exactly_when_a_limit_is_crossed(body, nmi, landmark):
         landmark is not None and landmark > limits.max_landmark_mm)
     assert (q.verdict == "poor") == crossed
     assert bool(q.reasons) == crossed
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**16), n=st.integers(2, 400), bins=st.integers(2, 64))
+def test_nmi_of_equal_bins_is_numpys_two_dimensional_histogram(seed, n, bins):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n)
+    b = 0.5 * a + rng.normal(size=n)
+    value_range = (min(a.min(), b.min()), max(a.max(), b.max()))
+    joint, _, _ = np.histogram2d(a, b, bins=bins, range=[value_range, value_range])
+    p = joint / joint.sum()
+
+    def entropy(q):
+        q = q[q > 0]
+        return -(q * np.log(q)).sum()
+
+    h = entropy(p)
+    expected = (entropy(p.sum(axis=0)) + entropy(p.sum(axis=1))) / h if h > 0 else 2.0
+    assert abs(normalised_mutual_information(a, b, bins=bins) - expected) < 1e-9

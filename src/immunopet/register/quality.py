@@ -52,17 +52,19 @@ class Quality:
         return asdict(self)
 
 
-def normalised_mutual_information(a: np.ndarray, b: np.ndarray, *, bins: int = BINS,
-                                  value_range: tuple[float, float] | None = None) -> float:
-    """``(H(A) + H(B)) / H(A, B)`` of two equally long value arrays (Shannon entropies, natural log)."""
-    a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+def bin_indices(values: np.ndarray, value_range: tuple[float, float], bins: int) -> np.ndarray:
+    """The bin (0 .. bins-1) of each value among ``bins`` equal bins over ``value_range``; values at
+    or beyond an end fall into the end bin (as :func:`numpy.histogram` puts the upper end in the last)."""
+    low, high = value_range
+    scaled = (np.asarray(values, dtype=np.float64).ravel() - low) * (bins / (high - low))
+    return np.clip(np.floor(scaled), 0, bins - 1).astype(np.int64)
+
+
+def nmi_of_bins(a: np.ndarray, b: np.ndarray, bins: int) -> float:
+    """``(H(A) + H(B)) / H(A, B)`` from the bin indices of two equally long arrays."""
     if a.size == 0:
         return float("nan")
-    if value_range is None:
-        value_range = (min(a.min(), b.min()), max(a.max(), b.max()))
-    if value_range[1] <= value_range[0]:
-        return float("nan")
-    joint, _, _ = np.histogram2d(a, b, bins=bins, range=[value_range, value_range])
+    joint = np.bincount(a * bins + b, minlength=bins * bins).reshape(bins, bins)
     p = joint / joint.sum()
 
     def entropy(q: np.ndarray) -> float:
@@ -71,6 +73,20 @@ def normalised_mutual_information(a: np.ndarray, b: np.ndarray, *, bins: int = B
 
     h_joint = entropy(p)
     return float((entropy(p.sum(axis=0)) + entropy(p.sum(axis=1))) / h_joint) if h_joint > 0 else 2.0
+
+
+def normalised_mutual_information(a: np.ndarray, b: np.ndarray, *, bins: int = BINS,
+                                  value_range: tuple[float, float] | None = None) -> float:
+    """``(H(A) + H(B)) / H(A, B)`` of two equally long value arrays (Shannon entropies, natural log),
+    ``bins`` equal bins over ``value_range`` (default: the range of both)."""
+    a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    if a.size == 0:
+        return float("nan")
+    if value_range is None:
+        value_range = (min(a.min(), b.min()), max(a.max(), b.max()))
+    if value_range[1] <= value_range[0]:
+        return float("nan")
+    return nmi_of_bins(bin_indices(a, value_range, bins), bin_indices(b, value_range, bins), bins)
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:
@@ -124,14 +140,16 @@ def assess(fixed: Image, moving: Image, transform: SimpleITK.Transform, *, modal
     values: dict[str, tuple[float, float, float]] = {}
     fixed_grid = fixed.to_sitk()  # both images are converted once, for both transforms
     moving_image = moving.with_array(np.asarray(moving.array, dtype=np.float32)).to_sitk()
-    fixed_values = np.asarray(fixed.array, dtype=np.float64)
+    fixed_values = np.asarray(fixed.array)
+    compressed, value_range = _compressed(fixed_values, modality, params)
+    fixed_bins = bin_indices(compressed, value_range, BINS).reshape(fixed_values.shape)  # once, for both
+    fixed_body = body_mask(fixed_values, modality)
     for name, tx in (("before", sitk.Transform(3, sitk.sitkIdentity)), ("after", transform)):
         resampled = _on_fixed_grid(fixed_grid, moving_image, tx)
         valid = resampled > _OUTSIDE / 2
-        a, value_range = _compressed(fixed_values[valid], modality, params)
-        b, _ = _compressed(resampled[valid].astype(np.float64), modality, params)
-        nmi = normalised_mutual_information(a, b, value_range=value_range) if valid.any() else float("nan")
-        body = dice(body_mask(np.asarray(fixed.array)[valid], modality), body_mask(resampled[valid], modality))
+        b, _ = _compressed(resampled[valid], modality, params)
+        nmi = nmi_of_bins(fixed_bins[valid], bin_indices(b, value_range, BINS), BINS) if valid.any() else float("nan")
+        body = dice(fixed_body[valid], body_mask(resampled[valid], modality))
         values[name] = (nmi, body if valid.any() else 0.0, float(valid.mean()))
     quality = Quality(values["before"][0], values["after"][0], values["before"][1], values["after"][1],
                       values["after"][2])
