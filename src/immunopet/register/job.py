@@ -42,8 +42,14 @@ def _write_snapshot(fixed: Image, moving: Image, transform: Any, job: dict[str, 
                     error.__class__.__name__, error)
 
 
-def run_pair(job: dict[str, Any]) -> dict[str, Any]:
-    """Run one job.
+def run_pairs(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run jobs one after the other, each reference image read once (the jobs of one patient share it)."""
+    cache: dict[tuple[str, str], Image] = {}
+    return [run_pair(job, cache=cache) for job in jobs]
+
+
+def run_pair(job: dict[str, Any], *, cache: dict[tuple[str, str], Image] | None = None) -> dict[str, Any]:
+    """Run one job (``cache``: images already read, by path and modality, for the reference image).
 
     Keys of ``job``: ``scan_id``, ``reference_scan_id``, ``fixed`` and ``moving`` (paths of the
     measured and the reference scan's image), ``modality`` (``CT``/``PT``), ``params``
@@ -65,7 +71,12 @@ def run_pair(job: dict[str, Any]) -> dict[str, Any]:
                            "transform_path": job["transform_path"], "status": "failed", "error": None}
     try:
         fixed = load_scan_image(job["fixed"], job["modality"])
-        moving = load_scan_image(job["moving"], job["modality"])
+        key = (str(job["moving"]), job["modality"])
+        moving = cache.get(key) if cache is not None else None
+        if moving is None:
+            moving = load_scan_image(job["moving"], job["modality"])
+            if cache is not None:
+                cache[key] = moving
         result = register_pair(fixed, moving, modality=job["modality"], params=params)
         landmarks = job.get("landmarks")
         pairs = (np.asarray(landmarks[0]), np.asarray(landmarks[1])) if landmarks else None

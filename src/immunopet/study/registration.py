@@ -126,15 +126,20 @@ def plan_jobs(study: Study, params: dict[str, Any], limits: dict[str, Any]) -> l
 
 
 def _execute(jobs: list[dict[str, Any]], root: Path, workers: int) -> list[dict[str, Any]]:
-    from immunopet.register.job import run_pair
+    from immunopet.register.job import run_pairs
 
     threads = max(1, (os.cpu_count() or 1) // max(1, workers))
     absolute = [{**job, "transform_path": str(root / job["transform_path"]), "threads": threads} for job in jobs]
-    if workers <= 1 or len(jobs) <= 1:
-        results = [run_pair(job) for job in absolute]
+    groups: dict[str, list[dict[str, Any]]] = {}  # the scans of one reference: its image is read once
+    for job in absolute:
+        groups.setdefault(job["moving"], []).append(job)
+    if workers <= 1 or len(groups) <= 1:
+        done = [run_pairs(group) for group in groups.values()]
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            results = list(pool.map(run_pair, absolute))
+        with ProcessPoolExecutor(max_workers=min(workers, len(groups))) as pool:
+            done = list(pool.map(run_pairs, groups.values()))
+    by_scan = {result["scan_id"]: result for group in done for result in group}
+    results = [by_scan[job["scan_id"]] for job in jobs]
     for job, result in zip(jobs, results, strict=True):
         result["transform_path"] = job["transform_path"]  # relative to the study folder
     return results
