@@ -30,6 +30,7 @@ Examples:
   immunopet demo demo-study
   immunopet demo /tmp/quick-look --quick
   immunopet demo /tmp/trial --patients 40 --seed 3 --workers 4
+  immunopet demo /tmp/drawn-once --vois drawn-once
 """
 
 
@@ -92,12 +93,14 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Random seed of the simulation."),
         workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Processes for measuring and figures."),
         view: bool = typer.Option(False, "--view", help="Then open the study in the browser viewer (`immunopet view`)."),
+        vois: str = typer.Option("per-day", "--vois", help="per-day: the reader's VOIs on every scan; drawn-once: "
+                                 "segmenter-rule organs of one CT and lesion seeds, registered to the other days."),
     ) -> None:
         from immunopet.report.demo import run_demo
 
         with rich_progress() as progress:
-            summary = run_demo(out_dir, quick=quick, patients=patients, seed=seed, workers=workers, progress=progress,
-                               announce=_announce)
+            summary = run_demo(out_dir, quick=quick, patients=patients, seed=seed, workers=workers, vois=vois,
+                               progress=progress, announce=_announce)
         _print_report(summary.report)
         timing = ", ".join(f"{k} {v:.0f} s" for k, v in summary.seconds.items())
         console.print(f"demo done in {sum(summary.seconds.values()):.0f} s ({timing}); open "

@@ -37,7 +37,7 @@ def is_simulated_study(folder: Path) -> bool:
 
 
 def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, seed: int = 0,
-             workers: int | None = None, days: tuple[float, ...] = DEFAULT_DAYS,
+             workers: int | None = None, days: tuple[float, ...] = DEFAULT_DAYS, vois: str = "per-day",
              progress: Progress = no_progress, announce: Any = None) -> DemoSummary:
     """Simulate a raw export -> ``init`` -> ``run`` -> ``analyze`` -> ``report`` in ``out_dir``.
 
@@ -56,6 +56,10 @@ def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, se
         Passed to the simulator.
     workers
         Processes for the measurement and the image figures.
+    vois
+        ``per-day``: the reader's VOIs on every scan (the truth's label maps); ``drawn-once``: per
+        patient the segmenter-rule organs of one CT and the lesions as seeds on that scan, registered
+        to the other days by ``run`` (:func:`immunopet.simulate.pacs_truth.annotate_from_truth`).
     progress
         Progress-bar factory for the report's long steps.
     announce
@@ -68,6 +72,10 @@ def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, se
     from immunopet.study import run_study
 
     say = announce or log.info
+    if vois not in ("per-day", "drawn-once"):
+        from immunopet.errors import ImmunoPETError
+
+        raise ImmunoPETError(f"unknown VOI layout {vois!r}", attribute="--vois", fix="give --vois per-day or drawn-once")
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     study_dir = Path(out_dir)
@@ -84,10 +92,11 @@ def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, se
         made = init_study(study_dir, study_dir / EXPORT_FOLDER, days=days, workers=workers)
         for warning in made.plan.warnings:
             say(f"init: {warning}")
-        annotate_from_truth(study_dir, study_dir)
+        annotate_from_truth(study_dir, study_dir, vois_layout=vois)
         seconds["init"] = time.perf_counter() - start
     start = time.perf_counter()
-    say("measuring every scan (immunopet run)")
+    say("registering the scans and measuring every scan (immunopet run)" if vois == "drawn-once"
+        else "measuring every scan (immunopet run)")
     summary = run_study(study_dir, workers=workers)
     seconds["run"] = time.perf_counter() - start
     start = time.perf_counter()

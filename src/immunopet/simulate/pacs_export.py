@@ -139,7 +139,7 @@ def simulate_pacs_export(out_dir: str | os.PathLike[str], *, patients: int = 22,
         truth / "decoys.csv", index=False, lineterminator="\n")
     annotations = truth / "study"
     annotations.mkdir()
-    for name in ("study.yaml", "patients.csv", "vois.csv", "lesions.csv", "masks"):
+    for name in ("study.yaml", "patients.csv", "vois.csv", "lesions.csv", "masks", "segmentations"):
         if (staging / name).exists():
             shutil.move(staging / name, annotations / name)
     pd.DataFrame([{"returning_patient": pair[1], "same_person_as": pair[0]}] if pair else [],

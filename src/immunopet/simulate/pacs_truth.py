@@ -35,13 +35,21 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
     atomic_write(path, lambda partial: frame.to_csv(partial, index=False, lineterminator="\n"))
 
 
-def annotate_from_truth(study_dir: str | os.PathLike[str], sim_dir: str | os.PathLike[str]) -> dict[str, int]:
+def annotate_from_truth(study_dir: str | os.PathLike[str], sim_dir: str | os.PathLike[str], *,
+                        vois_layout: str = "per-day") -> dict[str, int]:
     """Write vois.csv (masks copied to ``masks/``), lesions.csv, the clinical columns of patients.csv
     and study.yaml's settings.
+
+    ``vois_layout``: ``per-day`` (every VOI on every scan, the truth's label maps) or ``drawn-once``
+    (the segmenter folder of one CT per patient copied to ``segmentations/<scan_id>/``, its rule organs
+    and the lesions as seeds on that scan, :mod:`immunopet.simulate.drawn_once`).
 
     Returns the number of rows written per table. Raises :class:`ImmunoPETError` when the study's
     scans cannot be matched to the simulation (a different export).
     """
+    if vois_layout not in ("per-day", "drawn-once"):
+        raise ImmunoPETError(f"unknown VOI layout {vois_layout!r}", attribute="--vois",
+                             fix="give --vois per-day or drawn-once")
     study, sim = Path(study_dir), Path(sim_dir)
     truth = sim / "truth" / "study"
     scans = _read(study / "scans.csv")
@@ -73,6 +81,8 @@ def annotate_from_truth(study_dir: str | os.PathLike[str], sim_dir: str | os.Pat
                         on="patient_id", how="left").fillna("")
     columns = list(patients.columns) + [c for c in merged.columns if c not in patients.columns]
     _write(merged[columns], study / "patients.csv")
+    if vois_layout == "drawn-once":
+        vois = _drawn_once(study, sim, vois, lesions, scan_of)
     _write(vois, study / "vois.csv")
     _write(lesions, study / "lesions.csv")
     config = yaml.safe_load((study / "study.yaml").read_text(encoding="utf-8"))
@@ -82,6 +92,33 @@ def annotate_from_truth(study_dir: str | os.PathLike[str], sim_dir: str | os.Pat
     if study.resolve() == sim.resolve():
         rekey_truth(sim / "truth", scan_of, patient_of)
     return {"vois.csv": len(vois), "lesions.csv": len(lesions), "patients.csv": len(merged)}
+
+
+def _drawn_once(study: Path, sim: Path, vois: pd.DataFrame, lesions: pd.DataFrame,
+                scan_of: dict[str, str]) -> pd.DataFrame:
+    """The drawn-once table under the study's ids; the segmenter folders copied to ``segmentations/``."""
+    from immunopet.simulate.drawn_once import drawn_once_vois
+
+    scans = _read(study / "scans.csv")
+    patient_of_scan = dict(zip(scans["scan_id"], scans["patient_id"]))
+    segmented = {}
+    folders = sim / "truth" / "study" / "segmentations"
+    for folder in sorted(folders.iterdir()) if folders.is_dir() else []:
+        scan_id = scan_of.get(folder.name)
+        if scan_id is None:
+            continue
+        target = study / "segmentations" / scan_id
+        if not target.exists():
+            shutil.copytree(folder, target)
+        segmented[patient_of_scan[scan_id]] = scan_id
+    if not segmented:
+        raise ImmunoPETError("the simulation holds no segmenter folder: VOIs cannot be drawn once",
+                             file=folders, fix="simulate the export again with this version")
+    positions = _read(sim / "truth" / "lesion_positions.csv")
+    positions = positions[positions["scan_id"].isin(scan_of)].assign(scan_id=lambda v: v["scan_id"].map(scan_of))
+    table = drawn_once_vois(vois, scans, positions, lesions.assign(
+        baseline_diameter_mm=lambda v: v["baseline_diameter_mm"].astype(float)), segmented)
+    return table.astype(object).where(table.notna(), "")
 
 
 #: Truth tables and their id columns re-keyed by :func:`rekey_truth`.

@@ -1,0 +1,59 @@
+"""The demo's drawn-once path on a raw export: init, VOIs drawn once from the truth, run registers and
+measures every scan."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from immunopet.errors import ImmunoPETError
+from immunopet.simulate.drawn_once import RULE_ORGANS
+
+
+@pytest.fixture(scope="module")
+def drawn_once_export(tmp_path_factory):
+    from immunopet.intake import init_study
+    from immunopet.simulate.pacs_export import EXPORT_FOLDER, simulate_pacs_export
+    from immunopet.simulate.pacs_truth import annotate_from_truth
+    from immunopet.study import run_study
+
+    out = simulate_pacs_export(tmp_path_factory.mktemp("pacs-once") / "sim", patients=2, quick=True, seed=4)
+    init_study(out, out / EXPORT_FOLDER, days=(0.04, 2, 4, 7))
+    annotate_from_truth(out, out, vois_layout="drawn-once")
+    summary = run_study(out, workers=1)
+    return out, summary
+
+
+def test_every_scan_measures_the_rule_organs_and_the_lesions_drawn_once(drawn_once_export):
+    study, summary = drawn_once_export
+    assert summary.exit_code == 0
+    vois = pd.read_csv(study / "vois.csv")
+    once = vois[vois["drawn_on"].notna()]
+    assert len(once) > 0 and once["scan_id"].isna().all()
+    for drawn_on in once["drawn_on"].unique():
+        assert (study / "segmentations" / drawn_on).is_dir()  # the segmenter folder of that CT
+    measured = pd.read_csv(study / "results" / "measurements.csv")
+    scans = pd.read_csv(study / "scans.csv")
+    for scan in scans.itertuples():
+        got = set(measured.loc[measured["scan_id"] == scan.scan_id, "voi_id"])
+        wanted = set(once.loc[once["patient_id"] == scan.patient_id, "voi_id"])
+        assert wanted <= got, (scan.scan_id, wanted - got)
+        assert set(RULE_ORGANS) <= got
+
+
+def test_the_mapped_liver_reads_the_true_liver_on_every_day(drawn_once_export):
+    study, _ = drawn_once_export
+    measured = pd.read_csv(study / "results" / "measurements.csv")
+    truth = pd.read_csv(study / "truth" / "truth.csv")
+    liver = measured[measured["voi_id"] == "liver"].merge(
+        truth[truth["voi_id"] == "liver"][["scan_id", "true_suv_mean"]], on="scan_id")
+    assert len(liver) == len(pd.read_csv(study / "scans.csv"))
+    ratio = liver["suv_mean"] / liver["true_suv_mean"]
+    assert ratio.between(0.9, 1.1).all(), ratio.round(3).tolist()
+
+
+def test_an_unknown_layout_is_refused(tmp_path):
+    from immunopet.simulate.pacs_truth import annotate_from_truth
+
+    with pytest.raises(ImmunoPETError, match="unknown VOI layout"):
+        annotate_from_truth(tmp_path, tmp_path, vois_layout="sometimes")
