@@ -15,8 +15,8 @@ TARGETS = default_params()["scanner"]["repeatability_targets"]
 
 @pytest.fixture(scope="module")
 def retest():
-    """Day-7 scans of six default patients (13 lesions of >= 20 mm), 3 test-retest pairs of every VOI."""
-    return cohort_retest(6, 0, n_pairs=3)
+    """Day-7 scans of ten default patients, 3 test-retest pairs of every VOI."""
+    return cohort_retest(10, 0, n_pairs=3)
 
 
 def test_relative_rc_of_known_pairs():
@@ -45,11 +45,9 @@ def test_lognormal_sum_variance_is_the_double_sum():
 def test_closed_form_rc_of_voi_means_is_the_published_one(retest):
     _, closed = retest
     rms = closed.groupby("voi_class")["rc_pct"].apply(lambda v: float(np.sqrt(np.mean(v**2))))
-    for voi_class in ("blood_pool", "liver"):
+    for voi_class in ("blood_pool", "liver", "bone_marrow"):
         assert rms[voi_class] == pytest.approx(TARGETS[voi_class], rel=0.2), voi_class
     assert rms["tumour"] == pytest.approx(TARGETS["tumour_suv_mean"], rel=0.2)
-    # the marrow sphere holds 2-3x the blood's activity (an antigen sink): below the published "up to 40 %"
-    assert 0.3 * TARGETS["bone_marrow"] < rms["bone_marrow"] <= 1.2 * TARGETS["bone_marrow"]
 
 
 def test_simulated_tumour_repeatability_is_the_published_one(retest):

@@ -22,6 +22,7 @@ from immunopet.simulate.kinetics import activity_bqml
 from immunopet.simulate.lesions import max_profile_factor
 from immunopet.simulate.phantom import Phantom, build_phantom, on_scan_grid
 from immunopet.simulate.pose import Pose, draw_pose, still_pose
+from immunopet.simulate.attenuation import variance_factor
 from immunopet.simulate.scanner import NoiseModel, add_noise, blur, body_reference
 from immunopet.simulate.segmenter_output import write_segmenter_output
 
@@ -161,11 +162,12 @@ def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.Data
             versions.append((retest_id(scan.scan_id), paths["pet"] + "_retest", True))
         template = None
         blurred = blur(moving, fwhm_mm=float(sc["psf_fwhm_mm"]), voxel_mm=voxel)  # a retest shares the truth
+        factor = variance_factor(grid.hu, voxel, power=model.attenuation_power) if model.attenuation_power else None
         for scan_id, pet_path, is_retest in versions:
             noise_rng = rng if not is_retest else np.random.default_rng(
                 np.random.SeedSequence([seed, index, STREAM_RETEST, number]))
             pet = add_noise(blurred, voxel_mm=voxel, frame_s=frame_s, positron_fraction=nuclide.positron_fraction,
-                            model=model, rng=noise_rng, reference=reference)
+                            model=model, rng=noise_rng, reference=reference, variance_factor=factor)
             written = write_pet(out_dir / pet_path, pet, affine, info, nuclide=nuclide, frame_s=frame_s,
                                 retest=is_retest)
             if template is None:  # the SEG references the original series

@@ -48,6 +48,7 @@ class RetestVoi:
     voi_id: str
     activity: np.ndarray
     mask: np.ndarray
+    factor: np.ndarray | None = None  # relative noise variance from attenuation, same crop
 
 
 def sphere_mask(shape: Sequence[int], affine: np.ndarray, centre_mm: Sequence[float], volume_ml: float) -> np.ndarray:
@@ -58,11 +59,12 @@ def sphere_mask(shape: Sequence[int], affine: np.ndarray, centre_mm: Sequence[fl
     return (x - centre_mm[0]) ** 2 + (y - centre_mm[1]) ** 2 + (z - centre_mm[2]) ** 2 <= radius * radius
 
 
-def crop(activity: np.ndarray, mask: np.ndarray, margin: int) -> tuple[np.ndarray, np.ndarray]:
-    """The bounding box of ``mask`` grown by ``margin`` voxels, of both arrays."""
+def crop(activity: np.ndarray, mask: np.ndarray, margin: int,
+         factor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The bounding box of ``mask`` grown by ``margin`` voxels, of the arrays (``factor`` may be None)."""
     box = ndimage.find_objects(mask.astype(np.uint8))[0]
     box = tuple(slice(max(0, b.start - margin), min(n, b.stop + margin)) for b, n in zip(box, mask.shape))
-    return activity[box], mask[box]
+    return activity[box], mask[box], None if factor is None else factor[box]
 
 
 def margin_voxels(model: NoiseModel, psf_fwhm_mm: float, voxel_mm: float) -> int:
@@ -99,7 +101,7 @@ def retest_pairs(vois: Sequence[RetestVoi], *, reference: float, voxel_mm: float
         for pair in range(n_pairs):
             draws = [voi_values(add_noise(blurred, voxel_mm=voxel_mm, frame_s=frame_s,
                                           positron_fraction=positron_fraction, model=model, rng=rng,
-                                          reference=reference), voi.mask, voxel_mm, metrics)
+                                          reference=reference, variance_factor=voi.factor), voi.mask, voxel_mm, metrics)
                      for _ in range(2)]
             rows += [{"voi_class": voi.voi_class, "voi_id": voi.voi_id, "pair": pair, "metric": m,
                       "first": draws[0][m], "second": draws[1][m]} for m in metrics]
@@ -150,7 +152,8 @@ def analytic_rc(voi: RetestVoi, *, reference: float, voxel_mm: float, frame_s: f
     (:func:`lognormal_sum_variance`) plus the low-frequency noise (a linear filter of white noise;
     ignores its clipping at zero, which needs a relative SD of several ``long_cv``)."""
     blurred = blur(voi.activity, fwhm_mm=psf_fwhm_mm, voxel_mm=voxel_mm).astype(np.float64)
-    amplitude = noise_amplitude(blurred, reference=reference, alpha=model.alpha).astype(np.float64)
+    amplitude = noise_amplitude(blurred, reference=reference, alpha=model.alpha,
+                                variance_factor=voi.factor).astype(np.float64)
     short_sd = amplitude * float(grain_scale(model, voxel_mm=voxel_mm, frame_s=frame_s,
                                              positron_fraction=positron_fraction))
     mean = np.where(voi.mask, blurred, 0.0)
@@ -178,7 +181,7 @@ def summarise(pairs: pd.DataFrame, targets: dict[str, float] | None = None) -> p
 
 
 def scan_vois(labels: np.ndarray, activity: np.ndarray, affine: np.ndarray, landmarks: dict[str, Any],
-              lesion_ids: Sequence[str], margin: int) -> list[RetestVoi]:
+              lesion_ids: Sequence[str], margin: int, factor: np.ndarray | None = None) -> list[RetestVoi]:
     """The calibrated VOIs of one scan: every lesion, the 2.9 mL blood-pool and 8.6 mL marrow spheres
     (the simulator's vois.csv), and the liver label; each as a crop around it."""
     from immunopet.simulate.anatomy import LABELS, LESION_LABEL_OFFSET
@@ -188,10 +191,11 @@ def scan_vois(labels: np.ndarray, activity: np.ndarray, affine: np.ndarray, land
     for n, lid in enumerate(lesion_ids):
         mask = labels == LESION_LABEL_OFFSET + n + 1
         if mask.sum() >= 8:
-            out.append(RetestVoi("tumour", lid, *crop(activity, mask, margin)))
+            out.append(RetestVoi("tumour", lid, *crop(activity, mask, margin, factor)))
     for name, landmark, ml in (("blood_pool", "aortic_arch", BLOOD_POOL_ML), ("bone_marrow", "lumbar_marrow", BONE_MARROW_ML)):
-        out.append(RetestVoi(name, name, *crop(activity, sphere_mask(labels.shape, affine, landmarks[landmark], ml), margin)))
-    out.append(RetestVoi("liver", "liver", *crop(activity, labels == LABELS["liver"], margin)))
+        sphere = sphere_mask(labels.shape, affine, landmarks[landmark], ml)
+        out.append(RetestVoi(name, name, *crop(activity, sphere, margin, factor)))
+    out.append(RetestVoi("liver", "liver", *crop(activity, labels == LABELS["liver"], margin, factor)))
     return out
 
 
@@ -216,6 +220,7 @@ def cohort_retest(n_patients: int, seed: int, *, day: float = 7.0, n_pairs: int 
     from immunopet.simulate.cohort import STREAM_IMAGE, draw_cohort, patient_rng
     from immunopet.simulate.patient import breathe, true_suv
     from immunopet.simulate.kinetics import activity_bqml
+    from immunopet.simulate.attenuation import variance_factor
     from immunopet.simulate.phantom import build_phantom
 
     cohort = draw_cohort(n_patients, seed, params=params, days=(day,))
@@ -235,8 +240,9 @@ def cohort_retest(n_patients: int, seed: int, *, day: float = 7.0, n_pairs: int 
                                  half_life_s=nuclide.half_life_s).astype(np.float32)
         reference = body_reference(activity)
         moving = breathe(activity, phantom.labels, lesions["site"].tolist(), p["lesions"]["breathing_mm"], voxel)
+        factor = variance_factor(phantom.hu, voxel, power=model.attenuation_power) if model.attenuation_power else None
         vois = scan_vois(phantom.labels, moving, phantom.affine, phantom.body.landmarks, lesions["voi_id"].tolist(),
-                         margin_voxels(model, psf, voxel))
+                         margin_voxels(model, psf, voxel), factor)
         small = set(lesions.loc[lesions["baseline_diameter_mm"] < min_lesion_mm, "voi_id"])
         vois = [v for v in vois if v.voi_class in classes and not (v.voi_class == "tumour" and v.voi_id in small)]
         kwargs = dict(reference=reference, voxel_mm=voxel, frame_s=frame_s, positron_fraction=nuclide.positron_fraction,

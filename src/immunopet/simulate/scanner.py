@@ -46,11 +46,13 @@ class NoiseModel:
     long_fwhm_mm: float
     long_cv: float
     alpha: float
+    attenuation_power: float = 0.0  # variance ~ f^power, f from attenuation (immunopet.simulate.attenuation)
 
     @classmethod
     def from_params(cls, sc: dict[str, Any]) -> NoiseModel:
         return cls(float(sc["noise_equivalent_sensitivity"]), float(sc["noise_kernel_fwhm_mm"]),
-                   float(sc["noise_long_fwhm_mm"]), float(sc["noise_long_cv"]), float(sc["noise_alpha"]))
+                   float(sc["noise_long_fwhm_mm"]), float(sc["noise_long_cv"]), float(sc["noise_alpha"]),
+                   float(sc.get("noise_attenuation_power", 0.0)))
 
 
 def blur(activity: np.ndarray, *, fwhm_mm: float, voxel_mm: float) -> np.ndarray:
@@ -100,15 +102,21 @@ def body_reference(activity: np.ndarray) -> float:
     return float(activity[inside].mean()) if inside.any() else 1.0
 
 
-def noise_amplitude(activity: np.ndarray, *, reference: float, alpha: float) -> np.ndarray:
-    """``a(x) = sqrt(C_ref) (C / C_ref)^(alpha / 2)``, the local noise scale (Bq/mL per sqrt(Bq/mL))."""
+def noise_amplitude(activity: np.ndarray, *, reference: float, alpha: float,
+                    variance_factor: np.ndarray | None = None) -> np.ndarray:
+    """``a(x) = sqrt(C_ref) (C / C_ref)^(alpha / 2) sqrt(f(x))``, the local noise scale (Bq/mL per
+    sqrt(Bq/mL)); ``f`` the relative variance from attenuation (:mod:`immunopet.simulate.attenuation`),
+    1 when not given."""
     ratio = np.maximum(activity, 0.0) / np.float32(reference)
-    return (np.float32(np.sqrt(reference)) * ratio ** np.float32(alpha / 2.0)).astype(np.float32)
+    amplitude = np.float32(np.sqrt(reference)) * ratio ** np.float32(alpha / 2.0)
+    if variance_factor is not None:
+        amplitude = amplitude * np.sqrt(variance_factor, dtype=np.float32)
+    return amplitude.astype(np.float32)
 
 
 def noise_parts(activity: np.ndarray, *, voxel_mm: float, frame_s: float, positron_fraction: float,
-                model: NoiseModel, rng: np.random.Generator,
-                reference: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                model: NoiseModel, rng: np.random.Generator, reference: float | None = None,
+                variance_factor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The two noise components of one reconstruction of ``activity`` (already blurred).
 
     Returns
@@ -118,7 +126,7 @@ def noise_parts(activity: np.ndarray, *, voxel_mm: float, frame_s: float, positr
         (``a(x) / sqrt(p T s)`` per mL, Bq/mL) and the low-frequency noise ``a(x) L(x) long_cv sqrt(C_ref)`` (Bq/mL).
     """
     ref = body_reference(activity) if reference is None else float(reference)
-    amplitude = noise_amplitude(activity, reference=ref, alpha=model.alpha)
+    amplitude = noise_amplitude(activity, reference=ref, alpha=model.alpha, variance_factor=variance_factor)
     short = correlated_noise(activity.shape, fwhm_mm=model.short_fwhm_mm, voxel_mm=voxel_mm, rng=rng)
     short_sd = amplitude * grain_scale(model, voxel_mm=voxel_mm, frame_s=frame_s, positron_fraction=positron_fraction)
     long = np.zeros_like(short)
@@ -129,11 +137,13 @@ def noise_parts(activity: np.ndarray, *, voxel_mm: float, frame_s: float, positr
 
 
 def noise_field(activity: np.ndarray, *, voxel_mm: float, frame_s: float, positron_fraction: float,
-                model: NoiseModel, rng: np.random.Generator, reference: float | None = None) -> np.ndarray:
+                model: NoiseModel, rng: np.random.Generator, reference: float | None = None,
+                variance_factor: np.ndarray | None = None) -> np.ndarray:
     """The additive Gaussian noise (Bq/mL) of the model, ``short_sd S + long``: the second moments that
     :func:`add_noise` gives its non-negative image."""
     short, short_sd, long = noise_parts(activity, voxel_mm=voxel_mm, frame_s=frame_s,
-                                        positron_fraction=positron_fraction, model=model, rng=rng, reference=reference)
+                                        positron_fraction=positron_fraction, model=model, rng=rng, reference=reference,
+                                        variance_factor=variance_factor)
     return short_sd * short + long
 
 
@@ -188,7 +198,7 @@ def acquire(activity: np.ndarray, *, voxel_mm: float, frame_s: float, positron_f
 
 
 def add_noise(blurred: np.ndarray, *, voxel_mm: float, frame_s: float, positron_fraction: float, model: NoiseModel,
-              rng: np.random.Generator, reference: float) -> np.ndarray:
+              rng: np.random.Generator, reference: float, variance_factor: np.ndarray | None = None) -> np.ndarray:
     """The noise step of :func:`acquire` on an image already blurred by the PSF: for several noise draws
     of one truth (test-retest), which blur once.
 
@@ -198,6 +208,7 @@ def add_noise(blurred: np.ndarray, *, voxel_mm: float, frame_s: float, positron_
     the variance of the model and is never negative, also where the grain's SD exceeds the activity.
     """
     short, short_sd, long = noise_parts(blurred, voxel_mm=voxel_mm, frame_s=frame_s,
-                                        positron_fraction=positron_fraction, model=model, rng=rng, reference=reference)
+                                        positron_fraction=positron_fraction, model=model, rng=rng, reference=reference,
+                                        variance_factor=variance_factor)
     log_sd = grain_log_sd(blurred, short_sd)
     return (np.maximum(blurred + long, 0.0) * np.exp(log_sd * short - 0.5 * log_sd * log_sd)).astype(np.float32)
