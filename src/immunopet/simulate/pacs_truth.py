@@ -126,7 +126,19 @@ ID_COLUMNS = {"scan_id": "scan", "patient_id": "patient", "returning_patient": "
 
 
 def rekey_truth(truth: Path, scan_of: dict[str, str], patient_of: dict[str, str]) -> None:
-    """Rewrite the scan and patient ids of every truth table to the study's (ids not in the maps stay)."""
+    """Rewrite the scan and patient ids of every truth table, and the scan ids of the partial-volume
+    fraction maps' names (``truth/fractions/<scan_id>_lesion_*.nii.gz``), to the study's (ids not in the
+    maps stay)."""
+    fractions = truth / "fractions"
+    if fractions.is_dir():  # through temporary names: a new id may be another scan's old one
+        moves = []
+        for path in sorted(fractions.glob("*_lesion_*.nii.gz")):
+            scan_id, rest = path.name.split("_lesion_", 1)
+            if scan_of.get(scan_id, scan_id) != scan_id:
+                moves.append((path.with_name(f".rekey-{path.name}"), fractions / f"{scan_of[scan_id]}_lesion_{rest}"))
+                path.rename(moves[-1][0])
+        for staged, final in moves:
+            staged.rename(final)
     maps = {"scan": scan_of, "patient": patient_of}
     for path in sorted(truth.glob("*.csv")):
         frame = _read(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,10 @@ from immunopet.simulate.dicom_images import write_ct, write_pet
 from immunopet.simulate.dicom_seg import write_lesion_seg
 from immunopet.simulate.kinetics import activity_bqml
 from immunopet.simulate.lesions import max_profile_factor
-from immunopet.simulate.phantom import Phantom, build_phantom, on_scan_grid
-from immunopet.simulate.pose import Pose, draw_pose, still_pose
 from immunopet.simulate.attenuation import variance_factor
+from immunopet.simulate.partial_volume import fraction_labels, fractional_suv, lesion_fractions
+from immunopet.simulate.phantom import Phantom, ScanPhantom, build_phantom, on_scan_grid
+from immunopet.simulate.pose import Pose, draw_pose, still_pose
 from immunopet.simulate.scanner import NoiseModel, add_noise, blur, body_reference
 from immunopet.simulate.segmenter_output import write_segmenter_output
 
@@ -44,7 +46,7 @@ def scan_paths(scan_id: str, patient_id: str) -> dict[str, str]:
 
 
 def _truth_rows(labels: np.ndarray, activity: np.ndarray, suv: np.ndarray, names: dict[int, tuple[str, str, str]],
-                voxel_ml: float) -> list[dict[str, Any]]:
+                voxel_ml: float, fractional_ml: dict[int, float] | None = None) -> list[dict[str, Any]]:
     flat = labels.ravel()
     counts = np.bincount(flat, minlength=256)
     sums_a = np.bincount(flat, weights=activity.ravel(), minlength=256)
@@ -60,7 +62,8 @@ def _truth_rows(labels: np.ndarray, activity: np.ndarray, suv: np.ndarray, names
             continue
         rows.append({"voi_id": voi_id, "kind": kind, "site": site, "label": label, "n_voxels": n,
                      "volume_ml": n * voxel_ml, "true_mean_bqml": sums_a[label] / n,
-                     "true_suv_mean": sums_s[label] / n, "true_suv_max": maxima[label]})
+                     "true_suv_mean": sums_s[label] / n, "true_suv_max": maxima[label],
+                     "fractional_volume_ml": (fractional_ml or {}).get(label, np.nan)})
     return rows
 
 
@@ -117,6 +120,30 @@ def true_suv(labels: np.ndarray, profile: np.ndarray, organs: pd.DataFrame, lesi
     return (lut[labels] * profile).astype(np.float32)
 
 
+def _write_fractions(out_dir: Path, scan_id: str, fractions: list, shape: tuple[int, int, int], affine: np.ndarray) -> None:
+    """``truth/fractions/<scan_id>_lesion_fraction.nii.gz`` and ``..._lesion_index.nii.gz`` (docs/simulator.md)."""
+    from immunopet.simulate.partial_volume import fraction_maps
+
+    total, index = fraction_maps(shape, fractions)
+    folder = out_dir / "truth" / "fractions"
+    folder.mkdir(parents=True, exist_ok=True)
+    nibabel.save(Image(total, affine, "fraction").to_nifti(), folder / f"{scan_id}_lesion_fraction.nii.gz")
+    nibabel.save(Image(index, affine, "label").to_nifti(), folder / f"{scan_id}_lesion_index.nii.gz")
+
+
+def partial_volume_scan(grid: ScanPhantom, phantom: Phantom, pose: Pose, organs: pd.DataFrame, lesions: pd.DataFrame,
+                        day: float) -> tuple[ScanPhantom, list, np.ndarray]:
+    """The scan's lesions as partial-volume fractions (:mod:`immunopet.simulate.partial_volume`): the
+    grid with the fraction-based label map, the fractions and the true SUV map formed from them."""
+    if not phantom.lesion_shapes:
+        return grid, [], true_suv(grid.labels, grid.profile, organs, lesions, day)
+    tissue = grid.take(phantom.tissue).astype(np.uint8)
+    fractions = lesion_fractions(grid.labels, tissue, grid.affine, pose, phantom.lesion_shapes)
+    tissue_suv = true_suv(tissue, np.ones(tissue.shape, dtype=np.float32), organs, lesions, day)
+    labels = fraction_labels(tissue, fractions)
+    return replace(grid, labels=labels), fractions, fractional_suv(tissue_suv, fractions, lesions, day)
+
+
 def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.DataFrame, organs: pd.DataFrame,
                      scans: pd.DataFrame, params: dict[str, Any], seed: int, quick: bool,
                      retest: bool = False) -> dict[str, list[dict]]:
@@ -146,7 +173,10 @@ def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.Data
         pose = draw_pose(rng, motion, phantom.body) if motion["enabled"] else still_pose(phantom.body)
         grid = on_scan_grid(phantom, pose)
         affine = grid.affine
-        suv = true_suv(grid.labels, grid.profile, organs, lesions, scan.day)
+        if params["lesions"]["partial_volume"]:
+            grid, fractions, suv = partial_volume_scan(grid, phantom, pose, organs, lesions, scan.day)
+        else:
+            fractions, suv = [], true_suv(grid.labels, grid.profile, organs, lesions, scan.day)
         activity = activity_bqml(suv, injected_bq=injected_bq, weight_kg=weight_kg, hours=float(scan.hours_pi),
                                  half_life_s=nuclide.half_life_s).astype(np.float32)
         moving = breathe(activity, grid.labels, sites, params["lesions"]["breathing_mm"], voxel)
@@ -184,7 +214,11 @@ def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.Data
         (out_dir / paths["labels"]).parent.mkdir(parents=True, exist_ok=True)
         nibabel.save(Image(grid.labels, affine, "label").to_nifti(), out_dir / paths["labels"])
         decay = float(np.exp(-np.log(2) * scan.hours_pi * 3600.0 / nuclide.half_life_s))
-        truth = _truth_rows(grid.labels, activity, suv, names, voxel**3 / 1000.0)
+        voxel_ml = voxel**3 / 1000.0
+        truth = _truth_rows(grid.labels, activity, suv, names, voxel_ml,
+                            {f.label: f.volume_voxels * voxel_ml for f in fractions})
+        if fractions:
+            _write_fractions(out_dir, scan.scan_id, fractions, grid.labels.shape, affine)
         centres = pose.to_scan(np.asarray(phantom.lesion_centres).reshape(-1, 3)) if lesion_ids else []
         for scan_id, _, _ in versions:
             rows["vois"] += _voi_rows(scan_id, paths["labels"], phantom, pose, lesion_ids, sites)

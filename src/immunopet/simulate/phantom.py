@@ -21,7 +21,10 @@ class Phantom:
 
     ``affine`` maps voxel index to phantom mm; a scan adds its table offset to get scanner LPS.
     ``profile`` is 1 outside lesions and ``1 - h r^2`` inside a lesion (``r`` its normalised
-    radius, see :func:`lesion_r2`), ``necrotic_core_uptake`` inside a necrotic core.
+    radius, see :func:`lesion_r2`), ``necrotic_core_uptake`` inside a necrotic core. ``tissue`` holds
+    the labels before the lesions were painted (what surrounds and lies under each lesion) and
+    ``lesion_shapes`` each lesion's ``r2(x, y, z)`` and profile parameters, from which a scan's
+    partial-volume fractions are computed (:mod:`immunopet.simulate.partial_volume`).
     """
 
     labels: np.ndarray
@@ -30,6 +33,8 @@ class Phantom:
     affine: np.ndarray
     body: Body
     lesion_centres: list[tuple[float, float, float]]
+    tissue: np.ndarray | None = None
+    lesion_shapes: list[tuple[Callable[..., np.ndarray], float, float, float]] | None = None
 
 
 def _rotation(a: float, b: float, c: float) -> np.ndarray:
@@ -104,8 +109,11 @@ def build_phantom(subject: pd.Series, lesions: pd.DataFrame, params: dict[str, A
     profile = np.ones(shape, dtype=np.float32)
     lesion_labels = [LESION_LABEL_OFFSET + k + 1 for k in range(len(radii))]
     core_uptake = float(params["lesions"]["shape"]["necrotic_core_uptake"])
+    tissue = canvas.labels.copy()
+    shapes = []
     for label, centre, radius, row in zip(lesion_labels, centres, radii, lesions.itertuples(index=False)):
         r2_of = lesion_r2(centre, radius, row)
+        shapes.append((r2_of, float(row.heterogeneity), float(row.necrotic_core), core_uptake))
         shape_ = Shape(lambda x, y, z, f=r2_of: f(x, y, z) <= 1.0, tuple(np.subtract(centre, radius)),
                        tuple(np.add(centre, radius)))
         if canvas.paint(label, shape_, keep=[0, *lesion_labels]) == 0:
@@ -127,7 +135,7 @@ def build_phantom(subject: pd.Series, lesions: pd.DataFrame, params: dict[str, A
     hu = hu_table[canvas.labels] + rng.normal(0.0, params["phantom"]["ct_noise_hu"], shape).astype(np.float32)
     affine = np.diag([voxel, voxel, voxel, 1.0])
     affine[:3, 3] = origin
-    return Phantom(canvas.labels, profile, hu, affine, body, centres)
+    return Phantom(canvas.labels, profile, hu, affine, body, centres, tissue, shapes)
 
 
 @dataclass(frozen=True)

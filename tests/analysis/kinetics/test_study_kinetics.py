@@ -22,7 +22,9 @@ from immunopet.errors import AnalysisError
 NOISE_FREE = {"scanner": {"psf_fwhm_mm": 0.0, "noise_equivalent_sensitivity": 1e12, "noise_long_cv": 0.0},
               # image effects that a lesion's measured mean separates from its kinetic truth: breathing
               # blur (truth is the static lesion) and a necrotic core (lower uptake inside the label)
-              "lesions": {"breathing_mm": {"lung": 0.0, "liver": 0.0}, "shape": {"necrosis_prob": 0.0}},
+              # and partial volume (the label's edge voxels hold tissue with other kinetics too)
+              "lesions": {"breathing_mm": {"lung": 0.0, "liver": 0.0}, "shape": {"necrosis_prob": 0.0},
+                          "partial_volume": False},
               # and the day-to-day pose (resampling a rotated phantom moves VOI edges by a voxel)
               "motion": {"enabled": False}}
 
