@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from immunopet.errors import ImmunoPETError
 from immunopet.simulate.drawn_once import RULE_ORGANS
@@ -57,3 +59,21 @@ def test_an_unknown_layout_is_refused(tmp_path):
 
     with pytest.raises(ImmunoPETError, match="unknown VOI layout"):
         annotate_from_truth(tmp_path, tmp_path, vois_layout="sometimes")
+
+
+def test_demo_refuses_an_unknown_layout_before_anything_is_written(tmp_path, capsys):
+    from immunopet.cli import main
+
+    assert main(["demo", str(tmp_path / "d"), "--quick", "--vois", "all"]) == 3
+    assert "--vois" in capsys.readouterr().err and not (tmp_path / "d").exists()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(max_size=20).filter(lambda t: t not in ("per-day", "drawn-once")))
+def test_any_other_demo_layout_is_refused(tmp_path_factory, text):
+    from immunopet.report.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo-layout") / "d"
+    with pytest.raises(ImmunoPETError, match="--vois"):
+        run_demo(out, quick=True, vois=text)
+    assert not out.exists()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from immunopet.simulate import SimulationParamsError, default_params, draw_cohort, load_params
 
@@ -65,3 +67,22 @@ def test_noise_parameters_are_checked():
         load_params({"scanner": {"noise_alpha": 2.5}})
     with pytest.raises(SimulationParamsError, match="noise_long_cv"):
         load_params({"scanner": {"noise_long_cv": -0.1}})
+
+
+@given(value=st.one_of(st.floats(allow_nan=True), st.integers(-10, 10), st.booleans(), st.text(max_size=5), st.none()))
+def test_the_attenuation_power_is_a_number_from_0_to_3(value):
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and 0 <= value <= 3
+    if ok:
+        assert load_params({"scanner": {"noise_attenuation_power": value}})["scanner"]["noise_attenuation_power"] == value
+    else:
+        with pytest.raises(SimulationParamsError, match="noise_attenuation_power"):
+            load_params({"scanner": {"noise_attenuation_power": value}})
+
+
+@given(value=st.one_of(st.booleans(), st.integers(0, 1), st.text(max_size=5), st.none()))
+def test_partial_volume_is_true_or_false(value):
+    if isinstance(value, bool):
+        assert load_params({"lesions": {"partial_volume": value}})["lesions"]["partial_volume"] is value
+    else:
+        with pytest.raises(SimulationParamsError, match="partial_volume"):
+            load_params({"lesions": {"partial_volume": value}})

@@ -154,6 +154,16 @@ def _check(params: dict[str, Any], file: str | None) -> None:
         raise SimulationParamsError(
             f"scanner.noise_alpha must lie in [1, 2], got {params['scanner']['noise_alpha']!r}",
             file=file, attribute="scanner.noise_alpha", fix="1 = Poisson-like, 2 = multiplicative noise")
+    power = params["scanner"]["noise_attenuation_power"]
+    if isinstance(power, bool) or not isinstance(power, (int, float)) or not 0.0 <= float(power) <= 3.0:
+        raise SimulationParamsError(
+            f"scanner.noise_attenuation_power must be a number in [0, 3], got {power!r}",
+            file=file, attribute="scanner.noise_attenuation_power",
+            fix="0 = noise independent of attenuation, 1 = variance proportional to the correction factor")
+    if not isinstance(params["lesions"]["partial_volume"], bool):
+        raise SimulationParamsError(
+            f"lesions.partial_volume must be true or false, got {params['lesions']['partial_volume']!r}",
+            file=file, attribute="lesions.partial_volume", fix="give true (fractions) or false (whole voxels)")
     if any(float(v) < 0 for v in types.values()) or sum(float(v) for v in types.values()) <= 0:
         raise SimulationParamsError(
             "cohort.tumour_types must have non-negative counts with a positive sum",
