@@ -77,3 +77,14 @@ def test_any_other_demo_layout_is_refused(tmp_path_factory, text):
     with pytest.raises(ImmunoPETError, match="--vois"):
         run_demo(out, quick=True, vois=text)
     assert not out.exists()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.one_of(st.text(max_size=20), st.none(), st.integers()).filter(lambda t: t not in ("per-day", "drawn-once")))
+def test_annotate_refuses_any_other_layout_before_reading_the_study(tmp_path_factory, value):
+    from immunopet.simulate.pacs_truth import annotate_from_truth
+
+    folder = tmp_path_factory.mktemp("annotate")
+    with pytest.raises(ImmunoPETError, match="--vois"):
+        annotate_from_truth(folder, folder, vois_layout=value)
+    assert not any(folder.iterdir())

@@ -67,15 +67,13 @@ def run_demo(out_dir: str | Path, *, quick: bool = False, patients: int = 22, se
     """
     from immunopet.analysis import analyze_study
     from immunopet.intake import init_study
+    from immunopet.simulate.drawn_once import check_voi_layout
     from immunopet.simulate.pacs_export import EXPORT_FOLDER, simulate_pacs_export
     from immunopet.simulate.pacs_truth import annotate_from_truth
     from immunopet.study import run_study
 
     say = announce or log.info
-    if vois not in ("per-day", "drawn-once"):
-        from immunopet.errors import ImmunoPETError
-
-        raise ImmunoPETError(f"unknown VOI layout {vois!r}", attribute="--vois", fix="give --vois per-day or drawn-once")
+    check_voi_layout(vois)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     study_dir = Path(out_dir)

@@ -24,6 +24,19 @@ import pandas as pd
 
 from immunopet.simulate.manifest import VOI_COLUMNS
 
+#: The VOI layouts of a simulated study (``--vois``): every VOI on every scan, or drawn once per patient.
+VOI_LAYOUTS = ("per-day", "drawn-once")
+
+
+def check_voi_layout(value: object) -> str:
+    """``value`` if it names a layout of :data:`VOI_LAYOUTS`; else an error naming ``--vois``."""
+    if value not in VOI_LAYOUTS:
+        from immunopet.errors import ImmunoPETError
+
+        raise ImmunoPETError(f"unknown VOI layout {value!r}", attribute="--vois", fix="give --vois per-day or drawn-once")
+    return str(value)
+
+
 #: Organs the segmenter rules derive (immunopet.voi.organ_rules).
 RULE_ORGANS = ("blood_pool", "bone_marrow", "liver", "spleen", "kidneys", "lungs", "brain", "muscle")
 DRAWN_COLUMNS = ["scan_id", "patient_id", "drawn_on", *VOI_COLUMNS[1:]]

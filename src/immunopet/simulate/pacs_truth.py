@@ -47,9 +47,9 @@ def annotate_from_truth(study_dir: str | os.PathLike[str], sim_dir: str | os.Pat
     Returns the number of rows written per table. Raises :class:`ImmunoPETError` when the study's
     scans cannot be matched to the simulation (a different export).
     """
-    if vois_layout not in ("per-day", "drawn-once"):
-        raise ImmunoPETError(f"unknown VOI layout {vois_layout!r}", attribute="--vois",
-                             fix="give --vois per-day or drawn-once")
+    from immunopet.simulate.drawn_once import check_voi_layout
+
+    check_voi_layout(vois_layout)
     study, sim = Path(study_dir), Path(sim_dir)
     truth = sim / "truth" / "study"
     scans = _read(study / "scans.csv")

@@ -74,8 +74,9 @@ def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed:
         The study folder.
     """
     out = Path(out_dir)
-    if vois not in ("per-day", "drawn-once"):
-        raise ImmunoPETError(f"unknown VOI layout {vois!r}", attribute="--vois", fix="give --vois per-day or drawn-once")
+    from immunopet.simulate.drawn_once import check_voi_layout, write_drawn_once
+
+    check_voi_layout(vois)
     _check_out_dir(out)
     day_list = _check_days(days)
     if patients < 1:
@@ -99,8 +100,6 @@ def simulate_study(out_dir: str | os.PathLike[str], *, patients: int = 22, seed:
     rows: dict[str, list[dict]] = {key: [r for result in results for r in result[key]] for key in results[0]}
     write_tables(out, cohort, rows, seed=seed, quick=quick, retest=retest, scenario=scenario)
     if vois == "drawn-once":
-        from immunopet.simulate.drawn_once import write_drawn_once
-
         write_drawn_once(out)
     return out
 
