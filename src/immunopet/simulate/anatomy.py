@@ -123,3 +123,11 @@ def paint_body(canvas: Canvas, body: Body) -> None:
         body.landmarks[f"iliac_{side}"] = wing
         body.landmarks[f"lung_{side}"] = (side * 0.46 * a, 0.05 * b, z(0.255))
     body.landmarks["liver"] = (-0.4 * a, -0.05 * b, z(0.345))
+
+
+def lesion_boxes(labels: np.ndarray) -> list[tuple[slice, ...] | None]:
+    """Index box of each lesion's voxels in a label map (lesion ``n`` at index ``n - 1``; ``None`` for a
+    lesion with no voxel there), from one pass of :func:`scipy.ndimage.find_objects`."""
+    from scipy import ndimage
+
+    return ndimage.find_objects(np.where(labels > LESION_LABEL_OFFSET, labels - LESION_LABEL_OFFSET, 0))

@@ -117,3 +117,8 @@ class Canvas:
             int(np.clip(round((p - o) / self.spacing), 0, len(a) - 1))
             for p, o, a in zip(point, self.origin, self.axes)
         )  # type: ignore[return-value]
+
+
+def grown_box(box: Sequence[slice], margin: int, shape: Sequence[int]) -> tuple[slice, ...]:
+    """``box`` (index slices) widened by ``margin`` voxels on every side, within an array of ``shape``."""
+    return tuple(slice(max(0, b.start - margin), min(int(n), b.stop + margin)) for b, n in zip(box, shape))

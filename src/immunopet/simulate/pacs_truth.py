@@ -82,7 +82,7 @@ def annotate_from_truth(study_dir: str | os.PathLike[str], sim_dir: str | os.Pat
     columns = list(patients.columns) + [c for c in merged.columns if c not in patients.columns]
     _write(merged[columns], study / "patients.csv")
     if vois_layout == "drawn-once":
-        vois = _drawn_once(study, sim, vois, lesions, scan_of)
+        vois = _drawn_once(study, sim, scans, vois, lesions, scan_of)
     _write(vois, study / "vois.csv")
     _write(lesions, study / "lesions.csv")
     config = yaml.safe_load((study / "study.yaml").read_text(encoding="utf-8"))
@@ -94,12 +94,12 @@ def annotate_from_truth(study_dir: str | os.PathLike[str], sim_dir: str | os.Pat
     return {"vois.csv": len(vois), "lesions.csv": len(lesions), "patients.csv": len(merged)}
 
 
-def _drawn_once(study: Path, sim: Path, vois: pd.DataFrame, lesions: pd.DataFrame,
+def _drawn_once(study: Path, sim: Path, scans: pd.DataFrame, vois: pd.DataFrame, lesions: pd.DataFrame,
                 scan_of: dict[str, str]) -> pd.DataFrame:
-    """The drawn-once table under the study's ids; the segmenter folders copied to ``segmentations/``."""
+    """The drawn-once table under the study's ids (``scans``: the study's scans.csv); the segmenter
+    folders copied to ``segmentations/``."""
     from immunopet.simulate.drawn_once import drawn_once_vois
 
-    scans = _read(study / "scans.csv")
     patient_of_scan = dict(zip(scans["scan_id"], scans["patient_id"]))
     segmented = {}
     folders = sim / "truth" / "study" / "segmentations"

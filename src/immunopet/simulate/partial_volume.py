@@ -14,13 +14,20 @@ fraction when none reaches one half), the label of the largest fraction where le
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage
+from immunopet.simulate.anatomy import LESION_LABEL_OFFSET, lesion_boxes
+from immunopet.simulate.canvas import grown_box
 
-from immunopet.simulate.anatomy import LESION_LABEL_OFFSET
+if TYPE_CHECKING:
+    from immunopet.simulate.pose import Pose
+
+#: A lesion of ``Phantom.lesion_shapes``: ``r2(x, y, z)`` (phantom mm), heterogeneity, core, core uptake.
+LesionShape = tuple[Callable[..., np.ndarray], float, float, float]
 
 #: Sub-points per voxel along each axis (27 per voxel): fractions in steps of 1/27.
 SUPERSAMPLE = 3
@@ -50,7 +57,8 @@ def _sub_offsets(voxel: np.ndarray) -> np.ndarray:
     return grid * voxel
 
 
-def lesion_fractions(nearest: np.ndarray, tissue: np.ndarray, affine: np.ndarray, pose, shapes) -> list[LesionFractions]:  # noqa: ANN001
+def lesion_fractions(nearest: np.ndarray, tissue: np.ndarray, affine: np.ndarray, pose: Pose,
+                     shapes: Sequence[LesionShape]) -> list[LesionFractions]:
     """The fractions of every lesion on one scan grid.
 
     Parameters
@@ -70,12 +78,12 @@ def lesion_fractions(nearest: np.ndarray, tissue: np.ndarray, affine: np.ndarray
 
     voxel = np.diag(affine)[:3]
     offsets = _sub_offsets(voxel)
-    boxes = ndimage.find_objects(np.where(nearest > LESION_LABEL_OFFSET, nearest - LESION_LABEL_OFFSET, 0))
+    boxes = lesion_boxes(nearest)
     out = []
     for n, (r2_of, heterogeneity, core, core_uptake) in enumerate(shapes):
         if n >= len(boxes) or boxes[n] is None:
             continue  # outside this scan's field of view
-        box = tuple(slice(max(0, b.start - MARGIN), min(size, b.stop + MARGIN)) for b, size in zip(boxes[n], nearest.shape))
+        box = grown_box(boxes[n], MARGIN, nearest.shape)
         axes = [affine[d, 3] + voxel[d] * np.arange(box[d].start, box[d].stop) for d in range(3)]
         centres = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 1, 3)
         points = centres + offsets[None]  # (voxels, sub-points, 3) scan LPS mm

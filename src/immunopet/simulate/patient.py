@@ -14,7 +14,8 @@ from scipy import ndimage
 
 from immunopet.image import Image
 from immunopet.nuclides import get_nuclide
-from immunopet.simulate.anatomy import LABELS, LESION_LABEL_OFFSET
+from immunopet.simulate.anatomy import LABELS, LESION_LABEL_OFFSET, lesion_boxes
+from immunopet.simulate.canvas import grown_box
 from immunopet.simulate.cohort import STREAM_IMAGE, patient_rng
 from immunopet.simulate.dicom_common import ScanInfo
 from immunopet.simulate.dicom_images import write_ct, write_pet
@@ -22,7 +23,7 @@ from immunopet.simulate.dicom_seg import write_lesion_seg
 from immunopet.simulate.kinetics import activity_bqml
 from immunopet.simulate.lesions import max_profile_factor
 from immunopet.simulate.attenuation import variance_factor
-from immunopet.simulate.partial_volume import fraction_labels, fractional_suv, lesion_fractions
+from immunopet.simulate.partial_volume import fraction_labels, fraction_maps, fractional_suv, lesion_fractions
 from immunopet.simulate.phantom import Phantom, ScanPhantom, build_phantom, on_scan_grid
 from immunopet.simulate.pose import Pose, draw_pose, still_pose
 from immunopet.simulate.scanner import NoiseModel, add_noise, blur, body_reference
@@ -92,14 +93,12 @@ def breathe(activity: np.ndarray, labels: np.ndarray, lesion_sites: list[str], b
     of peak-to-peak amplitude ``A``. The truth (labels) stays the static lesion.
     """
     out = activity
-    boxes = ndimage.find_objects(np.where(labels > LESION_LABEL_OFFSET, labels - LESION_LABEL_OFFSET, 0))
+    boxes = lesion_boxes(labels)
     for n, site in enumerate(lesion_sites):
         amplitude = float(breathing_mm.get(site, 0.0))
         if amplitude <= 0 or n >= len(boxes) or boxes[n] is None:
             continue
-        margin = int(np.ceil(amplitude / voxel_mm)) + 3
-        box = tuple(slice(max(0, b.start - margin), min(size, b.stop + margin))
-                    for b, size in zip(boxes[n], labels.shape))
+        box = grown_box(boxes[n], int(np.ceil(amplitude / voxel_mm)) + 3, labels.shape)
         if out is activity:
             out = activity.copy()
         out[box] = ndimage.gaussian_filter1d(out[box], amplitude / (2 * np.sqrt(2)) / voxel_mm, axis=2, mode="nearest")
@@ -122,8 +121,6 @@ def true_suv(labels: np.ndarray, profile: np.ndarray, organs: pd.DataFrame, lesi
 
 def _write_fractions(out_dir: Path, scan_id: str, fractions: list, shape: tuple[int, int, int], affine: np.ndarray) -> None:
     """``truth/fractions/<scan_id>_lesion_fraction.nii.gz`` and ``..._lesion_index.nii.gz`` (docs/simulator.md)."""
-    from immunopet.simulate.partial_volume import fraction_maps
-
     total, index = fraction_maps(shape, fractions)
     folder = out_dir / "truth" / "fractions"
     folder.mkdir(parents=True, exist_ok=True)

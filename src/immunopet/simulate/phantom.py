@@ -33,8 +33,8 @@ class Phantom:
     affine: np.ndarray
     body: Body
     lesion_centres: list[tuple[float, float, float]]
-    tissue: np.ndarray | None = None
-    lesion_shapes: list[tuple[Callable[..., np.ndarray], float, float, float]] | None = None
+    tissue: np.ndarray
+    lesion_shapes: list[tuple[Callable[..., np.ndarray], float, float, float]]
 
 
 def _rotation(a: float, b: float, c: float) -> np.ndarray:

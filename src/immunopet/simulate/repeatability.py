@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from immunopet.simulate.canvas import grown_box
 from immunopet.simulate.scanner import (FWHM_TO_SIGMA, NoiseModel, add_noise, blur, body_reference, grain_log_sd,
                                        grain_scale, kernel_sum_of_squares, noise_amplitude)
 
@@ -62,8 +63,7 @@ def sphere_mask(shape: Sequence[int], affine: np.ndarray, centre_mm: Sequence[fl
 def crop(activity: np.ndarray, mask: np.ndarray, margin: int,
          factor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The bounding box of ``mask`` grown by ``margin`` voxels, of the arrays (``factor`` may be None)."""
-    box = ndimage.find_objects(mask.astype(np.uint8))[0]
-    box = tuple(slice(max(0, b.start - margin), min(n, b.stop + margin)) for b, n in zip(box, mask.shape))
+    box = grown_box(ndimage.find_objects(mask.astype(np.uint8))[0], margin, mask.shape)
     return activity[box], mask[box], None if factor is None else factor[box]
 
 
