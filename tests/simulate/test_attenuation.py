@@ -65,3 +65,11 @@ def test_the_lumbar_marrow_is_noisier_than_the_blood_pool_in_the_phantom():
     at = {name: factor[sphere_mask(phantom.labels.shape, phantom.affine, phantom.body.landmarks[lm], ml)].mean()
           for name, lm, ml in (("blood", "aortic_arch", 2.9), ("marrow", "lumbar_marrow", 8.6))}
     assert 1.3 < at["marrow"] / at["blood"] < 2.0
+
+
+def test_the_noise_model_takes_no_map_at_power_zero_and_the_map_otherwise():
+    from immunopet.simulate.attenuation import noise_variance_factor
+
+    hu = np.zeros((4, 4, 4))
+    assert noise_variance_factor(hu, 4.0, 0.0) is None
+    assert noise_variance_factor(hu, 4.0, 1.0) == pytest.approx(variance_factor(hu, 4.0, power=1.0))

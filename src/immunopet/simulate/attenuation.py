@@ -47,3 +47,9 @@ def variance_factor(hu: np.ndarray, voxel_mm: float, *, power: float = 1.0) -> n
     body = hu > BODY_HU
     scale = float(factor[body].mean()) if body.any() else 1.0
     return ((factor / scale) ** power).astype(np.float32)
+
+
+def noise_variance_factor(hu: np.ndarray, voxel_mm: float, power: float) -> np.ndarray | None:
+    """The map :func:`variance_factor` for the noise model's ``power``, or ``None`` when attenuation
+    does not enter the noise (``power`` 0): the noise functions then skip the factor."""
+    return variance_factor(hu, voxel_mm, power=power) if power else None

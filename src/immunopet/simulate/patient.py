@@ -22,7 +22,7 @@ from immunopet.simulate.dicom_images import write_ct, write_pet
 from immunopet.simulate.dicom_seg import write_lesion_seg
 from immunopet.simulate.kinetics import activity_bqml
 from immunopet.simulate.lesions import max_profile_factor
-from immunopet.simulate.attenuation import variance_factor
+from immunopet.simulate.attenuation import noise_variance_factor
 from immunopet.simulate.partial_volume import fraction_labels, fraction_maps, fractional_suv, lesion_fractions
 from immunopet.simulate.phantom import Phantom, ScanPhantom, build_phantom, on_scan_grid
 from immunopet.simulate.pose import Pose, draw_pose, still_pose
@@ -189,7 +189,7 @@ def simulate_patient(out_dir: Path, *, subject: dict[str, Any], lesions: pd.Data
             versions.append((retest_id(scan.scan_id), paths["pet"] + "_retest", True))
         template = None
         blurred = blur(moving, fwhm_mm=float(sc["psf_fwhm_mm"]), voxel_mm=voxel)  # a retest shares the truth
-        factor = variance_factor(grid.hu, voxel, power=model.attenuation_power) if model.attenuation_power else None
+        factor = noise_variance_factor(grid.hu, voxel, model.attenuation_power)
         for scan_id, pet_path, is_retest in versions:
             noise_rng = rng if not is_retest else np.random.default_rng(
                 np.random.SeedSequence([seed, index, STREAM_RETEST, number]))

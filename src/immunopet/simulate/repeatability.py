@@ -220,7 +220,7 @@ def cohort_retest(n_patients: int, seed: int, *, day: float = 7.0, n_pairs: int 
     from immunopet.simulate.cohort import STREAM_IMAGE, draw_cohort, patient_rng
     from immunopet.simulate.patient import breathe, true_suv
     from immunopet.simulate.kinetics import activity_bqml
-    from immunopet.simulate.attenuation import variance_factor
+    from immunopet.simulate.attenuation import noise_variance_factor
     from immunopet.simulate.phantom import build_phantom
 
     cohort = draw_cohort(n_patients, seed, params=params, days=(day,))
@@ -240,7 +240,7 @@ def cohort_retest(n_patients: int, seed: int, *, day: float = 7.0, n_pairs: int 
                                  half_life_s=nuclide.half_life_s).astype(np.float32)
         reference = body_reference(activity)
         moving = breathe(activity, phantom.labels, lesions["site"].tolist(), p["lesions"]["breathing_mm"], voxel)
-        factor = variance_factor(phantom.hu, voxel, power=model.attenuation_power) if model.attenuation_power else None
+        factor = noise_variance_factor(phantom.hu, voxel, model.attenuation_power)
         vois = scan_vois(phantom.labels, moving, phantom.affine, phantom.body.landmarks, lesions["voi_id"].tolist(),
                          margin_voxels(model, psf, voxel), factor)
         small = set(lesions.loc[lesions["baseline_diameter_mm"] < min_lesion_mm, "voi_id"])
