@@ -20,9 +20,10 @@ def test_the_binning_factor_is_the_finest_level_over_the_voxel_size_rounded_down
 
 
 @settings(max_examples=40, deadline=None)
-@given(size=st.tuples(*[st.integers(1, 9)] * 3), factors=st.tuples(*[st.integers(1, 3)] * 3),
+@given(size=st.tuples(*[st.integers(3, 9)] * 3), factors=st.tuples(*[st.integers(1, 3)] * 3),
        spacing=st.tuples(*[st.floats(0.5, 5.0)] * 3), seed=st.integers(0, 2**16))
 def test_binned_voxels_are_the_means_of_their_edge_extended_blocks(size, factors, spacing, seed):
+    """Factors up to the image's size (larger ones: the next test)."""
     values = np.random.default_rng(seed).normal(size=size[::-1]).astype(np.float32)  # (K, J, I)
     image = sitk.GetImageFromArray(values)
     image.SetSpacing(spacing)
@@ -38,3 +39,14 @@ def test_binned_voxels_are_the_means_of_their_edge_extended_blocks(size, factors
     # each binned voxel's centre is the centre of its block: the binned image covers the native one
     first = np.add((10.0, -20.0, 30.0), np.multiply(spacing, np.subtract(factors, 1)) / 2.0)
     assert np.allclose(out.GetOrigin(), first, atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(size=st.tuples(*[st.integers(1, 12)] * 3), factors=st.tuples(*[st.integers(1, 10**6)] * 3))
+def test_a_factor_larger_than_the_image_bins_the_axis_to_one_voxel_without_padding_to_the_factor(size, factors):
+    """PixelSpacing 0.001 mm with the 8 mm level asks for a factor of 8000: the axis becomes one voxel."""
+    image = sitk.GetImageFromArray(np.ones(size[::-1], dtype=np.float32))
+    out = binned(image, list(factors))
+    expected = [-(-n // min(k, n)) for n, k in zip(size, factors)]  # ceil(n / min(k, n))
+    assert list(out.GetSize()) == expected
+    assert all(1 <= m <= n for m, n in zip(out.GetSize(), size))

@@ -90,13 +90,15 @@ def binned(image: SimpleITK.Image, factors: list[int]) -> SimpleITK.Image:
     same samples as on the native grid after smoothing, without smoothing and shrinking the native
     image at every level (most of a rigid step's time at 4 mm). The image is first extended by its
     edge values to whole blocks, so the binned image covers the native one (a B-spline grid set on
-    it reaches every native voxel).
+    it reaches every native voxel). A factor is never larger than the image along its axis: a header
+    with a tiny voxel size must not make the padding, and the memory, grow with the factor.
     """
     import SimpleITK as sitk
 
+    size = image.GetSize()
+    factors = [max(1, min(int(k), int(n))) for k, n in zip(factors, size, strict=True)]
     if all(k == 1 for k in factors):
         return image
-    size = image.GetSize()
     extra = [(-n) % k for n, k in zip(size, factors, strict=True)]
     if any(extra):
         image = sitk.ZeroFluxNeumannPad(image, [0, 0, 0], extra)
