@@ -49,7 +49,8 @@ def run_pairs(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def run_pair(job: dict[str, Any], *, cache: dict[tuple[str, str], Image] | None = None) -> dict[str, Any]:
-    """Run one job (``cache``: images already read, by path and modality, for the reference image).
+    """Run one job (``cache``: images already read, by path and modality, for the reference image;
+    a one-off cache when not given).
 
     Keys of ``job``: ``scan_id``, ``reference_scan_id``, ``fixed`` and ``moving`` (paths of the
     measured and the reference scan's image), ``modality`` (``CT``/``PT``), ``params``
@@ -64,6 +65,7 @@ def run_pair(job: dict[str, Any], *, cache: dict[tuple[str, str], Image] | None 
 
     if job.get("threads"):
         sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(int(job["threads"]))
+    cache = {} if cache is None else cache
     params = RegistrationParams.from_dict(job["params"])
     limits = QualityLimits.from_dict(job.get("limits", {}))
     out: dict[str, Any] = {"scan_id": job["scan_id"], "reference_scan_id": job["reference_scan_id"],
@@ -72,11 +74,9 @@ def run_pair(job: dict[str, Any], *, cache: dict[tuple[str, str], Image] | None 
     try:
         fixed = load_scan_image(job["fixed"], job["modality"])
         key = (str(job["moving"]), job["modality"])
-        moving = cache.get(key) if cache is not None else None
-        if moving is None:
-            moving = load_scan_image(job["moving"], job["modality"])
-            if cache is not None:
-                cache[key] = moving
+        if key not in cache:
+            cache[key] = load_scan_image(job["moving"], job["modality"])
+        moving = cache[key]
         result = register_pair(fixed, moving, modality=job["modality"], params=params)
         landmarks = job.get("landmarks")
         pairs = (np.asarray(landmarks[0]), np.asarray(landmarks[1])) if landmarks else None
