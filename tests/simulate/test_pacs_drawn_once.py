@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from immunopet.errors import ImmunoPETError
 from immunopet.simulate.drawn_once import RULE_ORGANS
+from immunopet.simulate.pacs_truth import annotate_from_truth
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +89,16 @@ def test_annotate_refuses_any_other_layout_before_reading_the_study(tmp_path_fac
     with pytest.raises(ImmunoPETError, match="--vois"):
         annotate_from_truth(folder, folder, vois_layout=value)
     assert not any(folder.iterdir())
+
+
+def test_without_segmenter_folders_drawn_once_is_refused_and_the_tables_stay(drawn_once_export, tmp_path):
+    import shutil
+
+    study, _ = drawn_once_export
+    copy = tmp_path / "study"
+    shutil.copytree(study, copy, ignore=shutil.ignore_patterns("results", "registration", "dicom-export"))
+    shutil.rmtree(copy / "truth" / "study" / "segmentations")
+    before = {name: (copy / name).read_bytes() for name in ("patients.csv", "vois.csv", "lesions.csv")}
+    with pytest.raises(ImmunoPETError, match="segmenter folder"):
+        annotate_from_truth(copy, copy, vois_layout="drawn-once")
+    assert before == {name: (copy / name).read_bytes() for name in before}

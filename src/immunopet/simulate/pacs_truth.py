@@ -80,9 +80,9 @@ def annotate_from_truth(study_dir: str | os.PathLike[str], sim_dir: str | os.Pat
     merged = keep.merge(clinical.drop(columns=[c for c in HEADER_COLUMNS[1:] if c in clinical.columns]),
                         on="patient_id", how="left").fillna("")
     columns = list(patients.columns) + [c for c in merged.columns if c not in patients.columns]
-    _write(merged[columns], study / "patients.csv")
-    if vois_layout == "drawn-once":
+    if vois_layout == "drawn-once":  # before any table is written: a refusal leaves them as they were
         vois = _drawn_once(study, sim, scans, vois, lesions, scan_of)
+    _write(merged[columns], study / "patients.csv")
     _write(vois, study / "vois.csv")
     _write(lesions, study / "lesions.csv")
     config = yaml.safe_load((study / "study.yaml").read_text(encoding="utf-8"))
