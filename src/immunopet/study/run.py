@@ -72,15 +72,16 @@ def _rows_for(study: Study, plan: ScanPlan, result: ScanResult, *, run_id: int, 
     return scan_row, voi_rows, measurement_rows
 
 
-def _registered(study: Study, *, db_url: str | None) -> Study:
-    """With VOIs drawn once, register the scans first (reused when unchanged) and reload the study."""
+def _registered(study: Study, *, db_url: str | None, workers: int) -> Study:
+    """With VOIs drawn once, register the scans first (reused when unchanged; ``workers`` processes, as
+    many as measure the scans) and reload the study."""
     from immunopet.study.propagation import has_drawn_once
 
     if not has_drawn_once(study.vois):
         return study
     from immunopet.study.registration import register_study
 
-    summary = register_study(study.root, db_url=db_url)
+    summary = register_study(study.root, db_url=db_url, workers=workers)
     for scan_id in summary.failed:
         log.warning("scan %s could not be registered: its VOIs drawn on other scans fail", scan_id)
     return load_study(study.root)
@@ -133,7 +134,7 @@ def run_study(
 
     started = time.perf_counter()
     study = load_study(study_dir)
-    study = _registered(study, db_url=db_url)
+    study = _registered(study, db_url=db_url, workers=workers or default_workers())
     url = db_url or store.default_url(study.root)
     shown = sa.engine.make_url(url).render_as_string(hide_password=True)
     kept = "every scan committed before it is kept in the store; run again to go on"
