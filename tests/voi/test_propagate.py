@@ -177,3 +177,31 @@ def test_a_deformable_step_keeps_the_drawn_volume():
     assert np.abs(moved - grid.voxel_centres()[drawn]).max() > 4.5  # the deformation did act
     pulled = np.array([composite.TransformPoint(tuple(map(float, p))) for p in grid.voxel_centres()[mapped]])
     assert (np.linalg.norm(pulled, axis=1) <= 14.0 + 4.0).mean() > 0.97  # mapped voxels pull back into the ball
+
+
+@settings(max_examples=40, deadline=None)
+@given(centre=st.tuples(*(st.floats(-60, 60),) * 3), radius=st.floats(3, 30),
+       angles=st.tuples(*(st.floats(-0.3, 0.3),) * 3), shift=st.tuples(*(st.floats(-40, 40),) * 3),
+       fractional=st.booleans())
+def test_resampling_only_the_window_the_mask_can_reach_gives_the_whole_grids_result(
+        centre, radius, angles, shift, fractional):
+    """A ball drawn anywhere (also cut by either field of view) and any rigid transform: mapped on the
+    window of the target grid it can reach, exactly as when the whole grid is resampled."""
+    import immunopet.voi.propagate as propagate
+
+    drawn_grid = Image(np.zeros((30, 26, 34), dtype=np.float32), _grid_affine((4.0, 4.0, 4.0), -60.0), "")
+    target_grid = Image(np.zeros((28, 30, 25), dtype=np.float32), _grid_affine((4.0, 3.5, 5.0), -55.0), "")
+    mask = drawn_grid.with_array(np.linalg.norm(drawn_grid.voxel_centres() - np.asarray(centre), axis=-1) <= radius)
+    transform = sitk.Euler3DTransform((0.0, 0.0, 0.0), *angles, shift)
+    windowed = map_mask(mask, target_grid, drawn=IDENTITY, target=transform, fractional=fractional).array
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(propagate, "target_window", lambda source, grid, chain: tuple(slice(0, n) for n in grid.shape))
+        whole = map_mask(mask, target_grid, drawn=IDENTITY, target=transform, fractional=fractional).array
+    assert windowed.dtype == whole.dtype
+    np.testing.assert_array_equal(windowed, whole)
+
+
+def _grid_affine(spacing_mm, origin_mm):
+    affine = np.diag([*spacing_mm, 1.0])
+    affine[:3, 3] = origin_mm
+    return affine

@@ -97,22 +97,82 @@ def map_mask(mask: Image, target_grid: Image, *, drawn: SimpleITK.Transform, tar
     """A mask drawn on one scan (on any grid of that scan's frame) on ``target_grid``.
 
     Returns a bool mask (by signed distance, module docstring), or float32 fractions (0..1, linear
-    interpolation of the mask) with ``fractional``. An empty mask maps to an empty mask.
+    interpolation of the mask) with ``fractional``. An empty mask maps to an empty mask. Only the
+    target voxels that can reach the mask are resampled (:func:`target_window`).
     """
     from immunopet.register.transforms import resample_to_scan
 
     chain = _pull_transform(drawn, target)
-    if fractional:
-        source = mask.with_array(np.asarray(mask.array, dtype=np.float32))
-        mapped = resample_to_scan(source, target_grid, chain, interpolation="linear")
-        return mapped.with_array(np.clip(mapped.array, 0, 1).astype(np.float32), units="fraction")
     inside = _inside(mask)
     if not inside.any():
-        return target_grid.with_array(np.zeros(target_grid.shape, dtype=bool), units="mask")
-    distance = resample_to_scan(signed_distance(mask, inside), target_grid, chain, interpolation="linear",
+        empty = np.zeros(target_grid.shape, dtype=np.float32 if fractional else bool)
+        return target_grid.with_array(empty, units="fraction" if fractional else "mask")
+    if fractional:
+        source = _cropped(mask.with_array(np.asarray(mask.array, dtype=np.float32)), inside, margin=1)
+        window = target_window(source, target_grid, chain)
+        mapped = resample_to_scan(source, _sub_grid(target_grid, window), chain, interpolation="linear").array
+        return target_grid.with_array(_pasted(np.clip(mapped, 0, 1).astype(np.float32), window, target_grid),
+                                      units="fraction")
+    distance_image = signed_distance(mask, inside)
+    window = target_window(distance_image, target_grid, chain)
+    distance = resample_to_scan(distance_image, _sub_grid(target_grid, window), chain, interpolation="linear",
                                 default=FAR_OUTSIDE_MM).array
     drawn_ml = float(inside.sum()) * mask.voxel_volume_ml
-    return target_grid.with_array(_kept(distance, drawn_ml, target_grid, chain), units="mask")
+    inside_full = _pasted(distance > 0, window, target_grid)
+    kept = _kept_by_volume(distance, drawn_ml, target_grid.voxel_volume_ml, chain)
+    if kept is None:
+        return target_grid.with_array(inside_full, units="mask")
+    kept_full = _pasted(kept, window, target_grid)
+    # a mask cut by the target's field of view keeps only what lies inside it: the zero level
+    cut = _touches_faces(kept_full) or _touches_faces(inside_full)
+    return target_grid.with_array(inside_full if cut else kept_full, units="mask")
+
+
+Window = tuple[slice, slice, slice]
+
+
+def target_window(source: Image, target_grid: Image, chain: SimpleITK.Transform) -> Window:
+    """The index box of ``target_grid`` whose voxel centres can pull a value from ``source`` through
+    ``chain`` (target frame -> source frame): for a linear chain the source grid's outer corners
+    mapped by its inverse, widened by one voxel and clipped to the grid (maybe empty); for a deformable
+    chain the whole grid."""
+    from immunopet.register.transforms import exact_inverse, to_reference
+
+    whole = tuple(slice(0, n) for n in target_grid.shape)
+    inverse = exact_inverse(chain)
+    if inverse is None:
+        return whole  # type: ignore[return-value]
+    ends = [(-0.5, n - 0.5) for n in source.shape]
+    corners = np.array([[i, j, k] for i in ends[0] for j in ends[1] for k in ends[2]])
+    ijk = target_grid.world_to_index(to_reference(inverse, source.index_to_world(corners)))
+    low = np.clip(np.floor(ijk.min(axis=0)).astype(int) - 1, 0, target_grid.shape)
+    high = np.clip(np.ceil(ijk.max(axis=0)).astype(int) + 2, low, target_grid.shape)
+    return tuple(slice(int(a), int(b)) for a, b in zip(low, high, strict=True))  # type: ignore[return-value]
+
+
+def _sub_grid(grid: Image, window: Window) -> Image:
+    """An image on the voxels ``window`` of ``grid`` (its values are not used: zeros)."""
+    affine = np.array(grid.affine, dtype=np.float64)
+    affine[:3, 3] = grid.index_to_world(np.array([w.start for w in window], dtype=np.float64))
+    return Image(np.zeros(tuple(w.stop - w.start for w in window), dtype=np.float32), affine, grid.units,
+                 dict(grid.meta))
+
+
+def _pasted(values: np.ndarray, window: Window, grid: Image) -> np.ndarray:
+    out = np.zeros(grid.shape, dtype=values.dtype)
+    out[window] = values
+    return out
+
+
+def _cropped(image: Image, inside: np.ndarray, *, margin: int) -> Image:
+    """``image`` on the bounding box of ``inside`` widened by ``margin`` voxels (within the grid)."""
+    where = np.argwhere(inside)
+    low = np.maximum(where.min(axis=0) - margin, 0)
+    high = np.minimum(where.max(axis=0) + margin + 1, image.shape)
+    window = tuple(slice(int(a), int(b)) for a, b in zip(low, high, strict=True))
+    affine = np.array(image.affine, dtype=np.float64)
+    affine[:3, 3] = image.index_to_world(low.astype(np.float64))
+    return Image(np.ascontiguousarray(np.asarray(image.array)[window]), affine, image.units, dict(image.meta))
 
 
 def _linear_volume_scale(transform: SimpleITK.Transform) -> float:
@@ -136,22 +196,21 @@ def _linear_volume_scale(transform: SimpleITK.Transform) -> float:
     return abs(float(np.linalg.det(np.column_stack(columns))))
 
 
-def _kept(distance: np.ndarray, drawn_ml: float, target_grid: Image, chain: SimpleITK.Transform) -> np.ndarray:
-    """The mapped mask: when the mask lies wholly inside the target grid, the voxels of largest signed
-    distance that hold the drawn volume (times the linear steps' ``|det|``); the zero level alone
+def _kept_by_volume(distance: np.ndarray, drawn_ml: float, voxel_ml: float,
+                    chain: SimpleITK.Transform) -> np.ndarray | None:
+    """The voxels of largest signed distance that hold the drawn volume (times the linear steps'
+    ``|det|``), or None when that is no voxel or every voxel the mask can reach. The zero level alone
     loses up to 10 % of a 3-voxel-radius ball, whose thin edges interpolate below zero, can lose a
-    one-voxel mask altogether, and under a deformable step grows or shrinks an organ. A mask cut
-    by the target's field of view keeps the voxels of positive signed distance."""
-    inside = distance > 0
-    n = int(round(drawn_ml / _linear_volume_scale(chain) / target_grid.voxel_volume_ml))
+    one-voxel mask altogether, and under a deformable step grows or shrinks an organ. The caller keeps
+    the zero level instead for a mask cut by the target's field of view."""
+    n = int(round(drawn_ml / _linear_volume_scale(chain) / voxel_ml))
     box = np.flatnonzero(distance > FAR_OUTSIDE_MM / 2)  # the box's voxels: the others are far outside
     if not 0 < n < box.size:
-        return inside
+        return None
     largest = box[np.argpartition(distance.flat[box], box.size - n)[box.size - n:]]  # exactly n, ties too
     kept = np.zeros(distance.shape, dtype=bool)
     kept.flat[largest] = True
-    # a mask cut by the target's field of view keeps only what lies inside it: the zero level
-    return inside if _touches_faces(kept) or _touches_faces(inside) else kept
+    return kept
 
 
 def _touches_faces(mask: np.ndarray) -> bool:
