@@ -1,8 +1,10 @@
 """How good a registration is: image similarity, body overlap and landmark error, and a verdict.
 
-All measures are computed on the measured scan's grid, over the voxels that both scans cover (scans
-of different days have different axial fields of view), after the reference image has been
-resampled through the transform:
+All measures are computed on the measured scan's grid binned to the registration's finest level
+(:func:`immunopet.register.pair.binned`: the detail the registration saw; on a 1 mm CT 64 times
+fewer voxels than the native grid), over the voxels that both scans cover (scans of different days
+have different axial fields of view), after the binned reference image has been resampled through
+the transform:
 
 - normalised mutual information, ``NMI = (H(A) + H(B)) / H(A, B)`` (Studholme et al., Pattern
   Recognit 1999), 64 x 64 bins over the clipped CT window (or the log-compressed PET), from 1 (no
@@ -112,6 +114,14 @@ def _on_fixed_grid(fixed: SimpleITK.Image, moving: SimpleITK.Image, transform: S
     return sitk.GetArrayFromImage(out).transpose(2, 1, 0)
 
 
+def _binned(image: Image, params: RegistrationParams) -> SimpleITK.Image:
+    """The image (float32) binned to the registration's finest level."""
+    from immunopet.register.pair import binned, coarsest_needed
+
+    as_sitk = image.with_array(np.asarray(image.array, dtype=np.float32)).to_sitk()
+    return binned(as_sitk, coarsest_needed(np.asarray(as_sitk.GetSpacing()), params))
+
+
 def _compressed(values: np.ndarray, modality: str, params: RegistrationParams) -> tuple[np.ndarray, tuple[float, float]]:
     if modality == "CT":
         low, high = params.ct_window_hu
@@ -138,9 +148,8 @@ def assess(fixed: Image, moving: Image, transform: SimpleITK.Transform, *, modal
 
     limits, params = limits or QualityLimits(), params or RegistrationParams()
     values: dict[str, tuple[float, float, float]] = {}
-    fixed_grid = fixed.to_sitk()  # both images are converted once, for both transforms
-    moving_image = moving.with_array(np.asarray(moving.array, dtype=np.float32)).to_sitk()
-    fixed_values = np.asarray(fixed.array)
+    fixed_grid, moving_image = _binned(fixed, params), _binned(moving, params)  # once, for both transforms
+    fixed_values = sitk.GetArrayFromImage(fixed_grid).transpose(2, 1, 0)
     compressed, value_range = _compressed(fixed_values, modality, params)
     fixed_bins = bin_indices(compressed, value_range, BINS).reshape(fixed_values.shape)  # once, for both
     fixed_body = body_mask(fixed_values, modality)
