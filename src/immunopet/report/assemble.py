@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -188,10 +188,11 @@ def patient_sections(inputs: ReportInputs, images: dict[str, PatientFigures], *,
 
 
 def _with_registration(section: dict[str, Any], study_dir: Path, settings: Any, *, figures_dir: Path, svg: bool,
-                       dpi: int) -> tuple[dict[str, Any], list[SavedFigure]]:
+                       dpi: int, drawn: Mapping[str, SavedFigure] | None = None) -> tuple[dict[str, Any], list[SavedFigure]]:
     """The QA section with the registration block (and its checkerboard figures) and the new and
-    vanished lesions appended."""
-    from immunopet.report.fig_registration import registration_figures
+    vanished lesions appended. ``drawn``: checkerboards already drawn (by the patients' image jobs),
+    by figure name; the others are drawn here."""
+    from immunopet.report.fig_registration import figure_name, registration_figures
     from immunopet.report.registration_qa import registration_blocks
     from immunopet.study.registration_store import read_records
 
@@ -199,7 +200,10 @@ def _with_registration(section: dict[str, Any], study_dir: Path, settings: Any, 
     blocks, flagged = registration_blocks(study_dir, settings or {}, records=records)
     saved: list[SavedFigure] = []
     if blocks:
-        saved = registration_figures(study_dir, records.values(), figures_dir, svg=svg, dpi=dpi)
+        drawn = dict(drawn or {})
+        missing = [r for r in records.values() if figure_name(str(r.get("scan_id"))) not in drawn]
+        drawn.update({f.name: f for f in registration_figures(study_dir, missing, figures_dir, svg=svg, dpi=dpi)})
+        saved = [drawn[name] for name in (figure_name(str(r.get("scan_id"))) for r in records.values()) if name in drawn]
         blocks[0]["figures"] = [figure_entry(f, dpi=dpi) for f in saved]
     if flagged and section["status_class"] == "qa-ok":
         section = {**section, "status_class": "qa-warn",
@@ -229,8 +233,9 @@ def assemble_report(inputs: ReportInputs, images: dict[str, PatientFigures], *, 
 
     (figures_dir.parent).mkdir(parents=True, exist_ok=True)
     atomic_text(figures_dir.parent / "methods.txt", "\n\n".join(methods) + "\n")
+    drawn = {f.name: f for p in images.values() for f in p.registration}
     qa_shown, registration_saved = _with_registration(qa_section(qa), inputs.study_dir, _config(inputs, "registration", {}),
-                                                      figures_dir=figures_dir, svg=svg, dpi=dpi)
+                                                      figures_dir=figures_dir, svg=svg, dpi=dpi, drawn=drawn)
     html = render_report(
         study={"name": str(_config(inputs, "name", inputs.study_dir.name)), "tracer": str(_config(inputs, "tracer", ""))},
         summary=_summary_items(inputs, qa),

@@ -60,7 +60,8 @@ def mip_scale(measurements: pd.DataFrame) -> float:
 
 
 def patient_jobs(inputs: ReportInputs, figures_dir: Path, *, svg: bool) -> list[PatientJob]:
-    """One image job per patient: every measured scan, fusion on the outcome day."""
+    """One image job per patient: every measured scan, fusion on the outcome day, the checkerboards
+    of its registered scans."""
     from immunopet.study import load_study
 
     study = load_study(inputs.study_dir)
@@ -68,7 +69,10 @@ def patient_jobs(inputs: ReportInputs, figures_dir: Path, *, svg: bool) -> list[
     from immunopet import __version__
     from immunopet.projection import projection_key
     from immunopet.study.kept_projections import projection_file
+    from immunopet.study.registration_store import read_records
 
+    registered = [r for r in read_records(study.root).values() if r.get("status") == "done"]
+    patient_of = dict(zip(study.scans["scan_id"], study.scans["patient_id"].astype(str), strict=True))
     stored = inputs.scans.reindex(columns=["scan_id", "suv_factor", "status", "pet_hash"])
     table = study.scans.merge(stored, on="scan_id", how="left")
     m = inputs.measurements
@@ -91,6 +95,7 @@ def patient_jobs(inputs: ReportInputs, figures_dir: Path, *, svg: bool) -> list[
         jobs.append(PatientJob(
             study_dir=str(inputs.study_dir), patient_id=str(patient_id), scans=items, figures_dir=str(figures_dir),
             mip_vmax=mip_vmax, svg=svg, kinetics=_kinetics_of(inputs.analysis_tables, str(patient_id)),
+            registrations=tuple(r for r in registered if patient_of.get(r.get("scan_id")) == str(patient_id)),
         ))
     return jobs
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from immunopet.report.figio import SavedFigure, new_figure, save_figure, styled
+from immunopet.report.figio import SavedFigure, new_figure, safe_file_stem, save_figure, styled
 
 #: Tiles along the longer side of the plane.
 TILES = 8
@@ -67,6 +67,11 @@ def registration_figure(scan_id: str, reference_id: str, planes: dict[str, np.nd
     return fig
 
 
+def figure_name(scan_id: str) -> str:
+    """The file stem (and :attr:`SavedFigure.name`) of the checkerboard figure of ``scan_id``."""
+    return safe_file_stem(f"registration_{scan_id}")
+
+
 def registration_figures(study_dir: Path, records: Iterable[Mapping[str, Any]], figures_dir: Path, *,
                          svg: bool, dpi: int) -> list[SavedFigure]:
     """Saved checkerboard figures of the registered scans (``records``: registration.json rows with
@@ -84,5 +89,5 @@ def registration_figures(study_dir: Path, records: Iterable[Mapping[str, Any]], 
         fig = registration_figure(scan_id, reference_id, planes, modality=str(record.get("modality") or "CT"))
         caption = (f"{scan_id} registered to {reference_id}: coronal plane through the trunk; checkerboard of "
                    "the two scans before and after registration (edges should run straight across the tiles).")
-        saved.append(save_figure(fig, figures_dir, f"registration_{scan_id}", caption=caption, dpi=dpi, svg=svg))
+        saved.append(save_figure(fig, figures_dir, figure_name(scan_id), caption=caption, dpi=dpi, svg=svg))
     return saved

@@ -52,6 +52,7 @@ class PatientJob:
     units: str = "SUV"
     svg: bool = True
     kinetics: dict[str, Any] | None = None  # this patient's rows of the kinetics tables (fig_kinetics)
+    registrations: tuple[dict[str, Any], ...] = ()  # this patient's registration records (fig_registration)
 
 
 @dataclass
@@ -61,6 +62,7 @@ class PatientFigures:
     patient_id: str
     figures: list[SavedFigure] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (scan_id, reason)
+    registration: list[SavedFigure] = field(default_factory=list)  # shown in the QA section, not the patient's
 
 
 def load_suv(job: ScanImageJob) -> Image:
@@ -165,4 +167,10 @@ def patient_figures(job: PatientJob) -> PatientFigures:
         from immunopet.report.fig_kinetics import patient_kinetics_figures
 
         out.figures.extend(patient_kinetics_figures(job.kinetics, figures_dir, svg=job.svg).get(job.patient_id, []))
+    if job.registrations:  # the checkerboards too: 3 per patient in a 4-day study, as many as all other figures
+        from immunopet.report.fig_registration import registration_figures
+        from immunopet.report.figio import PNG_DPI
+
+        out.registration = registration_figures(Path(job.study_dir), job.registrations, figures_dir, svg=job.svg,
+                                                dpi=PNG_DPI)
     return out
