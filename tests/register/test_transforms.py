@@ -7,7 +7,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from immunopet.errors import RegistrationError
-from immunopet.register.transforms import from_reference, read_transform, to_reference, write_transform
+from immunopet.register.transforms import exact_inverse, from_reference, read_transform, to_reference, write_transform
 from support.moved_phantom import true_transform
 
 
@@ -33,6 +33,19 @@ def test_rigid_inverse_is_exact(angles, shift):
     rigid.SetTranslation(shift)
     points = np.array([[0.0, 0.0, 0.0], [100.0, -50.0, -700.0]])
     assert np.allclose(to_reference(rigid, from_reference(rigid, points)), points, atol=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.tuples(*[st.floats(-0.1, 0.1)] * 3), st.tuples(*[st.floats(-50, 50)] * 3))
+@example((0.0, 0.0, 2.2250738585072014e-308), (0.0, 0.0, 0.0))  # ITK's GetInverse of the composite gave NaN
+def test_a_chain_of_linear_steps_has_an_exact_inverse(angles, shift):
+    rigid = sitk.Euler3DTransform((0.0, 0.0, 0.0), *angles, shift)
+    chain = sitk.CompositeTransform([sitk.TranslationTransform(3, (1.0, -2.0, 3.0)), rigid])
+    points = np.array([[0.0, 0.0, 0.0], [100.0, -50.0, -700.0]])
+    moved = to_reference(chain, points)
+    assert np.allclose(to_reference(exact_inverse(chain), moved), points, atol=1e-6)
+    deformable = sitk.CompositeTransform([rigid, sitk.BSplineTransform(3)])
+    assert exact_inverse(deformable) is None
 
 
 def test_missing_and_corrupt_transform_files_are_clear_errors(tmp_path):

@@ -93,6 +93,14 @@ def exact_inverse(transform: SimpleITK.Transform) -> SimpleITK.Transform | None:
     """The closed-form inverse of a linear (rigid, affine) transform, or None for deformable ones."""
     import SimpleITK as sitk
 
+    if isinstance(transform, sitk.CompositeTransform):  # linear too when all its steps are: not ITK's inverse
+        steps = [exact_inverse(transform.GetNthTransform(i)) for i in range(transform.GetNumberOfTransforms())]
+        if any(step is None for step in steps):
+            return None
+        inverse = sitk.CompositeTransform(3)
+        for step in reversed(steps):
+            inverse.AddTransform(step)
+        return inverse
     if transform.IsLinear() and hasattr(transform, "GetMatrix"):
         # T(p) = M (p - c) + c + t  =>  T^-1(q) = M^-1 (q - c) + c - M^-1 t, inverted in numpy: ITK's own
         # GetInverse of an Euler transform returns NaN for denormal angles
@@ -104,17 +112,7 @@ def exact_inverse(transform: SimpleITK.Transform) -> SimpleITK.Transform | None:
         inverse.SetTranslation(tuple(-inverse_matrix @ np.asarray(transform.GetTranslation(), dtype=float)))
         return inverse
     if transform.IsLinear():
-        try:
-            return transform.GetInverse()
-        except RuntimeError:  # a composite of linear transforms in older SimpleITK
-            pass
-    if isinstance(transform, sitk.CompositeTransform) and all(
-        transform.GetNthTransform(i).IsLinear() for i in range(transform.GetNumberOfTransforms())
-    ):
-        inverse = sitk.CompositeTransform(3)
-        for i in reversed(range(transform.GetNumberOfTransforms())):
-            inverse.AddTransform(transform.GetNthTransform(i).GetInverse())
-        return inverse
+        return transform.GetInverse()  # a translation (no matrix)
     return None
 
 

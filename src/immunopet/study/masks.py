@@ -104,12 +104,12 @@ def _drawn_elsewhere(row: Mapping[str, Any]) -> bool:
     return row["source"] == "segmenter-rules" or (cell_given(row.get("drawn_on")) and row["drawn_on"] != row["scan_id"])
 
 
-def _propagated(row: Mapping[str, Any], suv: Image, root: Path) -> np.ndarray:
+def _propagated(row: Mapping[str, Any], suv: Image, root: Path, memo: dict) -> np.ndarray:
     from immunopet.study.propagation import propagated_base, propagated_row
 
     if row["source"] == "seed":  # the seed's centre is mapped; the lesion is delineated on this scan
-        return _refine(propagated_row(row, root), np.zeros(suv.shape, dtype=bool), suv)
-    return _refine(row, np.asarray(propagated_base(row, suv, root)(), dtype=bool), suv)
+        return _refine(propagated_row(row, root, memo), np.zeros(suv.shape, dtype=bool), suv)
+    return _refine(row, np.asarray(propagated_base(row, suv, root, memo)(), dtype=bool), suv)
 
 
 def _attempt(voi_id: str, build: Callable[[], np.ndarray], masks: dict, failures: dict) -> None:
@@ -138,6 +138,7 @@ def build_masks(
     masks: dict[str, np.ndarray] = {}
     failures: dict[str, str] = {}
     shared: dict[tuple[str, Path], dict[str, np.ndarray]] = {}
+    memo: dict = {}  # what the rows drawn elsewhere share: registration records, transforms, fingerprints
     groups: dict[tuple[str, Path], list[Any]] = {}
     for row in rows:
         if row["source"] in FILE_SOURCES and not _drawn_elsewhere(row):
@@ -152,7 +153,7 @@ def build_masks(
     for row in rows:
         voi_id = row["voi_id"]
         if _drawn_elsewhere(row):
-            _attempt(voi_id, lambda row=row: _propagated(row, suv, root), masks, failures)
+            _attempt(voi_id, lambda row=row: _propagated(row, suv, root, memo), masks, failures)
             continue
         if row["source"] in FILE_SOURCES:
             path = root / row["path"]  # an absolute path stays as it is

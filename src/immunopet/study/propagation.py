@@ -83,18 +83,29 @@ def expand_drawn_once(vois: pd.DataFrame, scans: pd.DataFrame, file: str, *,
     return out.sort_values(["_row", "scan_id"], kind="stable").reset_index(drop=True), problems
 
 
-def _transforms(root: Path, drawn_on: Any, scan_id: str) -> tuple[Any, Any]:
+#: What one scan's mask building reads once for all its rows (registration records, transforms, folder
+#: fingerprints), by key; made per scan by :func:`immunopet.study.masks.build_masks`.
+Memo = dict[tuple[str, ...], Any]
+
+
+def _transforms(root: Path, drawn_on: Any, scan_id: str, memo: Memo | None = None) -> tuple[Any, Any]:
     """Transforms of the scan a VOI was drawn on and of the scan it is measured on (identity: same scan)."""
     if not cell_given(drawn_on) or drawn_on == scan_id:
         import SimpleITK as sitk
 
         identity = sitk.Transform(3, sitk.sitkIdentity)
         return identity, identity
-    from immunopet.study.registration import transform_of
-    from immunopet.study.registration_store import read_records
+    memo = {} if memo is None else memo
+    key = ("transforms", str(drawn_on), str(scan_id))
+    if key not in memo:
+        from immunopet.study.registration import transform_of
+        from immunopet.study.registration_store import read_records
 
-    records = read_records(root)  # one read of registration.json for both transforms
-    return transform_of(root, drawn_on, records=records), transform_of(root, scan_id, records=records)
+        if ("records",) not in memo:
+            memo[("records",)] = read_records(root)  # one read of registration.json for every row
+        records = memo[("records",)]
+        memo[key] = transform_of(root, drawn_on, records=records), transform_of(root, scan_id, records=records)
+    return memo[key]
 
 
 @lru_cache(maxsize=4)
@@ -106,49 +117,54 @@ def _organ_vois(folder: str, stamp: str, rules_json: str) -> dict[str, Any]:
     return {v.voi_id: v for v in organ_vois(folder, OrganRules.from_mapping(json.loads(rules_json)))}
 
 
-def _rule_voi(row: Mapping[str, Any], root: Path) -> Any:
+def _rule_voi(row: Mapping[str, Any], root: Path, memo: Memo | None = None) -> Any:
     """The organ VOI ``voi_id`` derived by the segmenter rules from the row's folder."""
     from immunopet.study.fingerprint import canonical_json, fingerprint_folder
 
     folder = root / row["path"]  # an absolute path stays as it is
     if not folder.is_dir():
         raise VOIError("segmenter output folder not found", file=folder, attribute="path")
-    vois = _organ_vois(str(folder), fingerprint_folder(folder), canonical_json(row.get("organ_rules") or {}))
+    memo = {} if memo is None else memo
+    key = ("fingerprint", str(folder))
+    if key not in memo:
+        memo[key] = fingerprint_folder(folder)
+    vois = _organ_vois(str(folder), memo[key], canonical_json(row.get("organ_rules") or {}))
     if row["voi_id"] not in vois:
         raise VOIError(f"the segmenter rules give no VOI {row['voi_id']!r} (they give {', '.join(vois)})",
                        file=folder, attribute="voi_id")
     return vois[row["voi_id"]]
 
 
-def propagated_row(row: Mapping[str, Any], root: Path) -> dict[str, Any]:
+def propagated_row(row: Mapping[str, Any], root: Path, memo: Memo | None = None) -> dict[str, Any]:
     """A sphere or seed row with its centre mapped onto the row's scan."""
     from immunopet.voi.propagate import map_centre
 
-    drawn, target = _transforms(root, row["drawn_on"], row["scan_id"])
+    drawn, target = _transforms(root, row["drawn_on"], row["scan_id"], memo)
     x, y, z = map_centre((row["x_mm"], row["y_mm"], row["z_mm"]), drawn=drawn, target=target)
     return {**row, "x_mm": x, "y_mm": y, "z_mm": z}
 
 
-def propagated_base(row: Mapping[str, Any], suv: Image, root: Path) -> Callable[[], np.ndarray]:
-    """The function that builds the row's mask on ``suv``'s grid (for the study's mask builder)."""
+def propagated_base(row: Mapping[str, Any], suv: Image, root: Path, memo: Memo | None = None) -> Callable[[], np.ndarray]:
+    """The function that builds the row's mask on ``suv``'s grid (for the study's mask builder;
+    ``memo``: what the scan's other rows have read already)."""
 
     def build() -> np.ndarray:
         from immunopet.voi import sphere_mask
         from immunopet.voi.propagate import map_centre, map_mask
 
         if row["source"] == "segmenter-rules":
-            rule = _rule_voi(row, root)
-            drawn, target = _transforms(root, row.get("drawn_on"), row["scan_id"])
+            rule = _rule_voi(row, root, memo)
+            drawn, target = _transforms(root, row.get("drawn_on"), row["scan_id"], memo)
             if rule.kind == "sphere":
                 centre = map_centre(rule.centres_lps[0], drawn=drawn, target=target)
                 return sphere_mask(suv, centre, volume_ml=rule.volume_ml, name=row["voi_id"])
             return map_mask(rule.image, suv, drawn=drawn, target=target).array
         if row["source"] == "sphere":
-            mapped = propagated_row(row, root)
+            mapped = propagated_row(row, root, memo)
             diameter = mapped["diameter_mm"] if cell_given(mapped["diameter_mm"]) else None
             return sphere_mask(suv, (mapped["x_mm"], mapped["y_mm"], mapped["z_mm"]), diameter_mm=diameter,
                                volume_ml=None if diameter is not None else mapped["volume_ml"], name=row["voi_id"])
-        drawn, target = _transforms(root, row["drawn_on"], row["scan_id"])
+        drawn, target = _transforms(root, row["drawn_on"], row["scan_id"], memo)
         mask = _drawn_mask(row, root)
         return map_mask(mask, suv, drawn=drawn, target=target).array
 

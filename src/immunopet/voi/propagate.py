@@ -65,6 +65,8 @@ def _pull_transform(drawn: SimpleITK.Transform, target: SimpleITK.Transform) -> 
 DISTANCE_MARGIN = 3
 #: Signed distance given to points outside the box (mm): far outside.
 FAR_OUTSIDE_MM = -1.0e6
+#: Decimals (of mm) to which signed distances are compared when voxels are kept by volume.
+TIE_DECIMALS = 3
 
 
 def _inside(mask: Image) -> np.ndarray:
@@ -207,9 +209,15 @@ def _kept_by_volume(distance: np.ndarray, drawn_ml: float, voxel_ml: float,
     box = np.flatnonzero(distance > FAR_OUTSIDE_MM / 2)  # the box's voxels: the others are far outside
     if not 0 < n < box.size:
         return None
-    largest = box[np.argpartition(distance.flat[box], box.size - n)[box.size - n:]]  # exactly n, ties too
+    # distances to the micrometre, ties taken in index order: the same voxels whichever window of the
+    # grid was resampled (its float rounding differs by ~1e-6 mm) and on every run
+    values = np.round(distance.flat[box], TIE_DECIMALS)
+    threshold = np.partition(values, box.size - n)[box.size - n]
+    above = box[values > threshold]
+    tied = box[values == threshold][: n - above.size]
     kept = np.zeros(distance.shape, dtype=bool)
-    kept.flat[largest] = True
+    kept.flat[above] = True
+    kept.flat[tied] = True
     return kept
 
 
