@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from immunopet.errors import ImmunoPETError, VOIError
 from immunopet.image import Image
+
+if TYPE_CHECKING:
+    from immunopet.study.propagation import Memo
 
 FILE_SOURCES = ("mask", "rtstruct", "seg", "segmenter")
 
@@ -104,7 +107,7 @@ def _drawn_elsewhere(row: Mapping[str, Any]) -> bool:
     return row["source"] == "segmenter-rules" or (cell_given(row.get("drawn_on")) and row["drawn_on"] != row["scan_id"])
 
 
-def _propagated(row: Mapping[str, Any], suv: Image, root: Path, memo: dict) -> np.ndarray:
+def _propagated(row: Mapping[str, Any], suv: Image, root: Path, memo: Memo) -> np.ndarray:
     from immunopet.study.propagation import propagated_base, propagated_row
 
     if row["source"] == "seed":  # the seed's centre is mapped; the lesion is delineated on this scan
@@ -138,7 +141,7 @@ def build_masks(
     masks: dict[str, np.ndarray] = {}
     failures: dict[str, str] = {}
     shared: dict[tuple[str, Path], dict[str, np.ndarray]] = {}
-    memo: dict = {}  # what the rows drawn elsewhere share: registration records, transforms, fingerprints
+    memo: Memo = {}  # what the rows drawn elsewhere share: registration records, transforms, fingerprints
     groups: dict[tuple[str, Path], list[Any]] = {}
     for row in rows:
         if row["source"] in FILE_SOURCES and not _drawn_elsewhere(row):

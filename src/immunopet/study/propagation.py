@@ -88,24 +88,26 @@ def expand_drawn_once(vois: pd.DataFrame, scans: pd.DataFrame, file: str, *,
 Memo = dict[tuple[str, ...], Any]
 
 
-def _transforms(root: Path, drawn_on: Any, scan_id: str, memo: Memo | None = None) -> tuple[Any, Any]:
+def _once(memo: Memo, key: tuple[str, ...], compute: Callable[[], Any]) -> Any:
+    """``memo[key]``, computed on first use."""
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def _transforms(root: Path, drawn_on: Any, scan_id: str, memo: Memo) -> tuple[Any, Any]:
     """Transforms of the scan a VOI was drawn on and of the scan it is measured on (identity: same scan)."""
     if not cell_given(drawn_on) or drawn_on == scan_id:
         import SimpleITK as sitk
 
         identity = sitk.Transform(3, sitk.sitkIdentity)
         return identity, identity
-    memo = {} if memo is None else memo
-    key = ("transforms", str(drawn_on), str(scan_id))
-    if key not in memo:
-        from immunopet.study.registration import transform_of
-        from immunopet.study.registration_store import read_records
+    from immunopet.study.registration import transform_of
+    from immunopet.study.registration_store import read_records
 
-        if ("records",) not in memo:
-            memo[("records",)] = read_records(root)  # one read of registration.json for every row
-        records = memo[("records",)]
-        memo[key] = transform_of(root, drawn_on, records=records), transform_of(root, scan_id, records=records)
-    return memo[key]
+    records = _once(memo, ("records",), lambda: read_records(root))  # registration.json read once per scan
+    return _once(memo, ("transforms", str(drawn_on), str(scan_id)), lambda: (
+        transform_of(root, drawn_on, records=records), transform_of(root, scan_id, records=records)))
 
 
 @lru_cache(maxsize=4)
@@ -117,25 +119,22 @@ def _organ_vois(folder: str, stamp: str, rules_json: str) -> dict[str, Any]:
     return {v.voi_id: v for v in organ_vois(folder, OrganRules.from_mapping(json.loads(rules_json)))}
 
 
-def _rule_voi(row: Mapping[str, Any], root: Path, memo: Memo | None = None) -> Any:
+def _rule_voi(row: Mapping[str, Any], root: Path, memo: Memo) -> Any:
     """The organ VOI ``voi_id`` derived by the segmenter rules from the row's folder."""
     from immunopet.study.fingerprint import canonical_json, fingerprint_folder
 
     folder = root / row["path"]  # an absolute path stays as it is
     if not folder.is_dir():
         raise VOIError("segmenter output folder not found", file=folder, attribute="path")
-    memo = {} if memo is None else memo
-    key = ("fingerprint", str(folder))
-    if key not in memo:
-        memo[key] = fingerprint_folder(folder)
-    vois = _organ_vois(str(folder), memo[key], canonical_json(row.get("organ_rules") or {}))
+    stamp = _once(memo, ("fingerprint", str(folder)), lambda: fingerprint_folder(folder))
+    vois = _organ_vois(str(folder), stamp, canonical_json(row.get("organ_rules") or {}))
     if row["voi_id"] not in vois:
         raise VOIError(f"the segmenter rules give no VOI {row['voi_id']!r} (they give {', '.join(vois)})",
                        file=folder, attribute="voi_id")
     return vois[row["voi_id"]]
 
 
-def propagated_row(row: Mapping[str, Any], root: Path, memo: Memo | None = None) -> dict[str, Any]:
+def propagated_row(row: Mapping[str, Any], root: Path, memo: Memo) -> dict[str, Any]:
     """A sphere or seed row with its centre mapped onto the row's scan."""
     from immunopet.voi.propagate import map_centre
 
@@ -144,7 +143,7 @@ def propagated_row(row: Mapping[str, Any], root: Path, memo: Memo | None = None)
     return {**row, "x_mm": x, "y_mm": y, "z_mm": z}
 
 
-def propagated_base(row: Mapping[str, Any], suv: Image, root: Path, memo: Memo | None = None) -> Callable[[], np.ndarray]:
+def propagated_base(row: Mapping[str, Any], suv: Image, root: Path, memo: Memo) -> Callable[[], np.ndarray]:
     """The function that builds the row's mask on ``suv``'s grid (for the study's mask builder;
     ``memo``: what the scan's other rows have read already)."""
 
